@@ -1,0 +1,17 @@
+import { createGroupHandler } from "#core/http/handler";
+import {
+  createOrganization,
+  deleteOrganization,
+  getOrganization,
+  listOrganizations,
+  updateOrganization,
+} from "#core/services/organizations";
+
+export const handler = createGroupHandler("organizations", {
+  "organizations.list": (_input, { deps, caller }) => listOrganizations(deps, caller),
+  "organizations.create": ({ body }, { deps, caller }) => createOrganization(deps, caller, body),
+  "organizations.get": ({ params }, { deps, caller }) => getOrganization(deps, caller, params.organizationId),
+  "organizations.update": ({ params, body }, { deps, caller }) =>
+    updateOrganization(deps, caller, params.organizationId, body),
+  "organizations.delete": ({ params }, { deps, caller }) => deleteOrganization(deps, caller, params.organizationId),
+});

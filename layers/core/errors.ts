@@ -1,0 +1,58 @@
+/**
+ * Typed domain errors. Services throw these; one place (http/errors.ts) maps them to HTTP,
+ * so no handler writes its own 4xx or 5xx body.
+ */
+export interface FieldError {
+  /** Where the bad value was: body, query or path. */
+  in: "body" | "query" | "path" | "header";
+  /** Dotted path of the field inside that location, e.g. `email` or `organizations.1`. */
+  field: string;
+  message: string;
+}
+
+export class DomainError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details: Record<string, unknown> = {},
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+export class ValidationError extends DomainError {
+  constructor(readonly fields: FieldError[]) {
+    const names = fields.map((f) => f.field).join(", ");
+    super(400, "validation_failed", `Invalid input: ${names}`, { fields });
+  }
+
+  static one(field: string, message: string, location: FieldError["in"] = "body") {
+    return new ValidationError([{ in: location, field, message }]);
+  }
+}
+
+export class ConflictError extends DomainError {
+  constructor(field: string, message: string, extra: Record<string, unknown> = {}) {
+    super(409, "conflict", message, { field, ...extra });
+  }
+}
+
+export class NotFoundError extends DomainError {
+  constructor(what: string) {
+    super(404, "not_found", `${what} not found`);
+  }
+}
+
+export class UnauthorizedError extends DomainError {
+  constructor(message = "Missing or invalid credentials") {
+    super(401, "unauthorized", message);
+  }
+}
+
+export class ForbiddenError extends DomainError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super(403, "forbidden", message, details);
+  }
+}

@@ -1,0 +1,54 @@
+import type { z } from "zod";
+import type { Permission } from "../permissions.js";
+
+export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
+
+/** Each group is deployed as one Lambda function serving all of the group's routes. */
+export type FunctionGroup = "platform" | "auth" | "extensions" | "organizations" | "tenant" | "meta";
+
+/**
+ * - `public`: no credential (login, the OpenAPI document).
+ * - `platform`: the SaaS operator's platform admin credential.
+ * - `tenant`: an access token from login; `permission` names what the caller's role must hold
+ *   (absent: any signed-in user of the tenant).
+ */
+export type RouteAuth = { kind: "public" } | { kind: "platform" } | { kind: "tenant"; permission?: Permission };
+
+export interface RouteContract<
+  Params extends z.ZodType = z.ZodType,
+  Query extends z.ZodType = z.ZodType,
+  Body extends z.ZodType = z.ZodType,
+  Response extends z.ZodType = z.ZodType,
+  Auth extends RouteAuth = RouteAuth,
+> {
+  id: string;
+  group: FunctionGroup;
+  method: HttpMethod;
+  /** API Gateway resource path, `{name}` for path parameters. */
+  path: string;
+  auth: Auth;
+  summary: string;
+  params?: Params;
+  query?: Query;
+  body?: Body;
+  response?: Response;
+  successStatus: 200 | 201 | 204;
+}
+
+export function defineRoute<
+  Params extends z.ZodType = z.ZodType,
+  Query extends z.ZodType = z.ZodType,
+  Body extends z.ZodType = z.ZodType,
+  Response extends z.ZodType = z.ZodType,
+  const Auth extends RouteAuth = RouteAuth,
+>(contract: RouteContract<Params, Query, Body, Response, Auth>) {
+  return contract;
+}
+
+export type RouteInput<R> =
+  R extends RouteContract<infer P, infer Q, infer B, z.ZodType, RouteAuth>
+    ? { params: z.output<P>; query: z.output<Q>; body: z.output<B> }
+    : never;
+
+export type RouteOutput<R> =
+  R extends RouteContract<z.ZodType, z.ZodType, z.ZodType, infer Res, RouteAuth> ? z.input<Res> : never;

@@ -1,0 +1,127 @@
+import middy from "@middy/core";
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from "aws-lambda";
+import { type Deps, defaultDeps } from "../deps.js";
+import { DomainError, ForbiddenError, NotFoundError, UnauthorizedError, ValidationError } from "../errors.js";
+import { logger } from "../logger.js";
+import { type RouteId, type Routes, routeList } from "../routes.js";
+import type { Caller, TenantCaller } from "../services/caller.js";
+import { decodeCaller } from "./authorizer-context.js";
+import type { FunctionGroup, RouteContract, RouteInput, RouteOutput } from "./contract.js";
+import { errorResponse, jsonResponse } from "./responses.js";
+import { parsePart } from "./validate.js";
+
+type CallerFor<R> = R extends { auth: { kind: "tenant" } }
+  ? TenantCaller
+  : R extends { auth: { kind: "platform" } }
+    ? { kind: "platform" }
+    : Caller;
+
+export interface RequestContext<R> {
+  caller: CallerFor<R>;
+  requestId: string;
+  sourceIp: string;
+  deps: Deps;
+}
+
+type RouteIdsOf<G extends FunctionGroup> = { [K in RouteId]: Routes[K]["group"] extends G ? K : never }[RouteId];
+
+export type Implementations<G extends FunctionGroup> = {
+  [K in RouteIdsOf<G>]: (
+    input: RouteInput<Routes[K]>,
+    context: RequestContext<Routes[K]>,
+  ) => Promise<RouteOutput<Routes[K]>> | Promise<void>;
+};
+
+const MAX_BODY_BYTES = 1024 * 1024;
+
+/**
+ * Builds the Lambda handler for one function group. The central path every request takes:
+ * find the route, check the caller against the route's credential and permission, validate
+ * path, query and body against the route's schemas, run the service, shape the response.
+ */
+export function createGroupHandler<G extends FunctionGroup>(
+  group: G,
+  implementations: Implementations<G>,
+  depsFactory: () => Deps = defaultDeps,
+) {
+  const groupRoutes = routeList.filter((route) => route.group === group) as RouteContract[];
+
+  return middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, Context>().handler(async (event, context) => {
+    const started = performance.now();
+    const requestId = event.requestContext?.requestId ?? context.awsRequestId;
+    const route = groupRoutes.find((r) => r.path === event.resource && r.method === event.httpMethod);
+    const caller = decodeCaller(event.requestContext?.authorizer);
+    logger.addContext(context);
+    logger.appendKeys({
+      requestId,
+      route: route?.id,
+      tenantId: caller.kind === "tenant" ? caller.tenantId : undefined,
+    });
+
+    let response: APIGatewayProxyResult;
+    try {
+      if (!route) throw new NotFoundError("Route");
+      authorize(route, caller);
+      const input = parseInput(route, event);
+      const implementation = implementations[route.id as RouteIdsOf<G>] as unknown as (
+        input: unknown,
+        context: unknown,
+      ) => Promise<unknown>;
+      const result = await implementation(input, {
+        caller,
+        requestId,
+        sourceIp: event.requestContext?.identity?.sourceIp ?? "",
+        deps: depsFactory(),
+      });
+      response = jsonResponse(route.successStatus, result, requestId);
+    } catch (error) {
+      if (!(error instanceof DomainError)) logger.error("Request failed", error as Error);
+      response = errorResponse(error, requestId);
+    }
+    logger.info("request", {
+      method: event.httpMethod,
+      path: event.resource,
+      status: response.statusCode,
+      durationMs: Math.round(performance.now() - started),
+    });
+    logger.removeKeys(["requestId", "route", "tenantId"]);
+    return response;
+  });
+}
+
+/** The one place a route's credential and permission are checked. */
+function authorize(route: RouteContract, caller: Caller): void {
+  switch (route.auth.kind) {
+    case "public":
+      return;
+    case "platform":
+      if (caller.kind !== "platform") throw new UnauthorizedError("This route needs the platform admin credential");
+      return;
+    case "tenant": {
+      if (caller.kind !== "tenant") throw new UnauthorizedError();
+      const needed = route.auth.permission;
+      if (needed && !caller.permissions.has(needed)) {
+        throw new ForbiddenError(`Your role does not have the ${needed} permission`, { permission: needed });
+      }
+    }
+  }
+}
+
+function parseInput(route: RouteContract, event: APIGatewayProxyEvent) {
+  return {
+    params: route.params ? parsePart(route.params, event.pathParameters ?? {}, "path") : {},
+    query: route.query ? parsePart(route.query, event.queryStringParameters ?? {}, "query") : {},
+    body: route.body ? parsePart(route.body, readJsonBody(event), "body") : undefined,
+  };
+}
+
+function readJsonBody(event: APIGatewayProxyEvent): unknown {
+  if (event.body === null || event.body === undefined || event.body === "") return {};
+  const text = event.isBase64Encoded ? Buffer.from(event.body, "base64").toString("utf8") : event.body;
+  if (Buffer.byteLength(text) > MAX_BODY_BYTES) throw ValidationError.one("body", "is larger than 1 MiB");
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw ValidationError.one("body", "is not valid JSON");
+  }
+}

@@ -1,0 +1,24 @@
+import type { APIGatewayProxyResult } from "aws-lambda";
+import { DomainError } from "../errors.js";
+
+const JSON_HEADERS = {
+  "content-type": "application/json; charset=utf-8",
+  "cache-control": "no-store",
+  "x-content-type-options": "nosniff",
+};
+
+export function jsonResponse(statusCode: number, body: unknown, requestId: string): APIGatewayProxyResult {
+  return {
+    statusCode,
+    headers: { ...JSON_HEADERS, "x-request-id": requestId },
+    body: statusCode === 204 || body === undefined ? "" : JSON.stringify(body),
+  };
+}
+
+/** The one mapping from errors to HTTP: domain errors say what was wrong, anything else says nothing internal. */
+export function errorResponse(error: unknown, requestId: string): APIGatewayProxyResult {
+  if (error instanceof DomainError) {
+    return jsonResponse(error.status, { error: error.code, message: error.message, ...error.details }, requestId);
+  }
+  return jsonResponse(500, { error: "internal", message: "Something went wrong on our side", requestId }, requestId);
+}

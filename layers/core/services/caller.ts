@@ -1,0 +1,13 @@
+import type { Permission } from "../permissions.js";
+
+/** Who is making a request, as established by the authorizer. */
+export interface TenantCaller {
+  kind: "tenant";
+  tenantId: string;
+  tenantSlug: string;
+  extensionId: string;
+  role: string;
+  permissions: ReadonlySet<Permission>;
+}
+
+export type Caller = TenantCaller | { kind: "platform" } | { kind: "public" };

@@ -1,0 +1,380 @@
+import { QueryCommand } from "@aws-sdk/lib-dynamodb";
+import { generatePassword, generateRegistrationName, hashPassword } from "../auth/password.js";
+import { seal, unseal } from "../auth/sealed.js";
+import type { Deps } from "../deps.js";
+import { ConflictError, DomainError, NotFoundError, ValidationError } from "../errors.js";
+import { keys, type UniqueField } from "../keys.js";
+import type {
+  CreateExtensionInput,
+  Extension,
+  ListExtensionsQuery,
+  UpdateExtensionInput,
+} from "../schemas/extensions.js";
+import { type GuardedItem, transactWrite } from "../storage/db.js";
+import type { TenantCaller } from "./caller.js";
+import {
+  type ExtensionRecord,
+  getExtensionRecord,
+  registrationSecretContext,
+  requireTenant,
+  type TenantRecord,
+  toExtension,
+} from "./records.js";
+import { assertCanAssignRole } from "./roles.js";
+
+const UNIQUE_FIELDS: readonly UniqueField[] = ["number", "email", "registrationName"];
+
+const TAKEN_MESSAGE: Record<UniqueField, string> = {
+  number: "This extension number is already used by another extension",
+  email: "This email address is already used by another user",
+  registrationName: "This registration name is already used by another extension",
+};
+
+/** Raised inside an update when another writer got there first; the update reloads and tries again. */
+class StaleWrite extends DomainError {
+  constructor() {
+    super(409, "conflict", "The extension changed while it was being saved", { field: "version" });
+  }
+}
+
+export interface NewExtension {
+  record: ExtensionRecord;
+  /** Set only when the user password was generated: the one time anyone sees it. */
+  initialUserPassword?: string;
+}
+
+/** Builds a complete stored extension from validated input, generating what seed 002 makes random. */
+export async function buildExtensionRecord(
+  deps: Deps,
+  tenantId: string,
+  input: CreateExtensionInput,
+): Promise<NewExtension> {
+  const id = deps.newId();
+  const now = deps.now().toISOString();
+  const userPassword = input.userPassword ?? generatePassword(16);
+  const registrationPassword = input.registrationPassword ?? generatePassword(20, true);
+  const { dataKey } = await deps.keys();
+  const record: ExtensionRecord = {
+    ...keys.extension(tenantId, id),
+    type: "extension",
+    tenantId,
+    id,
+    number: input.number,
+    firstName: input.firstName,
+    lastName: input.lastName,
+    email: input.email,
+    mobileNumber: input.mobileNumber,
+    role: input.role,
+    organizations: input.organizations,
+    jobTitle: input.jobTitle,
+    callerId: input.callerId,
+    registrationName: input.registrationName ?? generateRegistrationName(),
+    concurrentRegistrations: input.concurrentRegistrations,
+    passwordHash: await hashPassword(userPassword),
+    registrationPasswordSealed: seal(registrationPassword, dataKey, registrationSecretContext(tenantId, id)),
+    credentialVersion: 1,
+    createdAt: now,
+    updatedAt: now,
+    version: 1,
+  };
+  return input.userPassword ? { record } : { record, initialUserPassword: userPassword };
+}
+
+function guardPut(deps: Deps, record: ExtensionRecord, field: UniqueField): GuardedItem {
+  return {
+    item: {
+      Put: {
+        TableName: deps.config.tableName,
+        Item: { ...keys.unique(record.tenantId, field, record[field]), type: "guard", extensionId: record.id },
+        ConditionExpression: "attribute_not_exists(PK)",
+      },
+    },
+    onConditionFailed: () => new ConflictError(field, TAKEN_MESSAGE[field]),
+  };
+}
+
+function guardDelete(deps: Deps, record: ExtensionRecord, field: UniqueField): GuardedItem {
+  return {
+    item: {
+      Delete: {
+        TableName: deps.config.tableName,
+        Key: keys.unique(record.tenantId, field, record[field]),
+        ConditionExpression: "extensionId = :id",
+        ExpressionAttributeValues: { ":id": record.id },
+      },
+    },
+  };
+}
+
+function memberCountChange(deps: Deps, tenantId: string, organizationId: string, delta: 1 | -1, index: number) {
+  return {
+    item: {
+      Update: {
+        TableName: deps.config.tableName,
+        Key: keys.organization(tenantId, organizationId),
+        UpdateExpression: "ADD memberCount :delta",
+        ConditionExpression: "attribute_exists(PK)",
+        ExpressionAttributeValues: { ":delta": delta },
+      },
+    },
+    onConditionFailed: () => ValidationError.one(`organizations.${index}`, "is not an organization of this PBX"),
+  } satisfies GuardedItem;
+}
+
+/** The Super Administrator count on the tenant never drops below one. */
+function superAdminCountChange(deps: Deps, tenantId: string, delta: 1 | -1): GuardedItem {
+  return {
+    item: {
+      Update: {
+        TableName: deps.config.tableName,
+        Key: keys.tenant(tenantId),
+        UpdateExpression: "ADD superAdminCount :delta",
+        ConditionExpression: delta < 0 ? "superAdminCount > :one" : "attribute_exists(PK)",
+        ExpressionAttributeValues: delta < 0 ? { ":delta": delta, ":one": 1 } : { ":delta": delta },
+      },
+    },
+    onConditionFailed: () => new ConflictError("role", "The PBX must keep at least one Super Administrator"),
+  };
+}
+
+/** Every write that creates an extension: the record, its guards and its organization counts. */
+export function extensionCreateItems(deps: Deps, record: ExtensionRecord, countSuperAdmin = true): GuardedItem[] {
+  const items: GuardedItem[] = [
+    {
+      item: {
+        Put: { TableName: deps.config.tableName, Item: record, ConditionExpression: "attribute_not_exists(PK)" },
+      },
+    },
+    ...UNIQUE_FIELDS.filter((field) => record[field] !== "").map((field) => guardPut(deps, record, field)),
+    ...record.organizations.map((orgId, index) => memberCountChange(deps, record.tenantId, orgId, 1, index)),
+  ];
+  if (countSuperAdmin && record.role === "super_admin") items.push(superAdminCountChange(deps, record.tenantId, 1));
+  return items;
+}
+
+function assertOrganizationsAllowed(tenant: TenantRecord, organizations: readonly string[] | undefined): void {
+  if (organizations && organizations.length > 0 && !tenant.organizationManagement) {
+    throw ValidationError.one("organizations", "Organization Management is not enabled for this PBX");
+  }
+}
+
+export async function createExtension(deps: Deps, caller: TenantCaller, input: CreateExtensionInput) {
+  const tenant = await requireTenant(deps, caller.tenantId);
+  assertCanAssignRole(caller, input.role);
+  assertOrganizationsAllowed(tenant, input.organizations);
+  const { record, initialUserPassword } = await buildExtensionRecord(deps, caller.tenantId, input);
+  await transactWrite(deps.db, extensionCreateItems(deps, record));
+  return initialUserPassword ? { ...toExtension(record), initialUserPassword } : toExtension(record);
+}
+
+async function requireExtension(deps: Deps, tenantId: string, extensionId: string): Promise<ExtensionRecord> {
+  const record = await getExtensionRecord(deps, tenantId, extensionId);
+  if (!record) throw new NotFoundError("Extension");
+  return record;
+}
+
+export async function getExtension(deps: Deps, caller: TenantCaller, extensionId: string): Promise<Extension> {
+  return toExtension(await requireExtension(deps, caller.tenantId, extensionId));
+}
+
+const MAX_UPDATE_ATTEMPTS = 5;
+
+export async function updateExtension(
+  deps: Deps,
+  caller: TenantCaller,
+  extensionId: string,
+  patch: UpdateExtensionInput,
+): Promise<Extension> {
+  for (let attempt = 1; ; attempt++) {
+    const current = await requireExtension(deps, caller.tenantId, extensionId);
+    if (patch.version !== undefined && patch.version !== current.version) {
+      throw new ConflictError("version", "The extension was changed by someone else", {
+        current: toExtension(current),
+      });
+    }
+    try {
+      return await applyUpdate(deps, caller, current, patch);
+    } catch (error) {
+      if (!(error instanceof StaleWrite) || attempt >= MAX_UPDATE_ATTEMPTS) throw error;
+    }
+  }
+}
+
+async function applyUpdate(
+  deps: Deps,
+  caller: TenantCaller,
+  current: ExtensionRecord,
+  patch: UpdateExtensionInput,
+): Promise<Extension> {
+  const { version: expectedVersion, registrationPassword, ...fields } = patch;
+  if (fields.role !== undefined && fields.role !== current.role) {
+    assertCanAssignRole(caller, current.role);
+    assertCanAssignRole(caller, fields.role);
+  }
+  if (fields.organizations?.length)
+    assertOrganizationsAllowed(await requireTenant(deps, caller.tenantId), fields.organizations);
+
+  const next: ExtensionRecord = {
+    ...current,
+    ...fields,
+    updatedAt: deps.now().toISOString(),
+    version: current.version + 1,
+  };
+  if (registrationPassword !== undefined) {
+    const { dataKey } = await deps.keys();
+    next.registrationPasswordSealed = seal(
+      registrationPassword,
+      dataKey,
+      registrationSecretContext(current.tenantId, current.id),
+    );
+  }
+
+  const items: GuardedItem[] = [
+    {
+      item: {
+        Put: {
+          TableName: deps.config.tableName,
+          Item: next,
+          ConditionExpression: "version = :version",
+          ExpressionAttributeValues: { ":version": current.version },
+        },
+      },
+      onConditionFailed: () =>
+        expectedVersion === undefined
+          ? new StaleWrite()
+          : new ConflictError("version", "The extension was changed by someone else"),
+    },
+  ];
+  for (const field of UNIQUE_FIELDS) {
+    if (uniqueValue(field, next[field]) === uniqueValue(field, current[field])) {
+      // Same guard; an email whose case changed keeps its lower-cased guard.
+      continue;
+    }
+    if (current[field] !== "") items.push(guardDelete(deps, current, field));
+    if (next[field] !== "") items.push(guardPut(deps, next, field));
+  }
+  const before = new Set(current.organizations);
+  const after = new Set(next.organizations);
+  next.organizations.forEach((orgId, index) => {
+    if (!before.has(orgId)) items.push(memberCountChange(deps, current.tenantId, orgId, 1, index));
+  });
+  for (const orgId of current.organizations) {
+    if (!after.has(orgId)) items.push(memberCountChange(deps, current.tenantId, orgId, -1, 0));
+  }
+  if (current.role !== next.role && (current.role === "super_admin" || next.role === "super_admin")) {
+    items.push(superAdminCountChange(deps, current.tenantId, next.role === "super_admin" ? 1 : -1));
+  }
+  await transactWrite(deps.db, items);
+  return toExtension(next);
+}
+
+function uniqueValue(field: UniqueField, value: string): string {
+  return field === "email" ? value.toLowerCase() : value;
+}
+
+export async function deleteExtension(deps: Deps, caller: TenantCaller, extensionId: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    const current = await requireExtension(deps, caller.tenantId, extensionId);
+    assertCanAssignRole(caller, current.role);
+    const items: GuardedItem[] = [
+      {
+        item: {
+          Delete: {
+            TableName: deps.config.tableName,
+            Key: keys.extension(current.tenantId, current.id),
+            ConditionExpression: "version = :version",
+            ExpressionAttributeValues: { ":version": current.version },
+          },
+        },
+        onConditionFailed: () => new StaleWrite(),
+      },
+      ...UNIQUE_FIELDS.filter((field) => current[field] !== "").map((field) => guardDelete(deps, current, field)),
+      ...current.organizations.map((orgId) => memberCountChange(deps, current.tenantId, orgId, -1, 0)),
+    ];
+    if (current.role === "super_admin") items.push(superAdminCountChange(deps, current.tenantId, -1));
+    try {
+      await transactWrite(deps.db, items);
+      return;
+    } catch (error) {
+      if (!(error instanceof StaleWrite) || attempt >= MAX_UPDATE_ATTEMPTS) throw error;
+    }
+  }
+}
+
+/**
+ * Reads every extension of the tenant with a Query on its partition (never a Scan), then
+ * searches, sorts and pages in memory. A PBX holds thousands of extensions, not millions,
+ * so one paged Query is cheaper than an index per sort order (see docs/data-model.md).
+ */
+export async function listExtensions(deps: Deps, caller: TenantCaller, query: ListExtensionsQuery) {
+  const all = await queryAllExtensions(deps, caller.tenantId);
+  const needle = query.search?.toLowerCase();
+  const matching = needle
+    ? all.filter((ext) =>
+        [`${ext.firstName} ${ext.lastName}`, ext.number, ext.email].some((value) =>
+          value.toLowerCase().includes(needle),
+        ),
+      )
+    : all;
+  const direction = query.order === "desc" ? -1 : 1;
+  const sorted = matching.sort((a, b) => direction * compareBy(query.sortBy, a, b));
+  const start = (query.page - 1) * query.pageSize;
+  return {
+    total: sorted.length,
+    page: query.page,
+    pageSize: query.pageSize,
+    items: sorted.slice(start, start + query.pageSize).map(toExtension),
+  };
+}
+
+export async function queryAllExtensions(deps: Deps, tenantId: string): Promise<ExtensionRecord[]> {
+  const records: ExtensionRecord[] = [];
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await deps.db.send(
+      new QueryCommand({
+        TableName: deps.config.tableName,
+        KeyConditionExpression: "PK = :pk AND begins_with(SK, :prefix)",
+        ExpressionAttributeValues: { ":pk": keys.tenant(tenantId).PK, ":prefix": keys.extensionPrefix },
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    records.push(...((page.Items ?? []) as ExtensionRecord[]));
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+  return records;
+}
+
+const collator = new Intl.Collator("en", { sensitivity: "base", numeric: true });
+
+function compareBy(sortBy: ListExtensionsQuery["sortBy"], a: ExtensionRecord, b: ExtensionRecord): number {
+  switch (sortBy) {
+    case "number":
+      return collator.compare(a.number, b.number) || a.number.localeCompare(b.number);
+    case "name":
+      return (
+        collator.compare(`${a.firstName} ${a.lastName}`, `${b.firstName} ${b.lastName}`) ||
+        collator.compare(a.number, b.number)
+      );
+    case "email":
+      return collator.compare(a.email, b.email) || collator.compare(a.number, b.number);
+    case "createdAt":
+      return a.id.localeCompare(b.id);
+  }
+}
+
+export async function revealSipCredentials(deps: Deps, caller: TenantCaller, extensionId: string) {
+  const record = await requireExtension(deps, caller.tenantId, extensionId);
+  const { dataKey } = await deps.keys();
+  return {
+    extensionId: record.id,
+    number: record.number,
+    domain: caller.tenantSlug,
+    registrationName: record.registrationName,
+    registrationPassword: unseal(
+      record.registrationPasswordSealed,
+      dataKey,
+      registrationSecretContext(record.tenantId, record.id),
+    ),
+  };
+}

@@ -1,0 +1,140 @@
+/**
+ * `npm start`: the whole PBX on this machine. DynamoDB Local and the SES emulator (unless
+ * AWS_ENDPOINT_URL points elsewhere), the table from the CDK's own definition, and the API
+ * through the API Gateway-faithful local adapter. First start provisions the demo tenant.
+ */
+import { randomBytes } from "node:crypto";
+import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
+import { resolve } from "node:path";
+import { generatePassword } from "../layers/core/auth/password.js";
+import { DEFAULT_TABLE_NAME } from "../layers/core/table.js";
+import { ensureTable, localClient, startDynamoLocal } from "./local/dynamodb.js";
+import { startSes } from "./local/ses.js";
+
+interface LocalSecrets {
+  masterKey: string;
+  platformKey: string;
+  demo?: { server: string; email: string; password: string };
+}
+
+const env = process.env;
+const dataDir = resolve(env.PBX_DATA_DIR ?? ".data");
+const port = Number(env.PORT ?? 8080);
+const stops: Array<() => Promise<void>> = [];
+
+async function loadSecrets(): Promise<LocalSecrets> {
+  const file = resolve(dataDir, "local-secrets.json");
+  let secrets: LocalSecrets;
+  try {
+    secrets = JSON.parse(await readFile(file, "utf8")) as LocalSecrets;
+  } catch {
+    secrets = {
+      masterKey: randomBytes(32).toString("base64"),
+      platformKey: `pbxp_${randomBytes(24).toString("base64url")}`,
+    };
+  }
+  if (env.PBX_PLATFORM_KEY) secrets.platformKey = env.PBX_PLATFORM_KEY;
+  await saveSecrets(secrets);
+  return secrets;
+}
+
+async function saveSecrets(secrets: LocalSecrets): Promise<void> {
+  const file = resolve(dataDir, "local-secrets.json");
+  await writeFile(file, `${JSON.stringify(secrets, null, 2)}\n`, { mode: 0o600 });
+  await chmod(file, 0o600);
+}
+
+async function main(): Promise<void> {
+  await mkdir(resolve(dataDir, "dynamodb"), { recursive: true });
+  const secrets = await loadSecrets();
+  env.AWS_REGION ??= "us-east-1";
+  env.TABLE_NAME ??= DEFAULT_TABLE_NAME;
+  env.PBX_MASTER_KEY = secrets.masterKey;
+  env.PBX_PLATFORM_KEY = secrets.platformKey;
+  env.POWERTOOLS_SERVICE_NAME ??= "cloud-pbx-local";
+  env.LOG_LEVEL ??= "WARN";
+
+  let mailViewer = "(external endpoint: no local mail viewer)";
+  let dynamoEndpoint = env.AWS_ENDPOINT_URL;
+  if (!env.AWS_ENDPOINT_URL) {
+    // Emulators accept any credentials; set dummy ones so the SDK never looks for real ones.
+    env.AWS_ACCESS_KEY_ID ??= "local";
+    env.AWS_SECRET_ACCESS_KEY ??= "local";
+    const dynamo = await startDynamoLocal({
+      port: Number(env.DYNAMODB_PORT ?? 8000),
+      dataDir: resolve(dataDir, "dynamodb"),
+    });
+    stops.push(dynamo.stop);
+    const ses = await startSes(Number(env.SES_PORT ?? 8005));
+    stops.push(ses.stop);
+    env.AWS_ENDPOINT_URL_DYNAMODB = dynamo.endpoint;
+    env.AWS_ENDPOINT_URL_SES = ses.endpoint;
+    env.AWS_ENDPOINT_URL_SESV2 = ses.endpoint;
+    dynamoEndpoint = dynamo.endpoint;
+    mailViewer = ses.endpoint;
+  }
+  const client = localClient(dynamoEndpoint ?? "");
+  await ensureTable(client, env.TABLE_NAME);
+  client.destroy();
+
+  // Imported only now: the handlers read their configuration from the environment set above.
+  const { createLocalApi, listen } = await import("./local/http-adapter.js");
+  const server = createLocalApi();
+  const baseUrl = await listen(server, port);
+  stops.unshift(() => new Promise<void>((done) => server.close(() => done())));
+
+  const demo = await ensureDemoTenant(baseUrl, secrets);
+  console.log(
+    [
+      "",
+      "cloud-pbx is running",
+      `  API             ${baseUrl}/api/v1`,
+      `  OpenAPI         ${baseUrl}/api/v1/openapi.json`,
+      `  Mail viewer     ${mailViewer}`,
+      `  Data            ${dataDir}`,
+      `  Platform key    ${secrets.platformKey}`,
+      "",
+      "Demo PBX login",
+      `  server ${demo.server}   email ${demo.email}   password ${demo.password}`,
+      "",
+      `  curl -s ${baseUrl}/api/v1/auth/login -H 'content-type: application/json' \\`,
+      `    -d '{"server":"${demo.server}","email":"${demo.email}","password":"<password>"}'`,
+      "",
+      "Ctrl-C stops everything.",
+    ].join("\n"),
+  );
+}
+
+/** Provisions the demo tenant through the platform API on first start; later starts reuse it. */
+async function ensureDemoTenant(baseUrl: string, secrets: LocalSecrets) {
+  const auth = { authorization: `Bearer ${secrets.platformKey}`, "content-type": "application/json" };
+  const email = env.PBX_ADMIN_EMAIL ?? secrets.demo?.email ?? "admin@demo.example.com";
+  const password = env.PBX_ADMIN_PASSWORD ?? secrets.demo?.password ?? generatePassword(16);
+  const response = await fetch(`${baseUrl}/api/v1/platform/tenants`, {
+    method: "POST",
+    headers: auth,
+    body: JSON.stringify({ name: "Demo PBX", slug: "demo", adminEmail: email, adminPassword: password }),
+  });
+  if (response.status === 201) {
+    secrets.demo = { server: "demo", email, password };
+    await saveSecrets(secrets);
+    return secrets.demo;
+  }
+  const body = (await response.json()) as { field?: string; message?: string };
+  if (response.status === 409 && body.field === "slug") {
+    return secrets.demo ?? { server: "demo", email, password: "(set on first start; see PBX_ADMIN_PASSWORD)" };
+  }
+  throw new Error(`Could not provision the demo tenant: ${response.status} ${JSON.stringify(body)}`);
+}
+
+async function shutdown(code: number): Promise<never> {
+  for (const stop of stops.splice(0)) await stop().catch(() => undefined);
+  process.exit(code);
+}
+
+process.once("SIGINT", () => void shutdown(0));
+process.once("SIGTERM", () => void shutdown(0));
+main().catch(async (error: unknown) => {
+  console.error(error);
+  await shutdown(1);
+});
