@@ -53,6 +53,8 @@ async function main(): Promise<void> {
   env.PBX_PLATFORM_KEY = secrets.platformKey;
   env.POWERTOOLS_SERVICE_NAME ??= "cloud-pbx-local";
   env.LOG_LEVEL ??= "WARN";
+  // The Lambdas run on Node 22; locally Node 20 is fine, so silence the SDK's upgrade notice.
+  env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 
   let mailViewer = "(external endpoint: no local mail viewer)";
   let dynamoEndpoint = env.AWS_ENDPOINT_URL;

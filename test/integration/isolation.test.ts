@@ -1,0 +1,80 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { RouteContract } from "../../layers/core/http/contract.js";
+import { routeList } from "../../layers/core/routes.js";
+import { TestApi, tenantItems } from "../support/api.js";
+import { fillPath, PROBES, type ProbeTargets } from "../support/route-probes.js";
+
+/**
+ * Tenant isolation, proven route by route: the test walks the whole route table, so a
+ * route added later is covered without anyone remembering to add it here.
+ */
+describe("tenant isolation", () => {
+  let api: TestApi;
+  let victim: Awaited<ReturnType<TestApi["createTenant"]>>;
+  let intruder: Awaited<ReturnType<TestApi["createTenant"]>>;
+  let targets: ProbeTargets;
+
+  beforeAll(async () => {
+    api = await TestApi.start();
+    victim = await api.createTenant();
+    intruder = await api.createTenant();
+    await api.request("PATCH", "/api/v1/settings", { token: victim.token, body: { organizationManagement: true } });
+    const org = await api.request("POST", "/api/v1/organizations", { token: victim.token, body: { name: "Sales" } });
+    const ext = await api.request("POST", "/api/v1/extensions", {
+      token: victim.token,
+      body: { firstName: "Victim", number: "2001", email: "victim@example.com", organizations: [org.body.id] },
+    });
+    expect(ext.status).toBe(201);
+    targets = { tenantId: victim.id, extensionId: ext.body.id, organizationId: org.body.id };
+  });
+  afterAll(() => api.stop());
+
+  const protectedRoutes = (routeList as RouteContract[]).filter((route) => route.auth.kind !== "public");
+
+  it.each(protectedRoutes.map((route) => [route.id, route] as const))(
+    "%s refuses another tenant's credential and changes nothing",
+    async (_id, route) => {
+      // Arrange
+      const before = await tenantItems(victim.id);
+      const probe = PROBES[route.id as keyof typeof PROBES]();
+
+      // Act
+      const response = await api.request(route.method, fillPath(route, targets), {
+        token: intruder.token,
+        body: probe.body,
+        query: probe.query,
+      });
+
+      // Assess
+      if (route.auth.kind === "platform") {
+        expect(response.status).toBe(401);
+      } else if (route.params) {
+        expect(response.status, JSON.stringify(response.body)).toBe(404);
+      } else {
+        // Routes without ids act on the caller's own tenant: nothing of the victim may show.
+        const text = JSON.stringify(response.body ?? "");
+        for (const secret of [
+          victim.id,
+          victim.slug,
+          targets.extensionId,
+          targets.organizationId,
+          "victim@example.com",
+        ]) {
+          expect(text).not.toContain(secret);
+        }
+      }
+      expect(await tenantItems(victim.id)).toEqual(before);
+    },
+  );
+
+  it("a login names its tenant: one tenant's user cannot log in to another's server", async () => {
+    const response = await api.request("POST", "/api/v1/auth/login", {
+      body: { server: victim.slug, email: intruder.adminEmail, password: intruder.adminPassword },
+    });
+    expect(response.status).toBe(401);
+  });
+
+  it("every route of the table has a probe", () => {
+    for (const route of routeList) expect(PROBES[route.id], `no probe for ${route.id}`).toBeTypeOf("function");
+  });
+});

@@ -1,0 +1,46 @@
+import { randomBytes } from "node:crypto";
+import { createServer } from "node:net";
+import { ensureTable, localClient, startDynamoLocal } from "../../scripts/local/dynamodb.js";
+import { startSes } from "../../scripts/local/ses.js";
+
+/**
+ * Runs once for the whole test run: DynamoDB Local (in memory) and the SES emulator on free
+ * loopback ports, the table created from the CDK's definition, and the environment every
+ * test worker inherits. Each test provisions its own tenants, so tests never share data.
+ */
+export default async function setup() {
+  const dynamo = await startDynamoLocal({ port: await freePort() });
+  const ses = await startSes(await freePort());
+  Object.assign(process.env, {
+    AWS_REGION: "us-east-1",
+    AWS_ACCESS_KEY_ID: "local",
+    AWS_SECRET_ACCESS_KEY: "local",
+    AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+    AWS_ENDPOINT_URL_SES: ses.endpoint,
+    AWS_ENDPOINT_URL_SESV2: ses.endpoint,
+    TEST_SES_ENDPOINT: ses.endpoint,
+    TABLE_NAME: "cloud-pbx-test",
+    PBX_MASTER_KEY: randomBytes(32).toString("base64"),
+    PBX_PLATFORM_KEY: `pbxp_test_${randomBytes(16).toString("hex")}`,
+    LOG_LEVEL: process.env.LOG_LEVEL ?? "SILENT",
+  });
+  const client = localClient(dynamo.endpoint);
+  await ensureTable(client, "cloud-pbx-test");
+  client.destroy();
+  return async () => {
+    await ses.stop();
+    await dynamo.stop();
+  };
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
