@@ -60,20 +60,14 @@ export const DEFAULT_ROLES: Record<DefaultRoleId, RoleDefinition> = {
   supervisor: {
     id: "supervisor",
     name: "Supervisor",
-    description: "Sees the team's extensions and organizations, manages company contacts, reads the event log.",
-    permissions: [
-      "extensions.view",
-      "organizations.view",
-      "company_contacts.view",
-      "company_contacts.manage",
-      "event_log.view",
-    ],
+    description: "Oversees the team: sees extensions and organizations and reads the event log.",
+    permissions: ["extensions.view", "organizations.view", "event_log.view"],
   },
   operator: {
     id: "operator",
     name: "Operator",
-    description: "Reception: sees extensions and organizations and views company contacts.",
-    permissions: ["extensions.view", "organizations.view", "company_contacts.view"],
+    description: "Reception: sees extensions and organizations to route callers.",
+    permissions: ["extensions.view", "organizations.view"],
   },
   human_resource: {
     id: "human_resource",

@@ -1,0 +1,26 @@
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { DEFAULT_ROLE_IDS, DEFAULT_ROLES, PERMISSIONS } from "../../layers/core/permissions.js";
+
+describe("docs/permissions.md", () => {
+  it("documents exactly the permission sets the code enforces", () => {
+    // Arrange
+    const doc = readFileSync("docs/permissions.md", "utf8");
+    const rows = doc.split("\n").filter((line) => /^\| `[a-z_.]+` \| [✓ ]/.test(line));
+
+    // Act
+    const documented = new Map(
+      rows.map((row) => {
+        const cells = row.split("|").slice(1, -1).map((cell) => cell.trim());
+        return [cells[0]?.replaceAll("`", ""), cells.slice(1).map((cell) => cell === "✓")] as const;
+      }),
+    );
+
+    // Assess
+    expect([...documented.keys()]).toEqual([...PERMISSIONS]);
+    for (const permission of PERMISSIONS) {
+      const expected = DEFAULT_ROLE_IDS.map((role) => DEFAULT_ROLES[role].permissions.includes(permission));
+      expect(documented.get(permission), permission).toEqual(expected);
+    }
+  });
+});
