@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import type { RouteContract } from "./http/contract.js";
 import { routeList } from "./routes.js";
 import { errorBody } from "./schemas/common.js";

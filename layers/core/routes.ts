@@ -2,7 +2,7 @@
  * The route table: every HTTP route of the PBX, declared once. The CDK API stack, the
  * local adapter, the Lambda dispatch, the OpenAPI document and the tests all read this.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { defineRoute } from "./http/contract.js";
 import { loginBody, loginResponse, principal } from "./schemas/auth.js";
 import {

@@ -31,5 +31,7 @@ function toFieldErrors(issue: z.core.$ZodIssue, location: FieldError["in"]): Fie
 }
 
 function article(expected: string): string {
+  // zod 4 reports a non-integer number as invalid_type "int", dropping the schema's own message.
+  if (expected === "int") return "a whole number";
   return /^[aeiou]/.test(expected) ? `an ${expected}` : `a ${expected}`;
 }

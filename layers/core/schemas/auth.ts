@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { PERMISSIONS } from "../permissions.js";
 import { entityId } from "./common.js";
 import { roleId } from "./extensions.js";

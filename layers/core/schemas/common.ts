@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 /** A name-like text field: trimmed, printable, bounded. */
 export const text = (max: number) =>

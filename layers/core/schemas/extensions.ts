@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { DEFAULT_ROLE_IDS } from "../permissions.js";
 import { email, entityId, order, pageQuery, phoneNumber, strongPassword, text } from "./common.js";
 

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { entityId, requiredText, text } from "./common.js";
 
 export const organization = z.object({

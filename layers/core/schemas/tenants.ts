@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { email, entityId, phoneNumber, requiredText, strongPassword, text } from "./common.js";
 
 /** Words a slug cannot be: they name parts of the service itself. */
