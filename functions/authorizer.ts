@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from "aws-lambda";
+import { platformKey } from "#core/auth/keys";
 import { defaultDeps } from "#core/deps";
 import { encodeCaller } from "#core/http/authorizer-context";
 import { logger } from "#core/logger";
@@ -18,8 +19,7 @@ export async function handler(event: APIGatewayRequestAuthorizerEvent): Promise<
   const deps = defaultDeps();
 
   if (`${event.resource}/`.startsWith(PLATFORM_PREFIX)) {
-    const { platformKey } = await deps.keys();
-    if (!sameSecret(token, platformKey)) throw new Error("Unauthorized");
+    if (!sameSecret(token, await platformKey())) throw new Error("Unauthorized");
     return policy("platform", "Allow", event.methodArn, encodeCaller({ kind: "platform" }));
   }
 

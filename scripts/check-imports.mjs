@@ -4,8 +4,10 @@ import { readdirSync } from "node:fs";
 import { build } from "esbuild";
 
 const entryPoints = [
-  ...readdirSync("functions").filter((f) => f.endsWith(".ts")).map((f) => `functions/${f}`),
-  ...(safeList("listener").map((f) => `listener/${f}`)),
+  ...readdirSync("functions")
+    .filter((f) => f.endsWith(".ts"))
+    .map((f) => `functions/${f}`),
+  ...safeList("listener").map((f) => `listener/${f}`),
 ];
 
 const result = await build({
@@ -22,7 +24,10 @@ const result = await build({
 
 const graph = new Map();
 for (const [file, info] of Object.entries(result.metafile.inputs)) {
-  graph.set(file, info.imports.map((i) => i.path).filter((p) => graph.has(p) || result.metafile.inputs[p]));
+  graph.set(
+    file,
+    info.imports.map((i) => i.path).filter((p) => graph.has(p) || result.metafile.inputs[p]),
+  );
 }
 
 const cycles = [];

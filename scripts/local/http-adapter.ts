@@ -186,11 +186,9 @@ async function runAuthorizer(
   }
   const allowed = result.policyDocument.Statement.every((statement) => statement.Effect === "Allow");
   if (!allowed) {
-    return {
-      status: 403,
-      body: { error: "forbidden", message: String(result.context?.reason ?? "Access denied") },
-      context: null,
-    };
+    // The same body as the API stack's ACCESS_DENIED gateway response.
+    const reason = String(result.context?.reason ?? "");
+    return { status: 403, body: { error: "forbidden", message: "Access denied", reason }, context: null };
   }
   return { context: { ...result.context, principalId: result.principalId } };
 }

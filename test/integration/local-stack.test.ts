@@ -4,6 +4,14 @@ import { connect, createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { z } from "zod";
+import type { loginResponse } from "../../layers/core/schemas/auth.js";
+import type {
+  createExtensionResponse,
+  listExtensionsResponse,
+  sipCredentials,
+} from "../../layers/core/schemas/extensions.js";
+import type { listTenantsResponse } from "../../layers/core/schemas/tenants.js";
 
 /**
  * `npm start` end to end: the real script as a child process, with its own DynamoDB Local
@@ -170,7 +178,7 @@ async function pressCtrlC(stack: RunningStack): Promise<boolean> {
   ]);
 }
 
-async function call<T = any>(
+async function call<T>(
   stack: RunningStack,
   method: string,
   path: string,
@@ -189,7 +197,7 @@ async function call<T = any>(
 }
 
 async function logIn(stack: RunningStack): Promise<{ token: string; tenantId: string }> {
-  const login = await call(stack, "POST", "/api/v1/auth/login", {
+  const login = await call<z.infer<typeof loginResponse>>(stack, "POST", "/api/v1/auth/login", {
     body: { server: "demo", email: ADMIN_EMAIL, password: ADMIN_PASSWORD },
   });
   expect(login.status, JSON.stringify(login.body)).toBe(200);
@@ -213,16 +221,16 @@ describe("npm start (scripts/start.ts)", { timeout: 240_000 }, () => {
   afterAll(async () => {
     // Whatever failed above, no process of the stack may outlive the test.
     for (const stack of started) {
-      if (stack.child.exitCode !== null || stack.child.signalCode !== null) continue;
-      const pids = new Set([...stack.pids, ...processTree(stack.child.pid as number).map((p) => p.pid)]);
-      for (const pid of pids) {
+      const running = stack.child.exitCode === null && stack.child.signalCode === null;
+      const current = running ? processTree(stack.child.pid as number).map((p) => p.pid) : [];
+      for (const pid of new Set([...stack.pids, ...current])) {
         try {
           process.kill(pid, "SIGKILL");
         } catch {
           // already gone
         }
       }
-      await stack.exited;
+      if (running) await stack.exited;
     }
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
   });
@@ -257,7 +265,7 @@ describe("npm start (scripts/start.ts)", { timeout: 240_000 }, () => {
     firstLogin = await logIn(first);
 
     // Act
-    const created = await call(first, "POST", "/api/v1/extensions", {
+    const created = await call<z.infer<typeof createExtensionResponse>>(first, "POST", "/api/v1/extensions", {
       token: firstLogin.token,
       body: {
         firstName: "Grace",
@@ -267,7 +275,9 @@ describe("npm start (scripts/start.ts)", { timeout: 240_000 }, () => {
         registrationPassword: SIP_PASSWORD,
       },
     });
-    const list = await call(first, "GET", "/api/v1/extensions", { token: firstLogin.token });
+    const list = await call<z.infer<typeof listExtensionsResponse>>(first, "GET", "/api/v1/extensions", {
+      token: firstLogin.token,
+    });
 
     // Assert
     expect(created.status, JSON.stringify(created.body)).toBe(201);
@@ -280,7 +290,11 @@ describe("npm start (scripts/start.ts)", { timeout: 240_000 }, () => {
 
   it("serves the OpenAPI document", async () => {
     // Act
-    const openapi = await call(first, "GET", "/api/v1/openapi.json");
+    const openapi = await call<{ openapi: string; paths: Record<string, unknown> }>(
+      first,
+      "GET",
+      "/api/v1/openapi.json",
+    );
 
     // Assert
     expect(openapi.status).toBe(200);
@@ -293,7 +307,7 @@ describe("npm start (scripts/start.ts)", { timeout: 240_000 }, () => {
   it("serves the SES emulator's mail store on SES_PORT", async () => {
     // Act
     const response = await fetch(`http://127.0.0.1:${ports.ses}/store`);
-    const store = await response.json();
+    const store = (await response.json()) as { emails?: unknown };
 
     // Assert
     expect(response.status).toBe(200);
@@ -318,11 +332,20 @@ describe("npm start (scripts/start.ts)", { timeout: 240_000 }, () => {
     // Act
     const second = await startStack(dataDir, ports, started);
     const login = await logIn(second);
-    const list = await call(second, "GET", "/api/v1/extensions", { token: login.token });
-    const sip = await call(second, "GET", `/api/v1/extensions/${extensionId}/sip-credentials`, {
+    const list = await call<z.infer<typeof listExtensionsResponse>>(second, "GET", "/api/v1/extensions", {
       token: login.token,
     });
-    const tenants = await call(second, "GET", "/api/v1/platform/tenants", { token: PLATFORM_KEY });
+    const sip = await call<z.infer<typeof sipCredentials>>(
+      second,
+      "GET",
+      `/api/v1/extensions/${extensionId}/sip-credentials`,
+      {
+        token: login.token,
+      },
+    );
+    const tenants = await call<z.infer<typeof listTenantsResponse>>(second, "GET", "/api/v1/platform/tenants", {
+      token: PLATFORM_KEY,
+    });
 
     // Assert
     expect(second.output()).toMatch(new RegExp(`Platform key\\s+${PLATFORM_KEY}`));
@@ -334,7 +357,7 @@ describe("npm start (scripts/start.ts)", { timeout: 240_000 }, () => {
     expect(sip.status, JSON.stringify(sip.body)).toBe(200);
     expect(sip.body.registrationPassword, "sealed with the same master key as before").toBe(SIP_PASSWORD);
     expect(tenants.status).toBe(200);
-    expect(tenants.body.items.filter((t: { slug: string }) => t.slug === "demo")).toEqual([
+    expect(tenants.body.items.filter((t) => t.slug === "demo")).toEqual([
       expect.objectContaining({ id: firstLogin.tenantId }),
     ]);
 

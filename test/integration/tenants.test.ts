@@ -114,7 +114,7 @@ describe("tenants (platform API)", () => {
     expect(suspended.body.status).toBe("suspended");
     expect(login.status).toBe(403);
     expect(apiUse.status).toBe(403);
-    expect(apiUse.body.message).toMatch(/suspended/);
+    expect(apiUse.body.reason).toMatch(/suspended/);
     await platform("POST", `/tenants/${tenant.id}/resume`);
     expect((await api.request("GET", "/api/v1/me", { token: tenant.token })).status).toBe(200);
   });

@@ -4,19 +4,18 @@ import { ENV } from "../config.js";
 
 /**
  * Key material: one master secret, from which purpose-bound subkeys are derived with HKDF,
- * and the platform admin key. Locally both come from the environment; in AWS from Secrets
- * Manager, fetched once per container.
+ * and, separately, the platform admin key, which only the authorizer reads (least
+ * privilege: no other function can fetch it). Locally both come from the environment; in
+ * AWS from Secrets Manager, fetched once per container.
  */
 export interface KeyMaterial {
   /** HMAC key for access tokens. */
   tokenKey: Buffer;
   /** AES-256-GCM key for SIP registration passwords at rest. */
   dataKey: Buffer;
-  platformKey: string;
 }
 
 let secretsClient: SecretsManagerClient | undefined;
-let cached: Promise<KeyMaterial> | undefined;
 
 async function readSecret(valueVar: string, arnVar: string): Promise<string> {
   const direct = process.env[valueVar];
@@ -29,18 +28,25 @@ async function readSecret(valueVar: string, arnVar: string): Promise<string> {
   return result.SecretString;
 }
 
-export function deriveKeys(master: string, platformKey: string): KeyMaterial {
+export function deriveKeys(master: string): KeyMaterial {
   const derive = (purpose: string) => Buffer.from(hkdfSync("sha256", master, "cloud-pbx", purpose, 32));
-  return { tokenKey: derive("access-token/v1"), dataKey: derive("sip-secret/v1"), platformKey };
+  return { tokenKey: derive("access-token/v1"), dataKey: derive("sip-secret/v1") };
 }
 
-export function keyMaterial(): Promise<KeyMaterial> {
-  cached ??= Promise.all([
-    readSecret(ENV.masterKey, ENV.masterKeySecretArn),
-    readSecret(ENV.platformKey, ENV.platformKeySecretArn),
-  ]).then(([master, platformKey]) => deriveKeys(master, platformKey));
-  cached.catch(() => {
-    cached = undefined;
-  });
-  return cached;
+/** Loads once per container; a failed load is forgotten, so the next request tries again. */
+function memoize<T>(load: () => Promise<T>): () => Promise<T> {
+  let pending: Promise<T> | undefined;
+  return () => {
+    if (!pending) {
+      pending = load();
+      pending.catch(() => {
+        pending = undefined;
+      });
+    }
+    return pending;
+  };
 }
+
+export const keyMaterial = memoize(() => readSecret(ENV.masterKey, ENV.masterKeySecretArn).then(deriveKeys));
+
+export const platformKey = memoize(() => readSecret(ENV.platformKey, ENV.platformKeySecretArn));

@@ -1,0 +1,95 @@
+/**
+ * Deployment settings, read once from CDK context (`-c key=value` or cdk.json) so that every
+ * stack sees the same values. Nothing here looks anything up in AWS: `cdk synth` works with no
+ * credentials and the stacks are environment-agnostic.
+ */
+import { RemovalPolicy } from "aws-cdk-lib";
+import { RetentionDays } from "aws-cdk-lib/aws-logs";
+import type { Node } from "constructs";
+
+export interface StageConfig {
+  /** `dev`, `prod`, or any other name; every stack name starts with `CloudPbx-<stage>-`. */
+  stage: string;
+  /**
+   * Whether data survives `cdk destroy` and mistakes: table deletion protection, RETAIN on the
+   * table, the secrets and the log groups. On for prod, off elsewhere unless `-c protectData=true`.
+   */
+  protectData: boolean;
+  removalPolicy: RemovalPolicy;
+  logRetention: RetentionDays;
+  /** Domain verified in SES; mail is sent from `mailFromLocalPart@mailDomain`. */
+  mailDomain: string;
+  mailFromAddress: string;
+  /** Route 53 public hosted zone of `mailDomain`: when given, the DKIM records are created in it. */
+  mailHostedZoneId: string | undefined;
+  accessTokenTtlSeconds: number;
+  /** API Gateway stage throttling defaults (per account and region bucket, all clients together). */
+  throttle: { rateLimit: number; burstLimit: number };
+  /** WAF rate-based rules: requests per source IP per 5 minutes. */
+  waf: { requestsPerIpPer5Min: number; loginRequestsPerIpPer5Min: number };
+}
+
+export const DEFAULT_STAGE = "dev";
+export const DEFAULT_MAIL_DOMAIN = "example.com";
+
+const STAGE_PATTERN = /^[a-z][a-z0-9-]{0,19}$/;
+const DOMAIN_PATTERN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i;
+
+/** Read the stage configuration from the context of `node` (normally the App). */
+export function readStageConfig(node: Node): StageConfig {
+  const stage = stringContext(node, "stage") ?? DEFAULT_STAGE;
+  if (!STAGE_PATTERN.test(stage)) {
+    throw new Error(`Context "stage" must match ${STAGE_PATTERN} (got "${stage}")`);
+  }
+  const protectData = booleanContext(node, "protectData") ?? stage === "prod";
+  const mailDomain = stringContext(node, "mailDomain") ?? DEFAULT_MAIL_DOMAIN;
+  if (!DOMAIN_PATTERN.test(mailDomain)) throw new Error(`Context "mailDomain" is not a domain name: "${mailDomain}"`);
+  const mailFromLocalPart = stringContext(node, "mailFromLocalPart") ?? "pbx";
+  return {
+    stage,
+    protectData,
+    removalPolicy: protectData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+    logRetention: protectData ? RetentionDays.ONE_YEAR : RetentionDays.ONE_MONTH,
+    mailDomain,
+    mailFromAddress: `${mailFromLocalPart}@${mailDomain}`,
+    mailHostedZoneId: stringContext(node, "mailHostedZoneId"),
+    accessTokenTtlSeconds: numberContext(node, "accessTokenTtlSeconds") ?? 1800,
+    throttle: {
+      rateLimit: numberContext(node, "apiRateLimit") ?? 100,
+      burstLimit: numberContext(node, "apiBurstLimit") ?? 200,
+    },
+    waf: {
+      requestsPerIpPer5Min: numberContext(node, "wafRequestsPerIpPer5Min") ?? 3000,
+      loginRequestsPerIpPer5Min: numberContext(node, "wafLoginRequestsPerIpPer5Min") ?? 100,
+    },
+  };
+}
+
+/** Stack names: `CloudPbx-<stage>-<part>`. */
+export function stackName(config: Pick<StageConfig, "stage">, part: string): string {
+  return `CloudPbx-${config.stage}-${part}`;
+}
+
+function stringContext(node: Node, key: string): string | undefined {
+  const value: unknown = node.tryGetContext(key);
+  if (value === undefined || value === null || value === "") return undefined;
+  if (typeof value !== "string") throw new Error(`Context "${key}" must be a string`);
+  return value;
+}
+
+function booleanContext(node: Node, key: string): boolean | undefined {
+  const value: unknown = node.tryGetContext(key);
+  if (value === undefined || value === null || value === "") return undefined;
+  // `-c key=true` arrives as the string "true".
+  if (value === true || value === "true") return true;
+  if (value === false || value === "false") return false;
+  throw new Error(`Context "${key}" must be true or false`);
+}
+
+function numberContext(node: Node, key: string): number | undefined {
+  const value: unknown = node.tryGetContext(key);
+  if (value === undefined || value === null || value === "") return undefined;
+  const parsed = typeof value === "number" ? value : Number(value);
+  if (!Number.isFinite(parsed) || parsed <= 0) throw new Error(`Context "${key}" must be a positive number`);
+  return parsed;
+}

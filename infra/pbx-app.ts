@@ -1,0 +1,49 @@
+/**
+ * Builds the whole cloud-pbx app: the stacks of one stage, wired together, with the cdk-nag
+ * AwsSolutions checks registered. infra/app.ts (the `cdk` entry point) and the infra tests both
+ * call this, so the tests check exactly what is deployed.
+ */
+import { type App, Validations } from "aws-cdk-lib";
+import { AwsSolutionsChecks } from "cdk-nag";
+import { readStageConfig, type StageConfig, stackName } from "./config.js";
+import { ApiStack } from "./stacks/api-stack.js";
+import { DataStack } from "./stacks/data-stack.js";
+import { MailStack } from "./stacks/mail-stack.js";
+
+export interface PbxStacks {
+  config: StageConfig;
+  data: DataStack;
+  mail: MailStack;
+  api: ApiStack;
+}
+
+export function buildPbxApp(app: App): PbxStacks {
+  const config = readStageConfig(app.node);
+  const tags = { project: "cloud-pbx", stage: config.stage };
+
+  const data = new DataStack(app, stackName(config, "Data"), {
+    config,
+    tags,
+    description: `cloud-pbx ${config.stage}: DynamoDB table and key secrets`,
+    terminationProtection: config.protectData,
+  });
+  const mail = new MailStack(app, stackName(config, "Mail"), {
+    config,
+    tags,
+    description: `cloud-pbx ${config.stage}: SES identity and configuration set`,
+  });
+  const api = new ApiStack(app, stackName(config, "Api"), {
+    config,
+    tags,
+    description: `cloud-pbx ${config.stage}: REST API, Lambda functions, authorizer and WAF`,
+    table: data.table,
+    masterKeySecret: data.masterKeySecret,
+    platformKeySecret: data.platformKeySecret,
+    mailFromAddress: mail.fromAddress,
+    sesConfigurationSetName: mail.configurationSet.configurationSetName,
+  });
+
+  // `cdk synth` fails on any unacknowledged AwsSolutions error; warnings are printed.
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  return { config, data, mail, api };
+}

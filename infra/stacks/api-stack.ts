@@ -1,0 +1,386 @@
+/**
+ * The HTTP API: one REST API whose routes are built by iterating the route table in
+ * layers/core/routes.ts, one PbxFunction per route group, and the Lambda authorizer in front of
+ * every platform and tenant route.
+ */
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Validations } from "aws-cdk-lib";
+import {
+  AccessLogField,
+  AccessLogFormat,
+  AuthorizationType,
+  EndpointType,
+  IdentitySource,
+  LambdaIntegration,
+  LogGroupLogDestination,
+  MethodLoggingLevel,
+  type MethodOptions,
+  RequestAuthorizer,
+  type RequestValidator,
+  ResponseType,
+  RestApi,
+} from "aws-cdk-lib/aws-apigateway";
+import type { ITable } from "aws-cdk-lib/aws-dynamodb";
+import * as iam from "aws-cdk-lib/aws-iam";
+import { LogGroup } from "aws-cdk-lib/aws-logs";
+import type { ISecret } from "aws-cdk-lib/aws-secretsmanager";
+import { CfnWebACL, CfnWebACLAssociation } from "aws-cdk-lib/aws-wafv2";
+import type { Construct } from "constructs";
+import { ENV } from "#core/config";
+import type { FunctionGroup, RouteContract } from "#core/http/contract";
+import { routeList, routes } from "#core/routes";
+import { TABLE } from "#core/table";
+import type { StageConfig } from "../config.js";
+import {
+  FUNCTION_GROUPS,
+  type FunctionEntry,
+  type FunctionName,
+  functionEntries,
+  PbxFunction,
+} from "../constructs/pbx-function.js";
+
+export interface ApiStackProps extends StackProps {
+  config: StageConfig;
+  table: ITable;
+  masterKeySecret: ISecret;
+  platformKeySecret: ISecret;
+  mailFromAddress: string;
+  sesConfigurationSetName: string;
+}
+
+/** What each function may touch. The one place to look when a function gets AccessDenied. */
+interface Access {
+  table: "none" | "read" | "readWrite";
+  masterKey: boolean;
+  platformKey: boolean;
+  /** Memory in MB: the functions that hash passwords with scrypt get more CPU. */
+  memorySize: number;
+  /** Short for the authorizer, which sits in front of every call; API Gateway gives up after 29 s anyway. */
+  timeout: Duration;
+}
+
+const FAST = Duration.seconds(5);
+const NORMAL = Duration.seconds(15);
+
+export const FUNCTION_ACCESS: Readonly<Record<FunctionName, Access>> = {
+  // Verifies tokens (master key) and the platform key, the only function that can read it.
+  authorizer: { table: "read", masterKey: true, platformKey: true, memorySize: 512, timeout: FAST },
+  // Hashes the Super Administrator's password and seals SIP secrets with the master key.
+  platform: { table: "readWrite", masterKey: true, platformKey: false, memorySize: 1024, timeout: NORMAL },
+  // Login: scrypt password checks, token signing.
+  auth: { table: "readWrite", masterKey: true, platformKey: false, memorySize: 1024, timeout: NORMAL },
+  // Creates users (scrypt) and seals or reveals SIP secrets.
+  extensions: { table: "readWrite", masterKey: true, platformKey: false, memorySize: 1024, timeout: NORMAL },
+  organizations: { table: "readWrite", masterKey: true, platformKey: false, memorySize: 512, timeout: NORMAL },
+  tenant: { table: "readWrite", masterKey: true, platformKey: false, memorySize: 512, timeout: NORMAL },
+  // Serves the OpenAPI document generated from the route table: touches no data and no secret.
+  meta: { table: "none", masterKey: false, platformKey: false, memorySize: 512, timeout: NORMAL },
+};
+
+const READ_ACTIONS = ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:ConditionCheckItem"];
+const WRITE_ACTIONS = ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"];
+
+/** JSON bodies of the responses API Gateway itself produces, in the shape of the handlers' errors. */
+export const GATEWAY_RESPONSES = [
+  {
+    id: "Unauthorized",
+    type: ResponseType.UNAUTHORIZED,
+    statusCode: "401",
+    body: '{"error":"unauthorized","message":"Missing or invalid credentials"}',
+  },
+  {
+    id: "AccessDenied",
+    type: ResponseType.ACCESS_DENIED,
+    statusCode: "403",
+    body: '{"error":"forbidden","message":"Access denied","reason":"$context.authorizer.reason"}',
+  },
+  {
+    // API Gateway answers an unknown path or method with 403 "Missing Authentication Token".
+    id: "NoSuchRoute",
+    type: ResponseType.MISSING_AUTHENTICATION_TOKEN,
+    statusCode: "404",
+    body: '{"error":"not_found","message":"No such route"}',
+  },
+  {
+    id: "Throttled",
+    type: ResponseType.THROTTLED,
+    statusCode: "429",
+    body: '{"error":"throttled","message":"Too many requests"}',
+  },
+  {
+    id: "WafFiltered",
+    type: ResponseType.WAF_FILTERED,
+    statusCode: "403",
+    body: '{"error":"forbidden","message":"Request blocked"}',
+  },
+  {
+    id: "Default4xx",
+    type: ResponseType.DEFAULT_4XX,
+    statusCode: undefined,
+    body: '{"error":"bad_request","message":$context.error.messageString}',
+  },
+  {
+    id: "Default5xx",
+    type: ResponseType.DEFAULT_5XX,
+    statusCode: undefined,
+    body: '{"error":"internal","message":"Internal error"}',
+  },
+] as const;
+
+export class ApiStack extends Stack {
+  readonly api: RestApi;
+  readonly functions: Readonly<Record<FunctionName, PbxFunction>>;
+  readonly authorizer: RequestAuthorizer;
+
+  constructor(scope: Construct, id: string, props: ApiStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+
+    const commonEnvironment: Record<string, string> = {
+      [ENV.tableName]: props.table.tableName,
+      [ENV.accessTokenTtl]: String(config.accessTokenTtlSeconds),
+      [ENV.mailFrom]: props.mailFromAddress,
+      [ENV.sesConfigurationSet]: props.sesConfigurationSetName,
+    };
+
+    const makeFunction = ({ name, entry }: FunctionEntry) => {
+      const access = FUNCTION_ACCESS[name];
+      const environment = { ...commonEnvironment };
+      if (access.masterKey) environment[ENV.masterKeySecretArn] = props.masterKeySecret.secretArn;
+      if (access.platformKey) environment[ENV.platformKeySecretArn] = props.platformKeySecret.secretArn;
+      const fn = new PbxFunction(this, `${pascal(name)}Function`, {
+        entry,
+        description: `cloud-pbx ${config.stage}: ${name}`,
+        environment,
+        memorySize: access.memorySize,
+        timeout: access.timeout,
+        logRetention: config.logRetention,
+        logRemovalPolicy: config.removalPolicy,
+      });
+      grantTable(fn, props.table, access.table);
+      if (access.masterKey) props.masterKeySecret.grantRead(fn);
+      if (access.platformKey) props.platformKeySecret.grantRead(fn);
+      return [name, fn] as const;
+    };
+    this.functions = Object.fromEntries(functionEntries.map(makeFunction)) as Record<FunctionName, PbxFunction>;
+    const groupFunctions: Record<FunctionGroup, PbxFunction> = this.functions;
+    const authorizerFunction = this.functions.authorizer;
+
+    // --- The REST API -------------------------------------------------------------------------
+    const accessLogs = new LogGroup(this, "AccessLogs", {
+      retention: config.logRetention,
+      removalPolicy: config.removalPolicy,
+    });
+    this.api = new RestApi(this, "Api", {
+      restApiName: `cloud-pbx-${config.stage}`,
+      description: `cloud-pbx ${config.stage}: multi-tenant PBX API`,
+      endpointConfiguration: { types: [EndpointType.REGIONAL] },
+      // No CORS: the API serves Linkus clients and server-side callers, not browsers on other origins.
+      defaultCorsPreflightOptions: undefined,
+      // API Gateway needs an account-level role to write logs (see the IAM4 acknowledgement below).
+      cloudWatchRole: true,
+      // Account-wide and shared with every other REST API in the region: never deleted with a stage.
+      cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN,
+      deployOptions: {
+        stageName: config.stage,
+        accessLogDestination: new LogGroupLogDestination(accessLogs),
+        accessLogFormat: accessLogFormat(),
+        loggingLevel: MethodLoggingLevel.ERROR,
+        // Never log request or response bodies: they carry passwords and SIP secrets.
+        dataTraceEnabled: false,
+        metricsEnabled: true,
+        tracingEnabled: true,
+        throttlingRateLimit: config.throttle.rateLimit,
+        throttlingBurstLimit: config.throttle.burstLimit,
+      },
+    });
+    const cloudWatchRole = this.api.node.tryFindChild("CloudWatchRole");
+    if (cloudWatchRole) {
+      Validations.of(cloudWatchRole).acknowledge({
+        id: "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]",
+        reason:
+          "This is the single account-wide role API Gateway uses to write the logs of every REST API in the region " +
+          "(AWS::ApiGateway::Account); AWS maintains its managed policy, and a narrower inline policy would break " +
+          "logging for other APIs in the account.",
+      });
+    }
+
+    for (const response of GATEWAY_RESPONSES) {
+      this.api.addGatewayResponse(response.id, {
+        type: response.type,
+        statusCode: response.statusCode,
+        templates: { "application/json": response.body },
+      });
+    }
+
+    // Results cache TTL 0: suspensions, deletions and role changes apply to the very next request.
+    // The Authorization header is the identity source, so a request without it is refused (401)
+    // before the authorizer runs.
+    this.authorizer = new RequestAuthorizer(this, "Authorizer", {
+      handler: authorizerFunction,
+      identitySources: [IdentitySource.header("Authorization")],
+      resultsCacheTtl: Duration.seconds(0),
+    });
+
+    // Checks the declared path parameters; bodies and query strings are validated by the handlers
+    // against the same zod contracts, so every 400 names the bad fields (docs/deploy.md).
+    const validator = this.api.addRequestValidator("RequestValidator", {
+      validateRequestBody: true,
+      validateRequestParameters: true,
+    });
+
+    // One integration per group, with one API-wide invoke permission per function instead of two
+    // per method (a function's resource policy is limited to 20 KB).
+    const integrations = Object.fromEntries(
+      FUNCTION_GROUPS.map((group) => [
+        group,
+        new LambdaIntegration(groupFunctions[group], { scopePermissionToMethod: false }),
+      ]),
+    ) as Record<FunctionGroup, LambdaIntegration>;
+
+    for (const route of routeList as readonly RouteContract[]) {
+      const method = this.api.root
+        .resourceForPath(route.path)
+        .addMethod(route.method, integrations[route.group], this.methodOptions(route, validator));
+      Validations.of(method).acknowledge({
+        id: "AwsSolutions-COG4",
+        reason:
+          "Callers are PBX extension users and the SaaS operator, authenticated by the project's own tokens and " +
+          "platform key through the Lambda authorizer (or public by design); there is no Cognito user pool.",
+      });
+      if (route.auth.kind === "public") {
+        Validations.of(method).acknowledge({
+          id: "AwsSolutions-APIG4",
+          reason: `${route.method} ${route.path} (${route.id}) is public by contract: ${route.summary}. It cannot require a credential the caller does not have yet.`,
+        });
+      }
+    }
+
+    this.addWaf(config);
+
+    new CfnOutput(this, "ApiUrl", { value: this.api.url });
+  }
+
+  private methodOptions(route: RouteContract, validator: RequestValidator): MethodOptions {
+    const pathParameters = [...route.path.matchAll(/\{([^}]+)\}/g)].map((match) => match[1] ?? "");
+    const base: MethodOptions = {
+      operationName: route.id,
+      requestValidator: validator,
+      requestParameters: Object.fromEntries(pathParameters.map((name) => [`method.request.path.${name}`, true])),
+    };
+    if (route.auth.kind === "public") return { ...base, authorizationType: AuthorizationType.NONE };
+    return { ...base, authorizationType: AuthorizationType.CUSTOM, authorizer: this.authorizer };
+  }
+
+  /** AWS managed rules plus per-IP rate limits, associated with the API stage. */
+  private addWaf(config: StageConfig) {
+    const visibility = (metricName: string): CfnWebACL.VisibilityConfigProperty => ({
+      cloudWatchMetricsEnabled: true,
+      sampledRequestsEnabled: true,
+      metricName,
+    });
+    const managed = (name: string, priority: number, overrides: string[] = []): CfnWebACL.RuleProperty => ({
+      name,
+      priority,
+      overrideAction: { none: {} },
+      statement: {
+        managedRuleGroupStatement: {
+          vendorName: "AWS",
+          name,
+          ruleActionOverrides: overrides.length
+            ? overrides.map((rule) => ({ name: rule, actionToUse: { count: {} } }))
+            : undefined,
+        },
+      },
+      visibilityConfig: visibility(name),
+    });
+    const webAcl = new CfnWebACL(this, "WebAcl", {
+      scope: "REGIONAL",
+      defaultAction: { allow: {} },
+      visibilityConfig: visibility(`cloud-pbx-${config.stage}`),
+      rules: [
+        {
+          // Password guessing: a tighter limit on the login route, on top of the application's own lockout.
+          name: "LoginRatePerIp",
+          priority: 0,
+          action: { block: {} },
+          statement: {
+            rateBasedStatement: {
+              limit: config.waf.loginRequestsPerIpPer5Min,
+              aggregateKeyType: "IP",
+              scopeDownStatement: {
+                byteMatchStatement: {
+                  fieldToMatch: { uriPath: {} },
+                  positionalConstraint: "ENDS_WITH",
+                  searchString: routes["auth.login"].path,
+                  textTransformations: [{ priority: 0, type: "NONE" }],
+                },
+              },
+            },
+          },
+          visibilityConfig: visibility("LoginRatePerIp"),
+        },
+        {
+          name: "RatePerIp",
+          priority: 1,
+          action: { block: {} },
+          statement: { rateBasedStatement: { limit: config.waf.requestsPerIpPer5Min, aggregateKeyType: "IP" } },
+          visibilityConfig: visibility("RatePerIp"),
+        },
+        managed("AWSManagedRulesAmazonIpReputationList", 2),
+        // SizeRestrictions_BODY blocks bodies over 8 KB, which contact imports exceed; it only counts here.
+        // API Gateway still caps bodies at 10 MB and the handlers validate size and content.
+        managed("AWSManagedRulesCommonRuleSet", 3, ["SizeRestrictions_BODY"]),
+        managed("AWSManagedRulesKnownBadInputsRuleSet", 4),
+      ],
+    });
+    new CfnWebACLAssociation(this, "WebAclAssociation", {
+      resourceArn: this.api.deploymentStage.stageArn,
+      webAclArn: webAcl.attrArn,
+    });
+  }
+}
+
+/**
+ * Data access without Scan (never used in a request path) and without index wildcards: the
+ * table and each index named in layers/core/table.ts.
+ */
+function grantTable(fn: PbxFunction, table: ITable, level: Access["table"]) {
+  if (level === "none") return;
+  const indexArns = TABLE.indexes.map((index) => `${table.tableArn}/index/${index.name}`);
+  fn.addToRolePolicy(new iam.PolicyStatement({ actions: READ_ACTIONS, resources: [table.tableArn, ...indexArns] }));
+  if (level === "readWrite") {
+    fn.addToRolePolicy(new iam.PolicyStatement({ actions: WRITE_ACTIONS, resources: [table.tableArn] }));
+  }
+}
+
+function accessLogFormat(): AccessLogFormat {
+  return AccessLogFormat.custom(
+    JSON.stringify({
+      requestId: AccessLogField.contextRequestId(),
+      extendedRequestId: AccessLogField.contextExtendedRequestId(),
+      requestTime: AccessLogField.contextRequestTime(),
+      ip: AccessLogField.contextIdentitySourceIp(),
+      userAgent: AccessLogField.contextIdentityUserAgent(),
+      httpMethod: AccessLogField.contextHttpMethod(),
+      resourcePath: AccessLogField.contextResourcePath(),
+      path: AccessLogField.contextPath(),
+      status: AccessLogField.contextStatus(),
+      responseLength: AccessLogField.contextResponseLength(),
+      responseLatency: AccessLogField.contextResponseLatency(),
+      integrationLatency: AccessLogField.contextIntegrationLatency(),
+      authorizerLatency: AccessLogField.contextAuthorizerLatency(),
+      authorizerStatus: AccessLogField.contextAuthorizerStatus(),
+      authorizerError: AccessLogField.contextAuthorizerError(),
+      denyReason: AccessLogField.contextAuthorizer("reason"),
+      principalId: AccessLogField.contextAuthorizerPrincipalId(),
+      errorType: AccessLogField.contextErrorResponseType(),
+      errorMessage: AccessLogField.contextErrorMessage(),
+      wafStatus: AccessLogField.contextWafResponseCode(),
+      xrayTraceId: AccessLogField.contextXrayTraceId(),
+    }),
+  );
+}
+
+function pascal(name: string): string {
+  return name.charAt(0).toUpperCase() + name.slice(1);
+}

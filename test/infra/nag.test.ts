@@ -1,0 +1,122 @@
+/**
+ * cdk-nag v3 reports through CDK's validation framework (Validations.of(app).addPlugins), not
+ * through annotations, so findings are collected with the pack's own `validateScope`. Each stack
+ * must have zero unacknowledged AwsSolutions errors and warnings, and every acknowledgement must
+ * carry a reason and still match a finding (no stale ones).
+ */
+import { type Stack, Validations } from "aws-cdk-lib";
+import { Annotations, Match } from "aws-cdk-lib/assertions";
+import { AwsSolutionsChecks } from "cdk-nag";
+import type { IConstruct } from "constructs";
+import { beforeAll, describe, expect, it } from "vitest";
+import { type SynthesizedPbx, synthPbx } from "./synth.js";
+
+const SLOW = { timeout: 180_000 };
+
+interface Finding {
+  rule: string;
+  severity: string;
+  path: string;
+}
+
+function findings(scope: IConstruct, pack = new AwsSolutionsChecks()): Finding[] {
+  return pack.validateScope(scope).violations.flatMap((violation) =>
+    violation.violatingResources.map((resource) => ({
+      rule: violation.ruleName,
+      severity: violation.severity ?? "error",
+      path: resource.constructPath ?? "",
+    })),
+  );
+}
+
+/** The same rules with every acknowledgement ignored: what the stacks would report without them. */
+class UnacknowledgedChecks extends AwsSolutionsChecks {}
+Object.defineProperty(UnacknowledgedChecks.prototype, "isAcknowledged", { value: () => false });
+
+interface Acknowledgement {
+  path: string;
+  id: string;
+  reason: string;
+}
+
+function acknowledgements(scope: IConstruct): Acknowledgement[] {
+  return scope.node.findAll().flatMap((construct) =>
+    construct.node.metadata
+      .filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+      .flatMap((entry) =>
+        Object.entries(entry.data as Record<string, string>).map(([id, reason]) => ({
+          path: construct.node.path,
+          id: id.replace(/^annotation::/i, ""),
+          reason,
+        })),
+      ),
+  );
+}
+
+describe("cdk-nag AwsSolutions", SLOW, () => {
+  const stages: Record<string, SynthesizedPbx> = {};
+
+  beforeAll(() => {
+    // synthPbx runs app.synth(), which already fails on any unacknowledged AwsSolutions error.
+    stages.dev = synthPbx();
+    stages.prod = synthPbx({ stage: "prod", mailDomain: "pbx.example.net" });
+  }, SLOW.timeout);
+
+  const everyStack = () =>
+    Object.values(stages).flatMap((s) => s.stacks.map((stack) => [stack.stackName, stack] as [string, Stack]));
+
+  it("checks both stages, three stacks each", () => {
+    expect(everyStack()).toHaveLength(6);
+  });
+
+  it("leaves zero unacknowledged errors and warnings in every stack", () => {
+    for (const [name, stack] of everyStack()) {
+      expect({ stack: name, findings: findings(stack) }).toEqual({ stack: name, findings: [] });
+    }
+  });
+
+  it("raises no CDK annotations (errors or warnings) in any stack", () => {
+    for (const [, stack] of everyStack()) {
+      const annotations = Annotations.fromStack(stack);
+      expect(annotations.findError("*", Match.stringLikeRegexp("AwsSolutions-.*"))).toEqual([]);
+      expect(annotations.findWarning("*", Match.stringLikeRegexp("AwsSolutions-.*"))).toEqual([]);
+      expect(annotations.findError("*", Match.anyValue())).toEqual([]);
+      expect(annotations.findWarning("*", Match.anyValue())).toEqual([]);
+    }
+  });
+
+  it("gives every acknowledgement a real reason", () => {
+    const all = Object.values(stages).flatMap((s) => acknowledgements(s.app));
+    expect(all.length).toBeGreaterThan(0);
+    for (const ack of all) {
+      expect(ack.id).toMatch(/^AwsSolutions-[A-Z]+\d+/);
+      expect(ack.reason.length, `${ack.path} ${ack.id}`).toBeGreaterThanOrEqual(60);
+      expect(ack.reason).not.toMatch(/\b(todo|tbd|fixme|later)\b/i);
+    }
+  });
+
+  it("has no stale acknowledgement: each one matches a finding it hides", () => {
+    expect(typeof (AwsSolutionsChecks.prototype as unknown as Record<string, unknown>).isAcknowledged).toBe("function");
+    for (const stage of Object.values(stages)) {
+      const hidden = findings(stage.app, new UnacknowledgedChecks());
+      for (const ack of acknowledgements(stage.app)) {
+        const matched = hidden.some(
+          (f) => f.rule === ack.id && (f.path === ack.path || f.path.startsWith(`${ack.path}/`)),
+        );
+        expect(matched, `${ack.path}: ${ack.id}`).toBe(true);
+      }
+    }
+  });
+
+  it("acknowledges only these rules", () => {
+    const ids = new Set(Object.values(stages).flatMap((s) => acknowledgements(s.app).map((a) => a.id)));
+    expect([...ids].sort()).toEqual([
+      "AwsSolutions-APIG4",
+      "AwsSolutions-COG4",
+      "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]",
+      "AwsSolutions-IAM5[Resource::*]",
+      "AwsSolutions-L1",
+      "AwsSolutions-SMG4",
+    ]);
+  });
+});
