@@ -129,13 +129,18 @@ async function ensureDemoTenant(baseUrl: string, secrets: LocalSecrets) {
   throw new Error(`Could not provision the demo tenant: ${response.status} ${JSON.stringify(body)}`);
 }
 
-async function shutdown(code: number): Promise<never> {
+let stopping = false;
+
+async function shutdown(code: number): Promise<void> {
+  // A second Ctrl-C while stopping must not cut the shutdown short and orphan DynamoDB Local.
+  if (stopping) return;
+  stopping = true;
   for (const stop of stops.splice(0)) await stop().catch(() => undefined);
   process.exit(code);
 }
 
-process.once("SIGINT", () => void shutdown(0));
-process.once("SIGTERM", () => void shutdown(0));
+process.on("SIGINT", () => void shutdown(0));
+process.on("SIGTERM", () => void shutdown(0));
 main().catch(async (error: unknown) => {
   console.error(error);
   await shutdown(1);

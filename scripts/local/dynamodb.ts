@@ -1,4 +1,5 @@
 import type { ChildProcess } from "node:child_process";
+import { connect } from "node:net";
 import {
   CreateTableCommand,
   DescribeTimeToLiveCommand,
@@ -21,6 +22,11 @@ export interface RunningDynamo {
  * folder it persists there; without one it keeps everything in memory (tests).
  */
 export async function startDynamoLocal(options: { port: number; dataDir?: string }): Promise<RunningDynamo> {
+  // Something already answering there (say, a DynamoDB Local left by an earlier run) would
+  // otherwise be used silently while the new one fails to bind.
+  if (await portAnswers(options.port)) {
+    throw new Error(`Port ${options.port} is already in use; stop what runs there or set DYNAMODB_PORT`);
+  }
   const child = spawn({ port: options.port, path: options.dataDir ?? null, sharedDb: true, stdio: "pipe" });
   let output = "";
   child.stdout?.on("data", (chunk: Buffer) => {
@@ -55,6 +61,17 @@ export async function startDynamoLocal(options: { port: number; dataDir?: string
       await exited;
     },
   };
+}
+
+function portAnswers(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: "127.0.0.1", port });
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("error", () => resolve(false));
+  });
 }
 
 export function localClient(endpoint: string): DynamoDBClient {

@@ -9,7 +9,12 @@ describe("docs/permissions.md", () => {
     const rows = doc
       .split("\n")
       .filter((line) => /^\|\s*`[a-z_.]+`\s*\|/.test(line))
-      .map((line) => line.split("|").slice(1, -1).map((cell) => cell.trim()))
+      .map((line) =>
+        line
+          .split("|")
+          .slice(1, -1)
+          .map((cell) => cell.trim()),
+      )
       // The role table's cells are ticks or blanks; the meanings table's are prose.
       .filter((cells) => cells.slice(1).every((cell) => cell === "✓" || cell === ""));
 

@@ -5,7 +5,15 @@ import { type FieldError, ValidationError } from "../errors.js";
 export function parsePart<S extends z.ZodType>(schema: S, value: unknown, location: FieldError["in"]): z.output<S> {
   const result = schema.safeParse(value, { reportInput: true });
   if (result.success) return result.data;
-  throw new ValidationError(result.error.issues.flatMap((issue) => toFieldErrors(issue, location)));
+  // One rule can fail several checks with the same words (the password policy): say it once.
+  const seen = new Set<string>();
+  const fields = result.error.issues
+    .flatMap((issue) => toFieldErrors(issue, location))
+    .filter((error) => {
+      const key = `${error.field}\u0000${error.message}`;
+      return seen.has(key) ? false : Boolean(seen.add(key));
+    });
+  throw new ValidationError(fields);
 }
 
 function toFieldErrors(issue: z.core.$ZodIssue, location: FieldError["in"]): FieldError[] {
