@@ -1,4 +1,5 @@
 import { createGroupHandler } from "#core/http/handler";
+import { setExtensionPassword } from "#core/services/auth";
 import {
   createExtension,
   deleteExtension,
@@ -7,6 +8,7 @@ import {
   revealSipCredentials,
   updateExtension,
 } from "#core/services/extensions";
+import { sendWelcomeEmails } from "#core/services/welcome";
 
 export const handler = createGroupHandler("extensions", {
   "extensions.list": ({ query }, { deps, caller }) => listExtensions(deps, caller, query),
@@ -15,4 +17,7 @@ export const handler = createGroupHandler("extensions", {
   "extensions.update": ({ params, body }, { deps, caller }) => updateExtension(deps, caller, params.extensionId, body),
   "extensions.delete": ({ params }, { deps, caller }) => deleteExtension(deps, caller, params.extensionId),
   "extensions.sipCredentials": ({ params }, { deps, caller }) => revealSipCredentials(deps, caller, params.extensionId),
+  "extensions.setPassword": ({ params, body }, { deps, caller, sourceIp }) =>
+    setExtensionPassword(deps, caller, params.extensionId, body.newPassword, { sourceIp }),
+  "extensions.welcomeEmails": ({ body }, { deps, caller }) => sendWelcomeEmails(deps, caller, body.extensionIds),
 });

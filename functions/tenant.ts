@@ -1,10 +1,11 @@
 import { createGroupHandler } from "#core/http/handler";
-import { currentPrincipal } from "#core/services/auth";
+import { changeOwnPassword, currentPrincipal } from "#core/services/auth";
 import { requireTenant } from "#core/services/records";
 import { updateTenantSettings } from "#core/services/tenants";
 
 export const handler = createGroupHandler("tenant", {
   "me.get": (_input, { deps, caller }) => currentPrincipal(deps, caller),
+  "me.password": ({ body }, { deps, caller, sourceIp }) => changeOwnPassword(deps, caller, body, { sourceIp }),
   "settings.get": async (_input, { deps, caller }) => {
     const tenant = await requireTenant(deps, caller.tenantId);
     return { organizationManagement: tenant.organizationManagement };

@@ -85,6 +85,16 @@ async function main(): Promise<void> {
   const baseUrl = await listen(server, port);
   stops.unshift(() => new Promise<void>((done) => server.close(() => done())));
 
+  // The notifier, as the schedule runs it in AWS (there, new outbox items also arrive by stream).
+  const { handler: notifier } = await import("../functions/notifier.js");
+  const timer = setInterval(
+    () => {
+      notifier({ source: "local.schedule" } as never).catch((error: unknown) => console.error("notifier", error));
+    },
+    Number(env.PBX_NOTIFIER_INTERVAL_MS ?? 3000),
+  );
+  stops.unshift(async () => clearInterval(timer));
+
   const demo = await ensureDemoTenant(baseUrl, secrets);
   console.log(
     [

@@ -13,20 +13,42 @@ export const ENV = {
   accessTokenTtl: "ACCESS_TOKEN_TTL_SECONDS",
   mailFrom: "MAIL_FROM_ADDRESS",
   sesConfigurationSet: "SES_CONFIGURATION_SET",
+  refreshTokenTtl: "REFRESH_TOKEN_TTL_SECONDS",
+  sessionMaxAge: "SESSION_MAX_AGE_SECONDS",
+  quickLoginTtl: "QUICK_LOGIN_TTL_SECONDS",
+  eventRetentionDays: "EVENT_RETENTION_DAYS",
+  /** Where users open the Linkus Web Client; quick login links point there. */
+  publicWebUrl: "PUBLIC_WEB_URL",
+  /** The host Linkus clients and IP phones reach (SIP and port 8111), shown in welcome emails. */
+  publicSipHost: "PUBLIC_SIP_HOST",
 } as const;
 
 export interface Config {
   tableName: string;
   accessTokenTtlSeconds: number;
+  /** A refresh token unused for this long dies; each rotation starts the clock again. */
+  refreshTokenTtlSeconds: number;
+  /** No session outlives this, however often it refreshes. */
+  sessionMaxAgeSeconds: number;
+  quickLoginTtlSeconds: number;
+  eventRetentionDays: number;
   mailFrom: string;
   sesConfigurationSet: string | undefined;
+  publicWebUrl: string;
+  publicSipHost: string;
 }
 
 export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     tableName: env[ENV.tableName] ?? "cloud-pbx",
     accessTokenTtlSeconds: Number(env[ENV.accessTokenTtl] ?? 1800),
+    refreshTokenTtlSeconds: Number(env[ENV.refreshTokenTtl] ?? 7 * 24 * 3600),
+    sessionMaxAgeSeconds: Number(env[ENV.sessionMaxAge] ?? 90 * 24 * 3600),
+    quickLoginTtlSeconds: Number(env[ENV.quickLoginTtl] ?? 7 * 24 * 3600),
+    eventRetentionDays: Number(env[ENV.eventRetentionDays] ?? 90),
     mailFrom: env[ENV.mailFrom] ?? "pbx@localhost",
     sesConfigurationSet: env[ENV.sesConfigurationSet] || undefined,
+    publicWebUrl: (env[ENV.publicWebUrl] ?? "http://127.0.0.1:8080").replace(/\/+$/, ""),
+    publicSipHost: env[ENV.publicSipHost] ?? "127.0.0.1",
   };
 }

@@ -2,6 +2,7 @@ import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { monotonicFactory } from "ulid";
 import { type KeyMaterial, keyMaterial } from "./auth/keys.js";
 import { type Config, readConfig } from "./config.js";
+import { type Mailer, sesMailer } from "./mail.js";
 import { createDocumentClient } from "./storage/db.js";
 
 /**
@@ -14,6 +15,7 @@ export interface Deps {
   now: () => Date;
   newId: () => string;
   keys: () => Promise<KeyMaterial>;
+  mailer: () => Mailer;
 }
 
 let defaults: Deps | undefined;
@@ -23,7 +25,19 @@ export function defaultDeps(): Deps {
   if (!defaults) {
     const config = readConfig();
     const ulid = monotonicFactory();
-    defaults = { db: createDocumentClient(), config, now: () => new Date(), newId: () => ulid(), keys: keyMaterial };
+    let mailer: Mailer | undefined;
+    defaults = {
+      db: createDocumentClient(),
+      config,
+      now: () => new Date(),
+      newId: () => ulid(),
+      keys: keyMaterial,
+      // Built on first use: most functions never send mail and should not load the SES client.
+      mailer: () => {
+        mailer ??= sesMailer(config.mailFrom, config.sesConfigurationSet);
+        return mailer;
+      },
+    };
   }
   return defaults;
 }

@@ -11,6 +11,9 @@ export interface FieldError {
 }
 
 export class DomainError extends Error {
+  /** Extra response headers, e.g. Retry-After. */
+  headers: Record<string, string> = {};
+
   constructor(
     readonly status: number,
     readonly code: string,

@@ -35,6 +35,42 @@ export const keys = {
     PK: `T#${tenantId}`,
     SK: `UNIQ#orgName#${name.toLowerCase()}`,
   }),
+
+  session: (tenantId: string, sessionId: string) => ({ PK: `T#${tenantId}`, SK: `SESSION#${sessionId}` }),
+  /** One per extension: a newer welcome email overwrites it, which retires the older link. */
+  quickLogin: (tenantId: string, extensionId: string) => ({ PK: `T#${tenantId}`, SK: `QUICKLOGIN#${extensionId}` }),
+
+  loginSecuritySettings: (tenantId: string) => ({ PK: `T#${tenantId}`, SK: "SETTINGS#LOGIN_SECURITY" }),
+  /** Recent failed logins from one IP by one client kind (web or linkus). */
+  loginFailures: (tenantId: string, clientKind: string, ip: string) => ({
+    PK: `T#${tenantId}`,
+    SK: `LOGINFAIL#${clientKind}#${ip}`,
+  }),
+  loginFailuresPrefix: "LOGINFAIL#",
+  blockedIp: (tenantId: string, ip: string) => ({ PK: `T#${tenantId}`, SK: `BLOCK#${ip}` }),
+  blockedIpPrefix: "BLOCK#",
+
+  /** ULID sort keys: the event log reads in time order, and a time range is a key range. */
+  event: (tenantId: string, eventId: string) => ({ PK: `T#${tenantId}`, SK: `EVENT#${eventId}` }),
+  eventPrefix: "EVENT#",
+  notificationSetting: (tenantId: string, eventType: string) => ({
+    PK: `T#${tenantId}`,
+    SK: `NOTIFYSET#${eventType}`,
+  }),
+  notificationSettingPrefix: "NOTIFYSET#",
+  notificationContact: (tenantId: string, contactId: string) => ({
+    PK: `T#${tenantId}`,
+    SK: `NOTIFYCONTACT#${contactId}`,
+  }),
+  notificationContactPrefix: "NOTIFYCONTACT#",
+  outbox: (tenantId: string, messageId: string) => ({ PK: `T#${tenantId}`, SK: `OUTBOX#${messageId}` }),
+  outboxPrefix: "OUTBOX#",
+  /** GSI1 partitions of notifications waiting to be sent, spread so no one partition runs hot. */
+  outboxDueShards: 8,
+  outboxDue: (shard: number, dueAt: string, tenantId: string, messageId: string) => ({
+    GSI1PK: `OUTBOX#DUE#${shard}`,
+    GSI1SK: `${dueAt}#${tenantId}#${messageId}`,
+  }),
 } as const;
 
 export const tenantPartition = (tenantId: string) => `T#${tenantId}`;

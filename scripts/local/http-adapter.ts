@@ -9,10 +9,12 @@ import type {
 } from "aws-lambda";
 import { handler as authHandler } from "../../functions/auth.js";
 import { handler as authorizer } from "../../functions/authorizer.js";
+import { handler as eventsHandler } from "../../functions/events.js";
 import { handler as extensionsHandler } from "../../functions/extensions.js";
 import { handler as metaHandler } from "../../functions/meta.js";
 import { handler as organizationsHandler } from "../../functions/organizations.js";
 import { handler as platformHandler } from "../../functions/platform.js";
+import { handler as securityHandler } from "../../functions/security.js";
 import { handler as tenantHandler } from "../../functions/tenant.js";
 import type { FunctionGroup, RouteContract } from "../../layers/core/http/contract.js";
 import { routeList } from "../../layers/core/routes.js";
@@ -26,6 +28,8 @@ const HANDLERS: Record<FunctionGroup, ProxyHandler> = {
   extensions: extensionsHandler,
   organizations: organizationsHandler,
   tenant: tenantHandler,
+  security: securityHandler,
+  events: eventsHandler,
   meta: metaHandler,
 };
 
@@ -76,8 +80,11 @@ async function serve(request: IncomingMessage, response: ServerResponse): Promis
   if (body === "too-large")
     return send(response, 413, { error: "payload_too_large", message: "Request body is too large" });
 
+  // Like API Gateway: the most specific resource (fewest path parameters) owns the path, and
+  // a method it lacks is not handed to a parameterised sibling.
   const candidates = compiled.filter((c) => c.pattern.test(url.pathname));
-  const match = candidates.find((c) => c.route.method === method);
+  const fewest = Math.min(...candidates.map((c) => c.names.length));
+  const match = candidates.find((c) => c.names.length === fewest && c.route.method === method);
   if (!match) {
     // API Gateway answers unknown routes through the MISSING_AUTHENTICATION_TOKEN gateway response, mapped to 404.
     return send(response, 404, { error: "not_found", message: `No route for ${method} ${url.pathname}` });
@@ -87,7 +94,7 @@ async function serve(request: IncomingMessage, response: ServerResponse): Promis
   const pathParameters = Object.fromEntries(match.names.map((name, i) => [name, decodeURIComponent(values[i] ?? "")]));
   const headers = singleValueHeaders(request);
   const requestId = randomUUID();
-  const sourceIp = request.socket.remoteAddress?.replace(/^::ffff:/, "") ?? "127.0.0.1";
+  const sourceIp = clientIp(request);
   const query = queryParameters(url);
 
   let authorizerContext: Record<string, unknown> | null = null;
@@ -211,6 +218,18 @@ function identity(sourceIp: string, userAgent: string | null): APIGatewayProxyEv
     userAgent,
     userArn: null,
   };
+}
+
+/**
+ * The caller's address, as API Gateway's `identity.sourceIp`. PBX_LOCAL_TRUST_FORWARDED_FOR=1
+ * takes it from X-Forwarded-For instead, so tests on loopback can act as distinct clients.
+ */
+function clientIp(request: IncomingMessage): string {
+  const forwarded = request.headers["x-forwarded-for"];
+  if (process.env.PBX_LOCAL_TRUST_FORWARDED_FOR === "1" && typeof forwarded === "string" && forwarded.trim()) {
+    return forwarded.split(",")[0]?.trim() ?? "";
+  }
+  return request.socket.remoteAddress?.replace(/^::ffff:/, "") ?? "127.0.0.1";
 }
 
 function lambdaContext(group: string, requestId: string): Context {

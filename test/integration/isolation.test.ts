@@ -2,7 +2,15 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RouteContract } from "../../layers/core/http/contract.js";
 import { routeList } from "../../layers/core/routes.js";
 import { TestApi, tenantItems } from "../support/api.js";
-import { fillPath, PROBES, type ProbeTargets } from "../support/route-probes.js";
+import {
+  fillPath,
+  OWNED_PARAMS,
+  PROBES,
+  type ProbeTargets,
+  seedBlockedIp,
+  seedDeadDelivery,
+  sessionSafeOrder,
+} from "../support/route-probes.js";
 
 /**
  * Tenant isolation, proven route by route: the test walks the whole route table, so a
@@ -18,47 +26,69 @@ describe("tenant isolation", () => {
     api = await TestApi.start();
     victim = await api.createTenant();
     intruder = await api.createTenant();
-    await api.request("PATCH", "/api/v1/settings", { token: victim.token, body: { organizationManagement: true } });
-    const org = await api.request("POST", "/api/v1/organizations", { token: victim.token, body: { name: "Sales" } });
+    const as = { token: victim.token };
+    await api.request("PATCH", "/api/v1/settings", { ...as, body: { organizationManagement: true } });
+    const org = await api.request("POST", "/api/v1/organizations", { ...as, body: { name: "Sales" } });
     const ext = await api.request("POST", "/api/v1/extensions", {
-      token: victim.token,
+      ...as,
       body: { firstName: "Victim", number: "2001", email: "victim@example.com", organizations: [org.body.id] },
     });
-    expect(ext.status).toBe(201);
-    targets = { tenantId: victim.id, extensionId: ext.body.id, organizationId: org.body.id };
+    const contact = await api.request("POST", "/api/v1/notification-contacts", {
+      ...as,
+      body: { type: "custom", name: "Victim Ops", email: "victim-ops@example.com", levels: ["alert"] },
+    });
+    expect([ext.status, contact.status]).toEqual([201, 201]);
+    await seedBlockedIp(victim.id, "203.0.113.9");
+    targets = {
+      tenantId: victim.id,
+      extensionId: ext.body.id,
+      organizationId: org.body.id,
+      contactId: contact.body.id,
+      deliveryId: await seedDeadDelivery(victim.id),
+      ip: "203.0.113.9",
+      eventType: "web_user_blocked_out",
+    };
   });
   afterAll(() => api.stop());
 
-  const protectedRoutes = (routeList as RouteContract[]).filter((route) => route.auth.kind !== "public");
+  const protectedRoutes = sessionSafeOrder(
+    (routeList as RouteContract[]).filter((route) => route.auth.kind !== "public"),
+  );
 
   it.each(protectedRoutes.map((route) => [route.id, route] as const))(
     "%s refuses another tenant's credential and changes nothing",
     async (_id, route) => {
-      // Arrange
+      // Arrange: a fresh session each time, since some routes end the one they are called with.
       const before = await tenantItems(victim.id);
-      const probe = PROBES[route.id as keyof typeof PROBES]();
+      const session = await api.login(intruder.slug, intruder.adminEmail, intruder.adminPassword);
+      const probe = PROBES[route.id as keyof typeof PROBES]({ targets, password: intruder.adminPassword });
 
       // Act
       const response = await api.request(route.method, fillPath(route, targets), {
-        token: intruder.token,
+        token: session.accessToken,
         body: probe.body,
         query: probe.query,
       });
 
       // Assess
+      const params = [...route.path.matchAll(/\{(\w+)\}/g)].map((m) => m[1] ?? "");
       if (route.auth.kind === "platform") {
         expect(response.status).toBe(401);
-      } else if (route.params) {
+      } else if (params.some((name) => OWNED_PARAMS.has(name))) {
         expect(response.status, JSON.stringify(response.body)).toBe(404);
       } else {
-        // Routes without ids act on the caller's own tenant: nothing of the victim may show.
+        // Routes without an owned id act on the caller's own tenant: nothing of the victim may show.
         const text = JSON.stringify(response.body ?? "");
         for (const secret of [
           victim.id,
           victim.slug,
           targets.extensionId,
           targets.organizationId,
+          targets.contactId,
+          targets.deliveryId,
+          targets.ip,
           "victim@example.com",
+          "victim-ops@example.com",
         ]) {
           expect(text).not.toContain(secret);
         }
@@ -75,7 +105,8 @@ describe("tenant isolation", () => {
   });
 
   it("every route of the table has a probe", () => {
-    for (const route of routeList)
+    for (const route of routeList) {
       expect(PROBES[route.id as keyof typeof PROBES], `no probe for ${route.id}`).toBeTypeOf("function");
+    }
   });
 });

@@ -3,51 +3,80 @@ import type { RouteContract } from "../../layers/core/http/contract.js";
 import { DEFAULT_ROLE_IDS, DEFAULT_ROLES } from "../../layers/core/permissions.js";
 import { routeList } from "../../layers/core/routes.js";
 import { TestApi } from "../support/api.js";
-import { fillPath, PROBES } from "../support/route-probes.js";
+import {
+  ENDS_SESSION,
+  fillPath,
+  PROBES,
+  seedBlockedIp,
+  seedDeadDelivery,
+  sessionSafeOrder,
+} from "../support/route-probes.js";
 
 /**
  * For every tenant route and every default role: the answer is 403 naming the permission
- * exactly when the role's documented permission set (docs/permissions.md) lacks it.
+ * exactly when the role's documented permission set (docs/permissions.md) lacks it, and a
+ * success otherwise.
  */
 describe("permission matrix: default roles x route table", () => {
   let api: TestApi;
   let tenant: Awaited<ReturnType<TestApi["createTenant"]>>;
-  const tokens = new Map<string, string>();
+  const users = new Map<string, { email: string; password: string; token: string }>();
 
   beforeAll(async () => {
     api = await TestApi.start();
     tenant = await api.createTenant();
     await api.request("PATCH", "/api/v1/settings", { token: tenant.token, body: { organizationManagement: true } });
     let number = 3000;
-    for (const role of DEFAULT_ROLE_IDS) {
-      tokens.set(role, (await api.userWithRole(tenant, role, String(number++))).token);
-    }
+    for (const role of DEFAULT_ROLE_IDS) users.set(role, await api.userWithRole(tenant, role, String(number++)));
   });
   afterAll(() => api.stop());
 
-  const tenantRoutes = (routeList as RouteContract[]).filter((route) => route.auth.kind === "tenant");
+  const tenantRoutes = sessionSafeOrder((routeList as RouteContract[]).filter((route) => route.auth.kind === "tenant"));
   const cases = tenantRoutes.flatMap((route) => DEFAULT_ROLE_IDS.map((role) => [route.id, role, route] as const));
 
   it.each(cases)("%s as %s", async (_id, role, route) => {
     // Arrange: fresh targets, so destructive routes never act on what another case needs.
+    const as = { token: tenant.token };
     const ext = await api.request("POST", "/api/v1/extensions", {
-      token: tenant.token,
-      body: { firstName: "Target", number: String(40000 + Math.floor(Math.random() * 59999)) },
+      ...as,
+      body: {
+        firstName: "Target",
+        number: String(40000 + Math.floor(Math.random() * 59999)),
+        email: `target${Math.random().toString(36).slice(2)}@example.com`,
+      },
     });
     const org = await api.request("POST", "/api/v1/organizations", {
-      token: tenant.token,
+      ...as,
       body: { name: `Target ${Math.random()}` },
     });
-    const probe = PROBES[route.id as keyof typeof PROBES]();
+    const contact = await api.request("POST", "/api/v1/notification-contacts", {
+      ...as,
+      body: { type: "custom", name: "Target", email: "target@example.com", levels: ["alert"] },
+    });
+    const ip = `198.51.100.${Math.floor(Math.random() * 250) + 1}`;
+    await seedBlockedIp(tenant.id, ip);
+    const targets = {
+      tenantId: tenant.id,
+      extensionId: ext.body.id,
+      organizationId: org.body.id,
+      contactId: contact.body.id,
+      deliveryId: await seedDeadDelivery(tenant.id),
+      ip,
+      eventType: "web_user_login_failed",
+    };
+    const user = users.get(role);
+    if (!user) throw new Error(`no user for ${role}`);
+    if (ENDS_SESSION.has(route.id)) user.token = (await api.login(tenant.slug, user.email, user.password)).accessToken;
+    const probe = PROBES[route.id as keyof typeof PROBES]({ targets, password: user.password });
     const permission = route.auth.kind === "tenant" ? route.auth.permission : undefined;
     const allowed = !permission || DEFAULT_ROLES[role].permissions.includes(permission);
 
     // Act
-    const response = await api.request(
-      route.method,
-      fillPath(route, { tenantId: tenant.id, extensionId: ext.body.id, organizationId: org.body.id }),
-      { token: tokens.get(role), body: probe.body, query: probe.query },
-    );
+    const response = await api.request(route.method, fillPath(route, targets), {
+      token: user.token,
+      body: probe.body,
+      query: probe.query,
+    });
 
     // Assess
     if (allowed) {
@@ -56,5 +85,6 @@ describe("permission matrix: default roles x route table", () => {
       expect(response.status).toBe(403);
       expect(response.body.permission).toBe(permission);
     }
+    if (route.id === "me.password" && allowed) user.password = `${user.password}X9`;
   });
 });

@@ -1,16 +1,46 @@
+import { PutCommand } from "@aws-sdk/lib-dynamodb";
+import { defaultDeps } from "../../layers/core/deps.js";
 import type { RouteContract } from "../../layers/core/http/contract.js";
+import { keys } from "../../layers/core/keys.js";
 import type { RouteId } from "../../layers/core/routes.js";
+import { outboxItem } from "../../layers/core/services/notifications.js";
 
-/** Ids of entities that a probe may point at. */
+/** Values for every path parameter a route may have. */
 export interface ProbeTargets {
   tenantId: string;
   extensionId: string;
   organizationId: string;
+  contactId: string;
+  deliveryId: string;
+  ip: string;
+  eventType: string;
 }
+
+/**
+ * Path parameters that name something a tenant owns: with another tenant's value the
+ * route must answer 404. (`eventType` names an event kind, which every tenant has.)
+ */
+export const OWNED_PARAMS: ReadonlySet<string> = new Set([
+  "tenantId",
+  "extensionId",
+  "organizationId",
+  "contactId",
+  "deliveryId",
+  "ip",
+]);
+
+/** Routes that end the session they are called with; loops give them a fresh login. */
+export const ENDS_SESSION: ReadonlySet<string> = new Set(["auth.logout", "me.password"]);
 
 export interface Probe {
   body?: unknown;
   query?: Record<string, string>;
+}
+
+export interface ProbeContext {
+  targets: ProbeTargets;
+  /** The calling user's current password. */
+  password: string;
 }
 
 let counter = 0;
@@ -21,7 +51,7 @@ const unique = () => `${Date.now() % 100000}${counter++}`.slice(-7);
  * service (and its tenant checks) rather than stopping at input validation. A new route
  * without a probe here fails those tests by name.
  */
-export const PROBES: Record<RouteId, () => Probe> = {
+export const PROBES: Record<RouteId, (context: ProbeContext) => Probe> = {
   "platform.tenants.create": () => ({
     body: { name: "Probe", slug: `probe-${unique()}`, adminEmail: `probe${unique()}@example.com` },
   }),
@@ -31,7 +61,11 @@ export const PROBES: Record<RouteId, () => Probe> = {
   "platform.tenants.resume": () => ({}),
   "platform.tenants.delete": () => ({}),
   "auth.login": () => ({ body: { server: "nobody", email: "nobody@example.com", password: "x" } }),
+  "auth.quickLogin": () => ({ body: { token: "ql1.a.b.c" } }),
+  "auth.refresh": () => ({ body: { refreshToken: "rt1.a.b.c" } }),
+  "auth.logout": () => ({}),
   "me.get": () => ({}),
+  "me.password": ({ password }) => ({ body: { currentPassword: password, newPassword: `${password}X9` } }),
   "settings.get": () => ({}),
   "settings.update": () => ({ body: { organizationManagement: true } }),
   "extensions.list": () => ({}),
@@ -40,6 +74,24 @@ export const PROBES: Record<RouteId, () => Probe> = {
   "extensions.update": () => ({ body: { jobTitle: "Probed" } }),
   "extensions.delete": () => ({}),
   "extensions.sipCredentials": () => ({}),
+  "extensions.setPassword": () => ({ body: { newPassword: "Reset1Password" } }),
+  "extensions.welcomeEmails": ({ targets }) => ({ body: { extensionIds: [targets.extensionId] } }),
+  "security.loginSettings.get": () => ({}),
+  "security.loginSettings.update": () => ({ body: { maxFailures: 6 } }),
+  "security.blockedIps.list": () => ({}),
+  "security.blockedIps.unblock": () => ({}),
+  "events.list": () => ({}),
+  "notifications.settings.list": () => ({}),
+  "notifications.settings.update": () => ({ body: { enabled: true } }),
+  "notifications.settings.reset": () => ({}),
+  "notifications.contacts.list": () => ({}),
+  "notifications.contacts.create": () => ({
+    body: { type: "custom", name: "Probe", email: `probe${unique()}@example.com`, levels: ["alert"] },
+  }),
+  "notifications.contacts.update": () => ({ body: { levels: ["warning"] } }),
+  "notifications.contacts.delete": () => ({}),
+  "notifications.deliveries.failed": () => ({}),
+  "notifications.deliveries.retry": () => ({}),
   "organizations.list": () => ({}),
   "organizations.create": () => ({ body: { name: `Probe ${unique()}` } }),
   "organizations.get": () => ({}),
@@ -53,6 +105,51 @@ export function fillPath(route: RouteContract, targets: ProbeTargets): string {
   return route.path.replace(/\{(\w+)\}/g, (_match, name: string) => {
     const value = targets[name as keyof ProbeTargets];
     if (!value) throw new Error(`No probe target for path parameter {${name}} of ${route.id}`);
-    return value;
+    return encodeURIComponent(value);
   });
+}
+
+/** Routes in an order where the ones that end the caller's session come last. */
+export function sessionSafeOrder<R extends RouteContract>(list: R[]): R[] {
+  return [...list.filter((r) => !ENDS_SESSION.has(r.id)), ...list.filter((r) => ENDS_SESSION.has(r.id))];
+}
+
+/** State that has no create route of its own: a blocked IP and a dead notification. */
+export async function seedBlockedIp(tenantId: string, ip: string): Promise<void> {
+  const deps = defaultDeps();
+  const until = Date.now() + 3_600_000;
+  await deps.db.send(
+    new PutCommand({
+      TableName: deps.config.tableName,
+      Item: {
+        ...keys.blockedIp(tenantId, ip),
+        type: "blockedIp",
+        ip,
+        clientKind: "web",
+        blockedAt: new Date().toISOString(),
+        blockedUntil: new Date(until).toISOString(),
+        blockedUntilMs: until,
+      },
+    }),
+  );
+}
+
+export async function seedDeadDelivery(tenantId: string): Promise<string> {
+  const deps = defaultDeps();
+  const item = outboxItem(deps, tenantId, {
+    eventId: deps.newId(),
+    event: "web_user_blocked_out",
+    to: "ops@example.com",
+    subject: "Probe",
+    text: "Probe",
+    html: "<p>Probe</p>",
+  });
+  const { GSI1PK: _pk, GSI1SK: _sk, ...dead } = item;
+  await deps.db.send(
+    new PutCommand({
+      TableName: deps.config.tableName,
+      Item: { ...dead, status: "dead", attempts: 6, lastError: "probe" },
+    }),
+  );
+  return item.id;
 }

@@ -8,6 +8,7 @@ const TENANT_CALLER: TenantCaller = {
   tenantId: "01J0000000000000000000000A",
   tenantSlug: "acme",
   extensionId: "01J0000000000000000000EXT1",
+  sessionId: "01J0000000000000000000SES1",
   role: "human_resource",
   permissions: new Set<Permission>(DEFAULT_ROLES.human_resource.permissions),
 };
@@ -75,17 +76,20 @@ describe("authorizer context", () => {
     expect(decoded).toEqual({ ...TENANT_CALLER, permissions: new Set() });
   });
 
-  it.each(["tenantId", "tenantSlug", "extensionId", "role"])("treats a tenant context without %s as public", (key) => {
-    // Arrange
-    const context: Record<string, unknown> = { ...encodeCaller(TENANT_CALLER) };
-    delete context[key];
+  it.each(["tenantId", "tenantSlug", "extensionId", "sessionId", "role"])(
+    "treats a tenant context without %s as public",
+    (key) => {
+      // Arrange
+      const context: Record<string, unknown> = { ...encodeCaller(TENANT_CALLER) };
+      delete context[key];
 
-    // Act
-    const decoded = decodeCaller(context);
+      // Act
+      const decoded = decodeCaller(context);
 
-    // Assert
-    expect(decoded).toEqual({ kind: "public" });
-  });
+      // Assert
+      expect(decoded).toEqual({ kind: "public" });
+    },
+  );
 
   it.each([
     ["no context", undefined],

@@ -3,7 +3,13 @@ import { describe, expect, it } from "vitest";
 import { issueAccessToken, verifyAccessToken } from "../../layers/core/auth/token.js";
 
 const KEY = randomBytes(32);
-const CLAIMS = { sub: "01HZZZZZZZZZZZZZZZZZZZZZZZ", tid: "01HYYYYYYYYYYYYYYYYYYYYYYY", role: "admin" };
+const CLAIMS = {
+  sub: "01HZZZZZZZZZZZZZZZZZZZZZZZ",
+  tid: "01HYYYYYYYYYYYYYYYYYYYYYYY",
+  role: "admin",
+  sid: "01HXXXXXXXXXXXXXXXXXXXXXXX",
+  cv: 1,
+};
 const NOW = Date.UTC(2025, 0, 1, 12, 0, 0);
 const TTL = 3600;
 

@@ -42,6 +42,7 @@ describe("parsePart", () => {
       number: "1001",
       callerId: "",
       concurrentRegistrations: 1,
+      sendWelcomeEmail: false,
     });
   });
 

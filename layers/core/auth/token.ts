@@ -11,6 +11,10 @@ export interface AccessClaims {
   /** Tenant id. */
   tid: string;
   role: string;
+  /** Session id: logout or a reused refresh token ends the session, and with it this token. */
+  sid: string;
+  /** The extension's credential version at issue: a password change retires older tokens. */
+  cv: number;
   iat: number;
   exp: number;
 }
@@ -60,6 +64,8 @@ function isClaims(value: unknown): value is AccessClaims {
     typeof c.sub === "string" &&
     typeof c.tid === "string" &&
     typeof c.role === "string" &&
+    typeof c.sid === "string" &&
+    typeof c.cv === "number" &&
     typeof c.iat === "number" &&
     typeof c.exp === "number"
   );

@@ -14,6 +14,7 @@ export function encodeCaller(caller: Exclude<Caller, { kind: "public" }>): Autho
     tenantId: caller.tenantId,
     tenantSlug: caller.tenantSlug,
     extensionId: caller.extensionId,
+    sessionId: caller.sessionId,
     role: caller.role,
     permissions: [...caller.permissions].join(","),
   };
@@ -26,6 +27,7 @@ export function decodeCaller(context: Record<string, unknown> | null | undefined
     typeof context.tenantId === "string" &&
     typeof context.tenantSlug === "string" &&
     typeof context.extensionId === "string" &&
+    typeof context.sessionId === "string" &&
     typeof context.role === "string"
   ) {
     const permissions = String(context.permissions ?? "")
@@ -36,6 +38,7 @@ export function decodeCaller(context: Record<string, unknown> | null | undefined
       tenantId: context.tenantId,
       tenantSlug: context.tenantSlug,
       extensionId: context.extensionId,
+      sessionId: context.sessionId,
       role: context.role,
       permissions: new Set<Permission>(permissions),
     };

@@ -4,7 +4,15 @@ import type { Permission } from "../permissions.js";
 export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
 
 /** Each group is deployed as one Lambda function serving all of the group's routes. */
-export type FunctionGroup = "platform" | "auth" | "extensions" | "organizations" | "tenant" | "meta";
+export type FunctionGroup =
+  | "platform"
+  | "auth"
+  | "extensions"
+  | "organizations"
+  | "tenant"
+  | "security"
+  | "events"
+  | "meta";
 
 /**
  * - `public`: no credential (login, the OpenAPI document).

@@ -18,7 +18,12 @@ export function jsonResponse(statusCode: number, body: unknown, requestId: strin
 /** The one mapping from errors to HTTP: domain errors say what was wrong, anything else says nothing internal. */
 export function errorResponse(error: unknown, requestId: string): APIGatewayProxyResult {
   if (error instanceof DomainError) {
-    return jsonResponse(error.status, { error: error.code, message: error.message, ...error.details }, requestId);
+    const response = jsonResponse(
+      error.status,
+      { error: error.code, message: error.message, ...error.details },
+      requestId,
+    );
+    return { ...response, headers: { ...response.headers, ...error.headers } };
   }
   return jsonResponse(500, { error: "internal", message: "Something went wrong on our side", requestId }, requestId);
 }

@@ -1,13 +1,34 @@
 import * as z from "zod";
 import { PERMISSIONS } from "../permissions.js";
-import { entityId } from "./common.js";
+import { entityId, strongPassword } from "./common.js";
 import { roleId } from "./extensions.js";
 
-export const loginBody = z.strictObject({
-  server: z.string().trim().toLowerCase().min(1, "is required").max(64, "must be at most 64 characters"),
-  email: z.string().trim().min(1, "is required").max(254, "must be at most 254 characters"),
-  password: z.string().min(1, "is required").max(128, "must be at most 128 characters"),
-});
+/** Which client logs in: the Web Client, or a Linkus Mobile or Desktop Client (seed 000). */
+export const CLIENTS = ["web", "linkus_mobile", "linkus_desktop"] as const;
+export const client = z.enum(CLIENTS).default("web");
+export type Client = (typeof CLIENTS)[number];
+
+export const loginBody = z
+  .strictObject({
+    server: z.string().trim().toLowerCase().min(1, "is required").max(64, "must be at most 64 characters"),
+    email: z.string().trim().min(1, "must not be empty").max(254, "must be at most 254 characters").optional(),
+    extension: z
+      .string()
+      .trim()
+      .regex(/^[0-9]{1,15}$/, "must be 1 to 15 digits")
+      .optional(),
+    password: z.string().min(1, "is required").max(128, "must be at most 128 characters"),
+    client,
+  })
+  .superRefine((body, context) => {
+    if ((body.email === undefined) === (body.extension === undefined)) {
+      context.addIssue({
+        code: "custom",
+        path: ["email"],
+        message: "give either an email address or an extension number",
+      });
+    }
+  });
 
 export const principal = z.object({
   tenant: z.object({ id: entityId, slug: z.string(), name: z.string() }),
@@ -15,8 +36,28 @@ export const principal = z.object({
   permissions: z.array(z.enum(PERMISSIONS)),
 });
 
-export const loginResponse = principal.extend({
+export const sessionTokens = z.object({
   accessToken: z.string(),
   tokenType: z.literal("Bearer"),
   expiresIn: z.number().int().meta({ description: "Seconds until the access token expires" }),
+  refreshToken: z.string().meta({ description: "Single use: each refresh returns a new one" }),
+  refreshExpiresIn: z.number().int().meta({ description: "Seconds the refresh token stays valid if unused" }),
 });
+
+export const loginResponse = principal.extend(sessionTokens.shape);
+
+export const refreshBody = z.strictObject({ refreshToken: z.string().min(1, "is required").max(512) });
+
+export const quickLoginBody = z.strictObject({
+  token: z.string().min(1, "is required").max(512),
+  client,
+});
+
+export const changeOwnPasswordBody = z
+  .strictObject({ currentPassword: z.string().min(1, "is required").max(128), newPassword: strongPassword })
+  .refine((body) => body.currentPassword !== body.newPassword, {
+    path: ["newPassword"],
+    message: "must differ from the current password",
+  });
+
+export const setPasswordBody = z.strictObject({ newPassword: strongPassword });

@@ -64,6 +64,10 @@ export const createExtensionBody = z.strictObject({
   registrationName: extensionFields.registrationName.optional().meta({ description: "Random when omitted." }),
   registrationPassword: registrationPassword.optional().meta({ description: "Random and strong when omitted." }),
   concurrentRegistrations: extensionFields.concurrentRegistrations.default(1),
+  sendWelcomeEmail: z
+    .boolean()
+    .default(false)
+    .meta({ description: "Send the Linkus welcome email (needs an email address)" }),
 });
 export type CreateExtensionInput = z.infer<typeof createExtensionBody>;
 
@@ -107,11 +111,28 @@ export const extension = z.object({
 });
 export type Extension = z.infer<typeof extension>;
 
+export const welcomeResult = z.object({
+  extensionId: entityId,
+  status: z.enum(["sent", "skipped", "failed"]),
+  reason: z.string().optional(),
+});
+
+export const welcomeEmailsBody = z.strictObject({
+  extensionIds: z
+    .array(entityId)
+    .min(1, "must name at least one extension")
+    .max(100, "at most 100 extensions at a time")
+    .refine((ids) => new Set(ids).size === ids.length, "must not repeat an extension"),
+});
+
+export const welcomeEmailsResponse = z.object({ results: z.array(welcomeResult) });
+
 export const createExtensionResponse = extension.extend({
   initialUserPassword: z
     .string()
     .optional()
     .meta({ description: "Present only when the user password was generated; shown this once." }),
+  welcomeEmail: welcomeResult.optional().meta({ description: "Present when sendWelcomeEmail was asked for" }),
 });
 
 export const extensionParams = z.strictObject({ extensionId: entityId });

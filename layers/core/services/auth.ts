@@ -1,49 +1,134 @@
-import { BatchGetCommand, GetCommand } from "@aws-sdk/lib-dynamodb";
-import type { z } from "zod";
-import { verifyPassword } from "../auth/password.js";
-import { issueAccessToken, verifyAccessToken } from "../auth/token.js";
+import { BatchGetCommand, GetCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import type * as z from "zod";
+import { hashPassword, verifyPassword } from "../auth/password.js";
+import { verifyAccessToken } from "../auth/token.js";
 import type { Deps } from "../deps.js";
-import { ForbiddenError, UnauthorizedError } from "../errors.js";
+import { ForbiddenError, NotFoundError, UnauthorizedError, ValidationError } from "../errors.js";
+import type { EventType } from "../events/catalog.js";
 import { keys } from "../keys.js";
+import { logger } from "../logger.js";
 import { type Permission, permissionsOfRole } from "../permissions.js";
-import type { loginBody } from "../schemas/auth.js";
+import type { Client, loginBody } from "../schemas/auth.js";
+import { isConditionalCheckFailed } from "../storage/db.js";
 import type { TenantCaller } from "./caller.js";
+import { recordEvent } from "./events.js";
+import {
+  assertNotBlocked,
+  type ClientKind,
+  countFailedLogin,
+  forgetFailedLogins,
+  loginSecuritySettings,
+} from "./login-security.js";
+import { consumeQuickLoginToken } from "./quick-login.js";
 import type { ExtensionRecord, TenantRecord } from "./records.js";
+import { assertCanAssignRole } from "./roles.js";
+import {
+  carrySessionOver,
+  getSession,
+  revokeSession,
+  type SessionRecord,
+  sessionIsLive,
+  startSession,
+} from "./sessions.js";
 import { findTenantBySlug } from "./tenants.js";
 
 /** One answer for every wrong server, user or password: nothing tells them apart. */
 const BAD_LOGIN = "The server, email or password is incorrect";
 const SUSPENDED = "This PBX is suspended; contact your service provider";
 
-export async function login(deps: Deps, input: z.output<typeof loginBody>) {
-  const tenant = await findTenantBySlug(deps, input.server);
-  const extension = tenant ? await findExtensionByEmail(deps, tenant.id, input.email) : undefined;
-  // Always run one full scrypt check, so an unknown server or user takes as long as a wrong password.
-  const passwordOk = await verifyPassword(input.password, extension?.passwordHash);
-  if (!tenant || !extension || !passwordOk) throw new UnauthorizedError(BAD_LOGIN);
-  if (tenant.status !== "active") throw new ForbiddenError(SUSPENDED, { reason: "tenant_suspended" });
-
-  const { tokenKey } = await deps.keys();
-  const ttl = deps.config.accessTokenTtlSeconds;
-  const accessToken = issueAccessToken(
-    { sub: extension.id, tid: tenant.id, role: extension.role },
-    tokenKey,
-    ttl,
-    deps.now().getTime(),
-  );
-  return { accessToken, tokenType: "Bearer" as const, expiresIn: ttl, ...principalOf(tenant, extension) };
+export interface RequestOrigin {
+  sourceIp: string;
 }
 
-async function findExtensionByEmail(deps: Deps, tenantId: string, email: string) {
-  const guard = await deps.db.send(
-    new GetCommand({ TableName: deps.config.tableName, Key: keys.unique(tenantId, "email", email.trim()) }),
-  );
+const kindOf = (client: Client): ClientKind => (client === "web" ? "web" : "linkus");
+
+const FAILED_EVENT: Record<ClientKind, EventType> = {
+  web: "web_user_login_failed",
+  linkus: "linkus_client_login_failed",
+};
+const BLOCKED_EVENT: Record<ClientKind, EventType> = {
+  web: "web_user_blocked_out",
+  linkus: "linkus_user_blocked_out",
+};
+
+export async function login(deps: Deps, input: z.output<typeof loginBody>, origin: RequestOrigin) {
+  const kind = kindOf(input.client);
+  const tenant = await findTenantBySlug(deps, input.server);
+  const settings = tenant ? await loginSecuritySettings(deps, tenant.id) : undefined;
+  if (tenant && settings) await assertNotBlocked(deps, tenant.id, origin.sourceIp, settings);
+
+  const extension = tenant ? await findExtension(deps, tenant.id, input) : undefined;
+  // Always one full scrypt check, so an unknown server or user takes as long as a wrong password.
+  const passwordOk = await verifyPassword(input.password, extension?.passwordHash);
+  if (!tenant || !settings || !extension || !passwordOk) {
+    if (tenant && settings) {
+      const user = input.email ?? input.extension ?? "";
+      await recordEvent(deps, tenant, {
+        event: FAILED_EVENT[kind],
+        extension,
+        sourceIp: origin.sourceIp,
+        client: input.client,
+        details: extension ? `Wrong password for ${user}` : `Unknown user ${user}`,
+      });
+      if (await countFailedLogin(deps, tenant.id, origin.sourceIp, kind, settings)) {
+        await recordEvent(deps, tenant, {
+          event: BLOCKED_EVENT[kind],
+          sourceIp: origin.sourceIp,
+          client: input.client,
+          details: `${origin.sourceIp} blocked for ${settings.blockMinutes} minutes after ${settings.maxFailures} failed logins within ${settings.windowMinutes} minutes`,
+        });
+      }
+    }
+    throw new UnauthorizedError(BAD_LOGIN);
+  }
+  if (tenant.status !== "active") throw new ForbiddenError(SUSPENDED, { reason: "tenant_suspended" });
+
+  await forgetFailedLogins(deps, tenant.id, origin.sourceIp, kind);
+  const tokens = await startSession(deps, tenant, extension, input.client);
+  if (kind === "web") {
+    await recordEvent(deps, tenant, {
+      event: "web_user_login_success",
+      extension,
+      sourceIp: origin.sourceIp,
+      client: input.client,
+      details: `${extension.number} logged in to the Web Client`,
+    });
+  }
+  return { ...tokens, ...principalOf(tenant, extension) };
+}
+
+async function findExtension(deps: Deps, tenantId: string, input: { email?: string; extension?: string }) {
+  const key = input.email
+    ? keys.unique(tenantId, "email", input.email.trim())
+    : keys.unique(tenantId, "number", input.extension ?? "");
+  const guard = await deps.db.send(new GetCommand({ TableName: deps.config.tableName, Key: key }));
   const extensionId = guard.Item?.extensionId as string | undefined;
   if (!extensionId) return undefined;
   const result = await deps.db.send(
     new GetCommand({ TableName: deps.config.tableName, Key: keys.extension(tenantId, extensionId) }),
   );
   return result.Item as ExtensionRecord | undefined;
+}
+
+/** Exchanges a quick login token from a welcome email for a session; the token works once. */
+export async function quickLogin(deps: Deps, input: { token: string; client: Client }, origin: RequestOrigin) {
+  const { tenant, extension } = await consumeQuickLoginToken(deps, input.token);
+  if (tenant.status !== "active") throw new ForbiddenError(SUSPENDED, { reason: "tenant_suspended" });
+  const tokens = await startSession(deps, tenant, extension, input.client);
+  if (input.client === "web") {
+    await recordEvent(deps, tenant, {
+      event: "web_user_login_success",
+      extension,
+      sourceIp: origin.sourceIp,
+      client: input.client,
+      details: `${extension.number} logged in to the Web Client by quick login`,
+    });
+  }
+  return { ...tokens, ...principalOf(tenant, extension) };
+}
+
+export async function logout(deps: Deps, caller: TenantCaller): Promise<void> {
+  await revokeSession(deps, caller.tenantId, caller.sessionId, "logout");
 }
 
 export function principalOf(tenant: TenantRecord, extension: ExtensionRecord) {
@@ -60,9 +145,9 @@ export type AuthorizationResult =
   | { outcome: "deny"; reason: string };
 
 /**
- * Checks a bearer token and the current state behind it: the tenant must still exist and be
- * active and the extension must still exist. The role comes from the stored extension, not
- * the token, so a role change applies to the very next request.
+ * Checks a bearer token and the current state behind it: the tenant must exist and be active,
+ * the extension must exist with the same credentials, the session must be live. The role
+ * comes from the stored extension, not the token, so a role change applies at once.
  */
 export async function authorizeAccessToken(deps: Deps, token: string): Promise<AuthorizationResult> {
   const { tokenKey } = await deps.keys();
@@ -72,16 +157,20 @@ export async function authorizeAccessToken(deps: Deps, token: string): Promise<A
     new BatchGetCommand({
       RequestItems: {
         [deps.config.tableName]: {
-          Keys: [keys.tenant(claims.tid), keys.extension(claims.tid, claims.sub)],
+          Keys: [keys.tenant(claims.tid), keys.extension(claims.tid, claims.sub), keys.session(claims.tid, claims.sid)],
           ConsistentRead: true,
         },
       },
     }),
   );
   const items = result.Responses?.[deps.config.tableName] ?? [];
-  const tenant = items.find((item) => item.SK === "TENANT") as TenantRecord | undefined;
-  const extension = items.find((item) => item.SK !== "TENANT") as ExtensionRecord | undefined;
-  if (!tenant || tenant.deleting || !extension) return { outcome: "unauthorized" };
+  const tenant = items.find((item) => item.type === "tenant") as TenantRecord | undefined;
+  const extension = items.find((item) => item.type === "extension") as ExtensionRecord | undefined;
+  const session = items.find((item) => item.type === "session") as SessionRecord | undefined;
+  if (!tenant || tenant.deleting || !extension || extension.credentialVersion !== claims.cv) {
+    return { outcome: "unauthorized" };
+  }
+  if (!sessionIsLive(session, extension, deps.now().getTime())) return { outcome: "unauthorized" };
   if (tenant.status !== "active") return { outcome: "deny", reason: SUSPENDED };
   return {
     outcome: "allow",
@@ -90,6 +179,7 @@ export async function authorizeAccessToken(deps: Deps, token: string): Promise<A
       tenantId: tenant.id,
       tenantSlug: tenant.slug,
       extensionId: extension.id,
+      sessionId: claims.sid,
       role: extension.role,
       permissions: new Set<Permission>(permissionsOfRole(extension.role)),
     },
@@ -97,18 +187,112 @@ export async function authorizeAccessToken(deps: Deps, token: string): Promise<A
 }
 
 export async function currentPrincipal(deps: Deps, caller: TenantCaller) {
+  const { tenant, extension } = await loadCaller(deps, caller);
+  return principalOf(tenant, extension);
+}
+
+async function loadCaller(deps: Deps, caller: TenantCaller) {
   const result = await deps.db.send(
     new BatchGetCommand({
       RequestItems: {
         [deps.config.tableName]: {
           Keys: [keys.tenant(caller.tenantId), keys.extension(caller.tenantId, caller.extensionId)],
+          ConsistentRead: true,
         },
       },
     }),
   );
   const items = result.Responses?.[deps.config.tableName] ?? [];
-  const tenant = items.find((item) => item.SK === "TENANT") as TenantRecord | undefined;
-  const extension = items.find((item) => item.SK !== "TENANT") as ExtensionRecord | undefined;
+  const tenant = items.find((item) => item.type === "tenant") as TenantRecord | undefined;
+  const extension = items.find((item) => item.type === "extension") as ExtensionRecord | undefined;
   if (!tenant || !extension) throw new UnauthorizedError();
-  return principalOf(tenant, extension);
+  return { tenant, extension };
+}
+
+/**
+ * Stores a new password hash and bumps the credential version, which ends every session and
+ * access token issued under the old password.
+ */
+async function replacePassword(deps: Deps, extension: ExtensionRecord, newPassword: string): Promise<ExtensionRecord> {
+  const passwordHash = await hashPassword(newPassword);
+  try {
+    const result = await deps.db.send(
+      new UpdateCommand({
+        TableName: deps.config.tableName,
+        Key: keys.extension(extension.tenantId, extension.id),
+        UpdateExpression:
+          "SET passwordHash = :hash, credentialVersion = credentialVersion + :one, version = version + :one, updatedAt = :now",
+        ConditionExpression: "credentialVersion = :seen",
+        ExpressionAttributeValues: {
+          ":hash": passwordHash,
+          ":one": 1,
+          ":now": deps.now().toISOString(),
+          ":seen": extension.credentialVersion,
+        },
+        ReturnValues: "ALL_NEW",
+      }),
+    );
+    return result.Attributes as ExtensionRecord;
+  } catch (error) {
+    if (isConditionalCheckFailed(error)) {
+      throw new ValidationError([
+        { in: "body", field: "newPassword", message: "the password was changed meanwhile; try again" },
+      ]);
+    }
+    throw error;
+  }
+}
+
+/** The user changes their own password: the old one is required; this session stays, others end. */
+export async function changeOwnPassword(
+  deps: Deps,
+  caller: TenantCaller,
+  input: { currentPassword: string; newPassword: string },
+  origin: RequestOrigin,
+) {
+  const { tenant, extension } = await loadCaller(deps, caller);
+  if (!(await verifyPassword(input.currentPassword, extension.passwordHash))) {
+    throw ValidationError.one("currentPassword", "is not your current password");
+  }
+  const updated = await replacePassword(deps, extension, input.newPassword);
+  const tokens = await carrySessionOver(deps, caller.tenantId, caller.sessionId, updated);
+  if (!tokens) throw new UnauthorizedError();
+  await recordEvent(deps, tenant, {
+    event: "extension_user_password_changed",
+    extension: updated,
+    sourceIp: origin.sourceIp,
+    client: (await getSession(deps, caller.tenantId, caller.sessionId))?.client,
+    details: `${updated.number} changed their own password; their other sessions were ended`,
+  });
+  return tokens;
+}
+
+/** An administrator sets a user's password: every session of that user ends. */
+export async function setExtensionPassword(
+  deps: Deps,
+  caller: TenantCaller,
+  extensionId: string,
+  newPassword: string,
+  origin: RequestOrigin,
+): Promise<void> {
+  const { tenant, extension: admin } = await loadCaller(deps, caller);
+  const target = await deps.db.send(
+    new GetCommand({
+      TableName: deps.config.tableName,
+      Key: keys.extension(caller.tenantId, extensionId),
+      ConsistentRead: true,
+    }),
+  );
+  const extension = target.Item as ExtensionRecord | undefined;
+  if (!extension) throw new NotFoundError("Extension");
+  // Taking over an account is at least as strong as giving it a role: same rule.
+  assertCanAssignRole(caller, extension.role);
+  const updated = await replacePassword(deps, extension, newPassword);
+  logger.info("user password set by an administrator", { extensionId, by: admin.id });
+  await recordEvent(deps, tenant, {
+    event: "extension_user_password_changed",
+    extension: updated,
+    sourceIp: origin.sourceIp,
+    details: `${updated.number}'s password was set by administrator ${admin.number}; all of their sessions were ended`,
+  });
 }

@@ -6,6 +6,8 @@ export interface TenantCaller {
   tenantId: string;
   tenantSlug: string;
   extensionId: string;
+  /** The login session the access token belongs to. */
+  sessionId: string;
   role: string;
   permissions: ReadonlySet<Permission>;
 }

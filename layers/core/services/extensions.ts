@@ -21,6 +21,7 @@ import {
   toExtension,
 } from "./records.js";
 import { assertCanAssignRole } from "./roles.js";
+import { sendWelcomeEmails } from "./welcome.js";
 
 const UNIQUE_FIELDS: readonly UniqueField[] = ["number", "email", "registrationName"];
 
@@ -164,7 +165,14 @@ export async function createExtension(deps: Deps, caller: TenantCaller, input: C
   assertOrganizationsAllowed(tenant, input.organizations);
   const { record, initialUserPassword } = await buildExtensionRecord(deps, caller.tenantId, input);
   await transactWrite(deps.db, extensionCreateItems(deps, record));
-  return initialUserPassword ? { ...toExtension(record), initialUserPassword } : toExtension(record);
+  const welcomeEmail = input.sendWelcomeEmail
+    ? (await sendWelcomeEmails(deps, caller, [record.id])).results[0]
+    : undefined;
+  return {
+    ...toExtension(record),
+    ...(initialUserPassword ? { initialUserPassword } : {}),
+    ...(welcomeEmail ? { welcomeEmail } : {}),
+  };
 }
 
 async function requireExtension(deps: Deps, tenantId: string, extensionId: string): Promise<ExtensionRecord> {

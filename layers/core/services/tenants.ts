@@ -42,6 +42,7 @@ export async function createTenant(deps: Deps, input: CreateTenantInput) {
     number: input.adminExtensionNumber,
     callerId: "",
     concurrentRegistrations: 1,
+    sendWelcomeEmail: false,
   });
   await transactWrite(deps.db, [
     {

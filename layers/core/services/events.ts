@@ -1,0 +1,199 @@
+import { BatchGetCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
+import { encodeTime } from "ulid";
+import type * as z from "zod";
+import type { Deps } from "../deps.js";
+import { ValidationError } from "../errors.js";
+import { EVENTS, type EventType } from "../events/catalog.js";
+import { escapeHtml, renderTemplate } from "../events/template.js";
+import { keys } from "../keys.js";
+import type { eventRecord, listEventsQuery } from "../schemas/events.js";
+import { type GuardedItem, transactWrite } from "../storage/db.js";
+import { listNotificationContacts, notificationSettingFor, outboxItem } from "./notifications.js";
+import type { ExtensionRecord } from "./records.js";
+
+export type EventRecord = z.infer<typeof eventRecord>;
+
+export interface EventInput {
+  event: EventType;
+  extension?: Pick<ExtensionRecord, "id" | "number" | "firstName" | "lastName">;
+  sourceIp?: string;
+  client?: string;
+  details: string;
+}
+
+const CLIENT_NAMES: Record<string, string> = {
+  web: "Web Client",
+  linkus_mobile: "Mobile Client",
+  linkus_desktop: "Desktop Client",
+};
+
+/** Recipients per event are bounded so one event is one DynamoDB transaction. */
+const MAX_RECIPIENTS = 50;
+
+/**
+ * Records one event in the tenant's event log and, when its notification is on, queues one
+ * email per notification contact whose levels include the event's level: all in a single
+ * transaction, so an event is never logged without its notifications or the other way round.
+ * Sending happens later, in the notifier (services/notifications.ts), never on this path.
+ */
+export async function recordEvent(deps: Deps, tenant: { id: string; name: string }, input: EventInput) {
+  const definition = EVENTS[input.event];
+  const setting = await notificationSettingFor(deps, tenant.id, input.event);
+  const now = deps.now();
+  const id = deps.newId();
+  const record: EventRecord = {
+    id,
+    event: input.event,
+    name: definition.name,
+    category: definition.category,
+    level: setting.level,
+    time: now.toISOString(),
+    ...(input.extension ? { extensionId: input.extension.id, extensionNumber: input.extension.number } : {}),
+    ...(input.sourceIp ? { sourceIp: input.sourceIp } : {}),
+    ...(input.client ? { client: input.client } : {}),
+    details: input.details,
+  };
+  const items: GuardedItem[] = [
+    {
+      item: {
+        Put: {
+          TableName: deps.config.tableName,
+          Item: {
+            ...keys.event(tenant.id, id),
+            type: "event",
+            ...record,
+            expiresAt: Math.floor(now.getTime() / 1000) + deps.config.eventRetentionDays * 86400,
+          },
+        },
+      },
+    },
+  ];
+
+  if (setting.enabled && setting.methods.includes("email")) {
+    const values = {
+      event_name: definition.name,
+      event_level: capitalise(setting.level),
+      event_category: capitalise(definition.category),
+      event_time: record.time,
+      extension: input.extension?.number ?? "",
+      extension_name: input.extension ? `${input.extension.firstName} ${input.extension.lastName}`.trim() : "",
+      source_ip: input.sourceIp ?? "",
+      client: input.client ? (CLIENT_NAMES[input.client] ?? input.client) : "",
+      details: input.details,
+      pbx_name: tenant.name,
+    };
+    const subject = renderTemplate(setting.template.subject, values);
+    const text = renderTemplate(setting.template.body, values);
+    const html = `<div style="font-family:sans-serif;white-space:pre-wrap">${escapeHtml(text)}</div>`;
+    const recipients = await recipientsFor(deps, tenant.id, setting.level);
+    for (const to of recipients.slice(0, MAX_RECIPIENTS)) {
+      items.push({
+        item: {
+          Put: {
+            TableName: deps.config.tableName,
+            Item: outboxItem(deps, tenant.id, { eventId: id, event: input.event, to, subject, text, html }),
+          },
+        },
+      });
+    }
+  }
+  await transactWrite(deps.db, items);
+  return record;
+}
+
+/** Email addresses of the contacts that receive events of this level, each once. */
+async function recipientsFor(deps: Deps, tenantId: string, level: string): Promise<string[]> {
+  const contacts = (await listNotificationContacts(deps, tenantId)).filter((contact) =>
+    contact.levels.includes(level as never),
+  );
+  const extensionIds = contacts.flatMap((contact) =>
+    contact.type === "extension" && contact.extensionId ? [contact.extensionId] : [],
+  );
+  const extensionEmails = new Map<string, string>();
+  for (let i = 0; i < extensionIds.length; i += 100) {
+    const result = await deps.db.send(
+      new BatchGetCommand({
+        RequestItems: {
+          [deps.config.tableName]: {
+            Keys: extensionIds.slice(i, i + 100).map((extensionId) => keys.extension(tenantId, extensionId)),
+            ProjectionExpression: "id, email",
+          },
+        },
+      }),
+    );
+    for (const item of result.Responses?.[deps.config.tableName] ?? []) {
+      if (item.email) extensionEmails.set(item.id as string, item.email as string);
+    }
+  }
+  const addresses = contacts.map((contact) =>
+    contact.type === "extension" ? extensionEmails.get(contact.extensionId ?? "") : contact.email,
+  );
+  return [...new Set(addresses.filter((address): address is string => Boolean(address)))];
+}
+
+function capitalise(word: string): string {
+  return word.charAt(0).toUpperCase() + word.slice(1);
+}
+
+/**
+ * The event log, newest first. Event ids are ULIDs, so a time range is a sort-key range; the
+ * event and level filters are applied by DynamoDB on the way out.
+ */
+export async function listEvents(deps: Deps, tenantId: string, query: z.output<typeof listEventsQuery>) {
+  const from = query.from ? `${keys.eventPrefix}${encodeTime(Date.parse(query.from), 10)}` : keys.eventPrefix;
+  const to = `${keys.eventPrefix}${query.to ? encodeTime(Date.parse(query.to), 10) : "7ZZZZZZZZZ"}~`;
+  const filters: string[] = [];
+  const values: Record<string, unknown> = { ":pk": keys.tenant(tenantId).PK, ":from": from, ":to": to };
+  if (query.event) {
+    filters.push("#event = :event");
+    values[":event"] = query.event;
+  }
+  if (query.level) {
+    filters.push("#level = :level");
+    values[":level"] = query.level;
+  }
+  const items: EventRecord[] = [];
+  let startKey = query.cursor ? decodeEventCursor(query.cursor, tenantId) : undefined;
+  // A filter can leave pages short; read on until the page is full or the range is exhausted.
+  for (let pages = 0; pages < 20 && items.length < query.limit; pages++) {
+    const page = await deps.db.send(
+      new QueryCommand({
+        TableName: deps.config.tableName,
+        KeyConditionExpression: "PK = :pk AND SK BETWEEN :from AND :to",
+        FilterExpression: filters.length ? filters.join(" AND ") : undefined,
+        ExpressionAttributeNames: filters.length ? { "#event": "event", "#level": "level" } : undefined,
+        ExpressionAttributeValues: values,
+        ScanIndexForward: false,
+        Limit: query.limit - items.length,
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    items.push(...(page.Items ?? []).map(toEventRecord));
+    startKey = page.LastEvaluatedKey;
+    if (!startKey) break;
+  }
+  return startKey ? { items, nextCursor: Buffer.from(JSON.stringify(startKey)).toString("base64url") } : { items };
+}
+
+function decodeEventCursor(cursor: string, tenantId: string): Record<string, unknown> {
+  try {
+    const key = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as Record<string, unknown>;
+    if (
+      Object.keys(key).length === 2 &&
+      key.PK === keys.tenant(tenantId).PK &&
+      typeof key.SK === "string" &&
+      key.SK.startsWith(keys.eventPrefix)
+    ) {
+      return key;
+    }
+  } catch {
+    // fall through
+  }
+  throw ValidationError.one("cursor", "is not a cursor this API returned", "query");
+}
+
+function toEventRecord(item: Record<string, unknown>): EventRecord {
+  const { id, event, name, category, level, time, extensionId, extensionNumber, sourceIp, client, details } =
+    item as EventRecord;
+  return { id, event, name, category, level, time, extensionId, extensionNumber, sourceIp, client, details };
+}

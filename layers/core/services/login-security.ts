@@ -1,0 +1,233 @@
+import { BlockList, isIP } from "node:net";
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import type { Deps } from "../deps.js";
+import { DomainError, NotFoundError } from "../errors.js";
+import { keys } from "../keys.js";
+import { DEFAULT_LOGIN_SECURITY, type LoginSecuritySettings } from "../schemas/security.js";
+import { isConditionalCheckFailed } from "../storage/db.js";
+
+/**
+ * Defence against password guessing, per tenant: failed logins are counted per source IP and
+ * per client kind (web, linkus) in DynamoDB with atomic updates, so the count holds across
+ * concurrent Lambda instances. Reaching the limit blocks the IP for every login to this PBX;
+ * the block is one conditional write, so however many requests race past the limit, exactly
+ * one of them blocks the IP and reports it.
+ */
+export type ClientKind = "web" | "linkus";
+
+export class BlockedIpError extends DomainError {
+  constructor(blockedUntilMs: number, nowMs: number) {
+    const blockedUntil = new Date(blockedUntilMs).toISOString();
+    super(429, "ip_blocked", `Too many failed logins from this IP address; it is blocked until ${blockedUntil}`, {
+      blockedUntil,
+    });
+    this.headers["retry-after"] = String(Math.max(1, Math.ceil((blockedUntilMs - nowMs) / 1000)));
+  }
+}
+
+interface BlockRecord {
+  ip: string;
+  clientKind: ClientKind;
+  blockedAt: string;
+  blockedUntil: string;
+  blockedUntilMs: number;
+}
+
+export async function loginSecuritySettings(deps: Deps, tenantId: string): Promise<LoginSecuritySettings> {
+  const result = await deps.db.send(
+    new GetCommand({ TableName: deps.config.tableName, Key: keys.loginSecuritySettings(tenantId) }),
+  );
+  const stored = result.Item as Partial<LoginSecuritySettings> | undefined;
+  return {
+    maxFailures: stored?.maxFailures ?? DEFAULT_LOGIN_SECURITY.maxFailures,
+    windowMinutes: stored?.windowMinutes ?? DEFAULT_LOGIN_SECURITY.windowMinutes,
+    blockMinutes: stored?.blockMinutes ?? DEFAULT_LOGIN_SECURITY.blockMinutes,
+    allowlist: stored?.allowlist ?? DEFAULT_LOGIN_SECURITY.allowlist,
+  };
+}
+
+export async function updateLoginSecuritySettings(
+  deps: Deps,
+  tenantId: string,
+  patch: Partial<LoginSecuritySettings>,
+): Promise<LoginSecuritySettings> {
+  const next = { ...(await loginSecuritySettings(deps, tenantId)), ...patch };
+  await deps.db.send(
+    new PutCommand({
+      TableName: deps.config.tableName,
+      Item: { ...keys.loginSecuritySettings(tenantId), type: "loginSecuritySettings", ...next },
+    }),
+  );
+  return next;
+}
+
+export function isAllowlisted(settings: LoginSecuritySettings, ip: string): boolean {
+  const family = isIP(ip);
+  if (family === 0 || settings.allowlist.length === 0) return false;
+  const list = new BlockList();
+  for (const entry of settings.allowlist) {
+    const [address = "", prefix] = entry.split("/");
+    const type = isIP(address) === 6 ? "ipv6" : "ipv4";
+    if (prefix === undefined) list.addAddress(address, type);
+    else list.addSubnet(address, Number(prefix), type);
+  }
+  return list.check(ip, family === 6 ? "ipv6" : "ipv4");
+}
+
+/** Refuses a blocked IP before anything else happens: not even the password is checked. */
+export async function assertNotBlocked(deps: Deps, tenantId: string, ip: string, settings: LoginSecuritySettings) {
+  if (!ip || isAllowlisted(settings, ip)) return;
+  const result = await deps.db.send(
+    new GetCommand({ TableName: deps.config.tableName, Key: keys.blockedIp(tenantId, ip), ConsistentRead: true }),
+  );
+  const block = result.Item as BlockRecord | undefined;
+  const now = deps.now().getTime();
+  if (block && block.blockedUntilMs > now) throw new BlockedIpError(block.blockedUntilMs, now);
+}
+
+/**
+ * Counts one failed login. Returns true when this failure blocked the IP (the caller then
+ * records the "blocked out" event); false otherwise, including when another request won.
+ */
+export async function countFailedLogin(
+  deps: Deps,
+  tenantId: string,
+  ip: string,
+  kind: ClientKind,
+  settings: LoginSecuritySettings,
+): Promise<boolean> {
+  if (!ip || isAllowlisted(settings, ip)) return false;
+  const now = deps.now().getTime();
+  const windowMs = settings.windowMinutes * 60_000;
+  const key = keys.loginFailures(tenantId, kind, ip);
+  const updated = await deps.db.send(
+    new UpdateCommand({
+      TableName: deps.config.tableName,
+      Key: key,
+      UpdateExpression:
+        "SET failures = list_append(if_not_exists(failures, :empty), :now), #type = :type, expiresAt = :ttl",
+      ExpressionAttributeNames: { "#type": "type" },
+      ExpressionAttributeValues: {
+        ":empty": [],
+        ":now": [now],
+        ":type": "loginFailures",
+        ":ttl": Math.ceil((now + windowMs) / 1000),
+      },
+      ReturnValues: "ALL_NEW",
+    }),
+  );
+  const failures = (updated.Attributes?.failures ?? []) as number[];
+  const recent = failures.filter((at) => at > now - windowMs);
+  if (recent.length < failures.length) await trimFailures(deps, key, failures.length, recent);
+  if (recent.length < settings.maxFailures) return false;
+  return block(deps, tenantId, ip, kind, settings, now);
+}
+
+/** Drops failures older than the window, unless the list changed meanwhile (then the next call trims). */
+async function trimFailures(deps: Deps, key: Record<string, string>, seenLength: number, recent: number[]) {
+  await deps.db
+    .send(
+      new UpdateCommand({
+        TableName: deps.config.tableName,
+        Key: key,
+        UpdateExpression: "SET failures = :recent",
+        ConditionExpression: "size(failures) = :seen",
+        ExpressionAttributeValues: { ":recent": recent, ":seen": seenLength },
+      }),
+    )
+    .catch((error: unknown) => {
+      if (!isConditionalCheckFailed(error)) throw error;
+    });
+}
+
+async function block(
+  deps: Deps,
+  tenantId: string,
+  ip: string,
+  kind: ClientKind,
+  settings: LoginSecuritySettings,
+  now: number,
+): Promise<boolean> {
+  const until = now + settings.blockMinutes * 60_000;
+  try {
+    await deps.db.send(
+      new PutCommand({
+        TableName: deps.config.tableName,
+        Item: {
+          ...keys.blockedIp(tenantId, ip),
+          type: "blockedIp",
+          ip,
+          clientKind: kind,
+          blockedAt: new Date(now).toISOString(),
+          blockedUntil: new Date(until).toISOString(),
+          blockedUntilMs: until,
+          expiresAt: Math.ceil(until / 1000),
+        },
+        ConditionExpression: "attribute_not_exists(PK) OR blockedUntilMs <= :now",
+        ExpressionAttributeValues: { ":now": now },
+      }),
+    );
+  } catch (error) {
+    if (isConditionalCheckFailed(error)) return false;
+    throw error;
+  }
+  await clearFailures(deps, tenantId, ip);
+  return true;
+}
+
+async function clearFailures(deps: Deps, tenantId: string, ip: string) {
+  await Promise.all(
+    (["web", "linkus"] as const).map((kind) =>
+      deps.db.send(
+        new DeleteCommand({ TableName: deps.config.tableName, Key: keys.loginFailures(tenantId, kind, ip) }),
+      ),
+    ),
+  );
+}
+
+/** A successful login starts the count again: the limit is on consecutive failures. */
+export async function forgetFailedLogins(deps: Deps, tenantId: string, ip: string, kind: ClientKind) {
+  if (!ip) return;
+  await deps.db.send(
+    new DeleteCommand({ TableName: deps.config.tableName, Key: keys.loginFailures(tenantId, kind, ip) }),
+  );
+}
+
+export async function listBlockedIps(deps: Deps, tenantId: string) {
+  const now = deps.now().getTime();
+  const items: BlockRecord[] = [];
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await deps.db.send(
+      new QueryCommand({
+        TableName: deps.config.tableName,
+        KeyConditionExpression: "PK = :pk AND begins_with(SK, :prefix)",
+        FilterExpression: "blockedUntilMs > :now",
+        ExpressionAttributeValues: { ":pk": keys.tenant(tenantId).PK, ":prefix": keys.blockedIpPrefix, ":now": now },
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    items.push(...((page.Items ?? []) as BlockRecord[]));
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+  return {
+    items: items.map(({ ip, clientKind, blockedAt, blockedUntil }) => ({ ip, clientKind, blockedAt, blockedUntil })),
+  };
+}
+
+export async function unblockIp(deps: Deps, tenantId: string, ip: string): Promise<void> {
+  try {
+    await deps.db.send(
+      new DeleteCommand({
+        TableName: deps.config.tableName,
+        Key: keys.blockedIp(tenantId, ip),
+        ConditionExpression: "blockedUntilMs > :now",
+        ExpressionAttributeValues: { ":now": deps.now().getTime() },
+      }),
+    );
+  } catch (error) {
+    if (isConditionalCheckFailed(error)) throw new NotFoundError("Blocked IP");
+    throw error;
+  }
+  await clearFailures(deps, tenantId, ip);
+}
