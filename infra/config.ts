@@ -22,7 +22,25 @@ export interface StageConfig {
   mailFromAddress: string;
   /** Route 53 public hosted zone of `mailDomain`: when given, the DKIM records are created in it. */
   mailHostedZoneId: string | undefined;
+  /** Where users open the web client; quick-login links in welcome emails point there (PUBLIC_WEB_URL). */
+  publicWebUrl: string;
+  /** The host SIP clients and phones register with, printed in welcome emails (PUBLIC_SIP_HOST). */
+  publicSipHost: string;
   accessTokenTtlSeconds: number;
+  /** An unused refresh token dies after this long; every rotation restarts the clock. */
+  refreshTokenTtlSeconds: number;
+  /** No login session outlives this, however often it is refreshed. */
+  sessionMaxAgeSeconds: number;
+  /** Lifetime of the one-time quick-login links sent in welcome emails. */
+  quickLoginTtlSeconds: number;
+  /** Events (audit log) expire through the table's TTL after this many days. */
+  eventRetentionDays: number;
+  /**
+   * Reserved concurrency of the notifier, which caps how fast it can call SES; `undefined` leaves
+   * it unreserved (`-c notifierReservedConcurrency=none`, for accounts whose concurrency quota is
+   * too small to reserve any).
+   */
+  notifierReservedConcurrency: number | undefined;
   /** API Gateway stage throttling defaults (per account and region bucket, all clients together). */
   throttle: { rateLimit: number; burstLimit: number };
   /** WAF rate-based rules: requests per source IP per 5 minutes. */
@@ -34,6 +52,8 @@ export const DEFAULT_MAIL_DOMAIN = "example.com";
 
 const STAGE_PATTERN = /^[a-z][a-z0-9-]{0,19}$/;
 const DOMAIN_PATTERN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i;
+const IPV4_PATTERN = /^((25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
+const DAY = 24 * 3600;
 
 /** Read the stage configuration from the context of `node` (normally the App). */
 export function readStageConfig(node: Node): StageConfig {
@@ -45,6 +65,20 @@ export function readStageConfig(node: Node): StageConfig {
   const mailDomain = stringContext(node, "mailDomain") ?? DEFAULT_MAIL_DOMAIN;
   if (!DOMAIN_PATTERN.test(mailDomain)) throw new Error(`Context "mailDomain" is not a domain name: "${mailDomain}"`);
   const mailFromLocalPart = stringContext(node, "mailFromLocalPart") ?? "pbx";
+  const publicWebUrl = urlContext(node, "publicWebUrl") ?? `https://${stage}.pbx.example.com`;
+  const publicSipHost = stringContext(node, "publicSipHost") ?? `sip.${stage}.pbx.example.com`;
+  if (!DOMAIN_PATTERN.test(publicSipHost) && !IPV4_PATTERN.test(publicSipHost)) {
+    throw new Error(`Context "publicSipHost" must be a host name or an IPv4 address (got "${publicSipHost}")`);
+  }
+  const accessTokenTtlSeconds = integerContext(node, "accessTokenTtlSeconds") ?? 1800;
+  const refreshTokenTtlSeconds = integerContext(node, "refreshTokenTtlSeconds") ?? 7 * DAY;
+  const sessionMaxAgeSeconds = integerContext(node, "sessionMaxAgeSeconds") ?? 90 * DAY;
+  if (refreshTokenTtlSeconds < accessTokenTtlSeconds || sessionMaxAgeSeconds < refreshTokenTtlSeconds) {
+    throw new Error(
+      "Context TTLs must satisfy accessTokenTtlSeconds <= refreshTokenTtlSeconds <= sessionMaxAgeSeconds " +
+        `(got ${accessTokenTtlSeconds}, ${refreshTokenTtlSeconds}, ${sessionMaxAgeSeconds})`,
+    );
+  }
   return {
     stage,
     protectData,
@@ -53,7 +87,17 @@ export function readStageConfig(node: Node): StageConfig {
     mailDomain,
     mailFromAddress: `${mailFromLocalPart}@${mailDomain}`,
     mailHostedZoneId: stringContext(node, "mailHostedZoneId"),
-    accessTokenTtlSeconds: numberContext(node, "accessTokenTtlSeconds") ?? 1800,
+    publicWebUrl,
+    publicSipHost,
+    accessTokenTtlSeconds,
+    refreshTokenTtlSeconds,
+    sessionMaxAgeSeconds,
+    quickLoginTtlSeconds: integerContext(node, "quickLoginTtlSeconds") ?? 7 * DAY,
+    eventRetentionDays: integerContext(node, "eventRetentionDays") ?? 90,
+    notifierReservedConcurrency:
+      node.tryGetContext("notifierReservedConcurrency") === "none"
+        ? undefined
+        : (integerContext(node, "notifierReservedConcurrency") ?? 2),
     throttle: {
       rateLimit: numberContext(node, "apiRateLimit") ?? 100,
       burstLimit: numberContext(node, "apiBurstLimit") ?? 200,
@@ -92,4 +136,26 @@ function numberContext(node: Node, key: string): number | undefined {
   const parsed = typeof value === "number" ? value : Number(value);
   if (!Number.isFinite(parsed) || parsed <= 0) throw new Error(`Context "${key}" must be a positive number`);
   return parsed;
+}
+
+function integerContext(node: Node, key: string): number | undefined {
+  const value = numberContext(node, key);
+  if (value !== undefined && !Number.isInteger(value)) throw new Error(`Context "${key}" must be a whole number`);
+  return value;
+}
+
+/** An http(s) URL without query or fragment, returned without its trailing slash. */
+function urlContext(node: Node, key: string): string | undefined {
+  const value = stringContext(node, key);
+  if (value === undefined) return undefined;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new Error(`Context "${key}" is not a URL: "${value}"`);
+  }
+  if ((url.protocol !== "https:" && url.protocol !== "http:") || url.search || url.hash) {
+    throw new Error(`Context "${key}" must be an http(s) URL without query or fragment (got "${value}")`);
+  }
+  return value.replace(/\/+$/, "");
 }

@@ -35,7 +35,7 @@ export function buildPbxApp(app: App): PbxStacks {
   const api = new ApiStack(app, stackName(config, "Api"), {
     config,
     tags,
-    description: `cloud-pbx ${config.stage}: REST API, Lambda functions, authorizer and WAF`,
+    description: `cloud-pbx ${config.stage}: REST API, Lambda functions, authorizer, WAF and the notifier`,
     table: data.table,
     masterKeySecret: data.masterKeySecret,
     platformKeySecret: data.platformKeySecret,

@@ -73,13 +73,28 @@ export const bundlingOptions: BundlingOptions = {
   forceDockerBundling: false,
 };
 
-/** The route groups, each deployed as one function. Must list every FunctionGroup (checked below). */
-export const FUNCTION_GROUPS = ["platform", "auth", "extensions", "organizations", "tenant", "meta"] as const;
+/** The route groups, each deployed as one function behind the API. Must list every FunctionGroup (checked below). */
+export const FUNCTION_GROUPS = [
+  "platform",
+  "auth",
+  "extensions",
+  "organizations",
+  "tenant",
+  "security",
+  "events",
+  "meta",
+] as const;
 // Compile-time guard: adding a FunctionGroup in layers/core without deploying it fails here.
 type AssertNever<T extends never> = T;
 export type UndeployedGroups = AssertNever<Exclude<FunctionGroup, (typeof FUNCTION_GROUPS)[number]>>;
 
-export type FunctionName = FunctionGroup | "authorizer";
+/**
+ * Functions that serve no route group: the API's Lambda authorizer, and the notifier, which sends
+ * the notification emails of the outbox (DynamoDB stream and schedule, never behind the API).
+ */
+export const SUPPORT_FUNCTIONS = ["authorizer", "notifier"] as const;
+
+export type FunctionName = FunctionGroup | (typeof SUPPORT_FUNCTIONS)[number];
 
 export interface FunctionEntry {
   name: FunctionName;
@@ -87,11 +102,14 @@ export interface FunctionEntry {
   entry: string;
 }
 
-/** Every Lambda entry point, by name: one per route group plus the API authorizer. */
-export const functionEntries: readonly FunctionEntry[] = [
-  ...FUNCTION_GROUPS.map((name) => ({ name, entry: `functions/${name}.ts` })),
-  { name: "authorizer", entry: "functions/authorizer.ts" },
-];
+/**
+ * Every Lambda entry point, by name: one per route group plus the support functions. The stacks
+ * deploy exactly these, and bench/bundles.ts measures exactly these.
+ */
+export const functionEntries: readonly FunctionEntry[] = [...FUNCTION_GROUPS, ...SUPPORT_FUNCTIONS].map((name) => ({
+  name,
+  entry: `functions/${name}.ts`,
+}));
 
 /** Environment every function gets; a caller's variables are added to these, never dropped. */
 export const DEFAULT_ENVIRONMENT: Readonly<Record<string, string>> = {

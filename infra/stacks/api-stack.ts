@@ -1,7 +1,8 @@
 /**
  * The HTTP API: one REST API whose routes are built by iterating the route table in
  * layers/core/routes.ts, one PbxFunction per route group, and the Lambda authorizer in front of
- * every platform and tenant route.
+ * every platform and tenant route. Also the notifier, the one function not behind the API: it
+ * sends the notification emails of the outbox, triggered by the table's stream and a schedule.
  */
 import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Validations } from "aws-cdk-lib";
 import {
@@ -20,9 +21,14 @@ import {
   RestApi,
 } from "aws-cdk-lib/aws-apigateway";
 import type { ITable } from "aws-cdk-lib/aws-dynamodb";
+import { Rule, Schedule } from "aws-cdk-lib/aws-events";
+import { LambdaFunction } from "aws-cdk-lib/aws-events-targets";
 import * as iam from "aws-cdk-lib/aws-iam";
+import { EventSourceMapping, FilterCriteria, FilterRule, StartingPosition } from "aws-cdk-lib/aws-lambda";
+import { SqsDlq } from "aws-cdk-lib/aws-lambda-event-sources";
 import { LogGroup } from "aws-cdk-lib/aws-logs";
 import type { ISecret } from "aws-cdk-lib/aws-secretsmanager";
+import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
 import { CfnWebACL, CfnWebACLAssociation } from "aws-cdk-lib/aws-wafv2";
 import type { Construct } from "constructs";
 import { ENV } from "#core/config";
@@ -36,6 +42,7 @@ import {
   type FunctionName,
   functionEntries,
   PbxFunction,
+  type PbxFunctionProps,
 } from "../constructs/pbx-function.js";
 
 export interface ApiStackProps extends StackProps {
@@ -43,6 +50,7 @@ export interface ApiStackProps extends StackProps {
   table: ITable;
   masterKeySecret: ISecret;
   platformKeySecret: ISecret;
+  /** The From address of every email (MAIL_FROM_ADDRESS), in the SES domain identity `config.mailDomain`. */
   mailFromAddress: string;
   sesConfigurationSetName: string;
 }
@@ -52,6 +60,8 @@ interface Access {
   table: "none" | "read" | "readWrite";
   masterKey: boolean;
   platformKey: boolean;
+  /** Whether it sends email through SES (send actions on the mail identity and configuration set only). */
+  ses: boolean;
   /** Memory in MB: the functions that hash passwords with scrypt get more CPU. */
   memorySize: number;
   /** Short for the authorizer, which sits in front of every call; API Gateway gives up after 29 s anyway. */
@@ -60,24 +70,54 @@ interface Access {
 
 const FAST = Duration.seconds(5);
 const NORMAL = Duration.seconds(15);
+const SLOW = Duration.seconds(60);
 
 export const FUNCTION_ACCESS: Readonly<Record<FunctionName, Access>> = {
   // Verifies tokens (master key) and the platform key, the only function that can read it.
-  authorizer: { table: "read", masterKey: true, platformKey: true, memorySize: 512, timeout: FAST },
+  authorizer: { table: "read", masterKey: true, platformKey: true, ses: false, memorySize: 512, timeout: FAST },
   // Hashes the Super Administrator's password and seals SIP secrets with the master key.
-  platform: { table: "readWrite", masterKey: true, platformKey: false, memorySize: 1024, timeout: NORMAL },
-  // Login: scrypt password checks, token signing.
-  auth: { table: "readWrite", masterKey: true, platformKey: false, memorySize: 1024, timeout: NORMAL },
-  // Creates users (scrypt) and seals or reveals SIP secrets.
-  extensions: { table: "readWrite", masterKey: true, platformKey: false, memorySize: 1024, timeout: NORMAL },
-  organizations: { table: "readWrite", masterKey: true, platformKey: false, memorySize: 512, timeout: NORMAL },
-  tenant: { table: "readWrite", masterKey: true, platformKey: false, memorySize: 512, timeout: NORMAL },
+  platform: { table: "readWrite", masterKey: true, platformKey: false, ses: false, memorySize: 1024, timeout: NORMAL },
+  // Login: scrypt password checks, token signing; writes sessions, events and their outbox items.
+  auth: { table: "readWrite", masterKey: true, platformKey: false, ses: false, memorySize: 1024, timeout: NORMAL },
+  // Creates users (scrypt), seals or reveals SIP secrets, and sends welcome emails itself.
+  extensions: { table: "readWrite", masterKey: true, platformKey: false, ses: true, memorySize: 1024, timeout: NORMAL },
+  organizations: {
+    table: "readWrite",
+    masterKey: true,
+    platformKey: false,
+    ses: false,
+    memorySize: 512,
+    timeout: NORMAL,
+  },
+  tenant: { table: "readWrite", masterKey: true, platformKey: false, ses: false, memorySize: 512, timeout: NORMAL },
+  // Login security settings and blocked IPs.
+  security: { table: "readWrite", masterKey: true, platformKey: false, ses: false, memorySize: 512, timeout: NORMAL },
+  // Event log, notification settings and contacts, failed deliveries (retrying one only re-queues it).
+  events: { table: "readWrite", masterKey: true, platformKey: false, ses: false, memorySize: 512, timeout: NORMAL },
   // Serves the OpenAPI document generated from the route table: touches no data and no secret.
-  meta: { table: "none", masterKey: false, platformKey: false, memorySize: 512, timeout: NORMAL },
+  meta: { table: "none", masterKey: false, platformKey: false, ses: false, memorySize: 512, timeout: NORMAL },
+  // Sends the outbox: queries GSI1 for due items, claims and updates them, calls SES. Reads no secret.
+  // A stream batch of 25 or a scheduled run over every shard makes many sequential sends.
+  notifier: { table: "readWrite", masterKey: false, platformKey: false, ses: true, memorySize: 512, timeout: SLOW },
 };
 
 const READ_ACTIONS = ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:ConditionCheckItem"];
 const WRITE_ACTIONS = ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"];
+
+/**
+ * The mailer (layers/core/mail.ts) calls the SES v2 `SendEmail` operation with raw MIME content,
+ * which IAM authorises as the action `ses:SendRawEmail` (an AccessDenied names that action, not
+ * the operation). `ses:SendEmail` is the same operation's action for simple content; AWS's
+ * troubleshooting guide for SES senders asks for both, so both are granted, on the mail identity
+ * and configuration set only. Neither grants anything but sending.
+ */
+export const SES_SEND_ACTIONS = ["ses:SendEmail", "ses:SendRawEmail"];
+
+/** What the notifier's stream trigger lets through: new outbox items only (see layers/core/services/notifications.ts). */
+export const NOTIFIER_STREAM_FILTER = FilterCriteria.filter({
+  eventName: FilterRule.isEqual("INSERT"),
+  dynamodb: { NewImage: { type: { S: FilterRule.isEqual("outbox") } } },
+});
 
 /** JSON bodies of the responses API Gateway itself produces, in the shape of the handlers' errors. */
 export const GATEWAY_RESPONSES = [
@@ -130,16 +170,58 @@ export class ApiStack extends Stack {
   readonly api: RestApi;
   readonly functions: Readonly<Record<FunctionName, PbxFunction>>;
   readonly authorizer: RequestAuthorizer;
+  /** Where failed notifier work is kept: stream batches given up on, and failed scheduled runs. */
+  readonly notifierFailures: Queue;
 
   constructor(scope: Construct, id: string, props: ApiStackProps) {
     super(scope, id, props);
     const { config } = props;
 
+    // Every variable of layers/core/config.ts that has no safe local default, for every function.
     const commonEnvironment: Record<string, string> = {
       [ENV.tableName]: props.table.tableName,
       [ENV.accessTokenTtl]: String(config.accessTokenTtlSeconds),
+      [ENV.refreshTokenTtl]: String(config.refreshTokenTtlSeconds),
+      [ENV.sessionMaxAge]: String(config.sessionMaxAgeSeconds),
+      [ENV.quickLoginTtl]: String(config.quickLoginTtlSeconds),
+      [ENV.eventRetentionDays]: String(config.eventRetentionDays),
+      [ENV.publicWebUrl]: config.publicWebUrl,
+      [ENV.publicSipHost]: config.publicSipHost,
       [ENV.mailFrom]: props.mailFromAddress,
       [ENV.sesConfigurationSet]: props.sesConfigurationSetName,
+    };
+
+    // The SES resources a send is checked against: the domain identity (or the From address, should
+    // it ever be verified as an identity of its own) and the configuration set every send names.
+    const sesResources = [
+      this.formatArn({ service: "ses", resource: "identity", resourceName: config.mailDomain }),
+      this.formatArn({ service: "ses", resource: "identity", resourceName: props.mailFromAddress }),
+      this.formatArn({ service: "ses", resource: "configuration-set", resourceName: props.sesConfigurationSetName }),
+    ];
+
+    this.notifierFailures = new Queue(this, "NotifierFailures", {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      // The longest SQS allows: failures are inspected by hand, nothing consumes this queue.
+      retentionPeriod: Duration.days(14),
+      removalPolicy: config.removalPolicy,
+    });
+
+    // Settings of one function beyond its FUNCTION_ACCESS entry.
+    const specific: Partial<Record<FunctionName, Partial<PbxFunctionProps>>> = {
+      notifier: {
+        // Bounds the SES sending rate: each invocation sends one message at a time, so at most this
+        // many sends are in flight. A burst of events drains at a steady pace instead of starting
+        // dozens of parallel senders that would hit the account's SES sending-rate quota and fail
+        // into retries. Stream batches and scheduled runs wait for a free slot; nothing is lost, the
+        // backlog stays pending in the table's outbox.
+        reservedConcurrentExecutions: config.notifierReservedConcurrency,
+        // Asynchronous invocations (the schedule): no retry, the next tick a minute later is the
+        // retry. A run that fails or waited too long lands in the failure queue as an alarm signal.
+        retryAttempts: 0,
+        maxEventAge: Duration.minutes(5),
+        deadLetterQueue: this.notifierFailures,
+      },
     };
 
     const makeFunction = ({ name, entry }: FunctionEntry) => {
@@ -155,10 +237,13 @@ export class ApiStack extends Stack {
         timeout: access.timeout,
         logRetention: config.logRetention,
         logRemovalPolicy: config.removalPolicy,
+        ...specific[name],
       });
       grantTable(fn, props.table, access.table);
       if (access.masterKey) props.masterKeySecret.grantRead(fn);
       if (access.platformKey) props.platformKeySecret.grantRead(fn);
+      if (access.ses)
+        fn.addToRolePolicy(new iam.PolicyStatement({ actions: SES_SEND_ACTIONS, resources: sesResources }));
       return [name, fn] as const;
     };
     this.functions = Object.fromEntries(functionEntries.map(makeFunction)) as Record<FunctionName, PbxFunction>;
@@ -230,6 +315,7 @@ export class ApiStack extends Stack {
 
     // One integration per group, with one API-wide invoke permission per function instead of two
     // per method (a function's resource policy is limited to 20 KB).
+    // Only the route groups: the authorizer and the notifier are never integrations.
     const integrations = Object.fromEntries(
       FUNCTION_GROUPS.map((group) => [
         group,
@@ -256,8 +342,73 @@ export class ApiStack extends Stack {
     }
 
     this.addWaf(config);
+    this.triggerNotifier(this.functions.notifier, props.table);
 
     new CfnOutput(this, "ApiUrl", { value: this.api.url });
+    new CfnOutput(this, "NotifierFailuresQueueUrl", {
+      value: this.notifierFailures.queueUrl,
+      description: "Stream batches and scheduled runs the notifier gave up on (docs/deploy.md, Notifier)",
+    });
+  }
+
+  /**
+   * The notifier's two triggers: the table's stream, filtered to new outbox items, for prompt
+   * delivery; and a schedule every minute, which sends whatever is due (retries after backoff, and
+   * anything the stream trigger missed). Delivery is idempotent (a lease per item), so the two may
+   * overlap.
+   */
+  private triggerNotifier(notifier: PbxFunction, table: ITable) {
+    const streamArn = table.tableStreamArn;
+    if (!streamArn) throw new Error("The notifier needs the table's stream (DataStack enables it)");
+
+    // DynamoEventSource would grant dynamodb:ListStreams on "*" in the role's default policy, where an
+    // acknowledgement would hide every other wildcard too. The stream actions are scoped to this
+    // stream; ListStreams, which has no resource-level permissions, sits alone in its own policy.
+    notifier.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"],
+        resources: [streamArn],
+      }),
+    );
+    const role = notifier.role as iam.IRole;
+    const listStreams = new iam.Policy(this, "NotifierListStreams", {
+      roles: [role],
+      statements: [new iam.PolicyStatement({ actions: ["dynamodb:ListStreams"], resources: ["*"] })],
+    });
+    Validations.of(listStreams).acknowledge({
+      id: "AwsSolutions-IAM5[Resource::*]",
+      reason:
+        "dynamodb:ListStreams, which Lambda requires of a DynamoDB stream consumer's role, supports no " +
+        "resource-level permissions (Resource must be *) and returns stream ARNs only, no data. This policy " +
+        "holds only that action; reading records is granted on this table's stream ARN alone.",
+    });
+
+    const mapping = new EventSourceMapping(this, "NotifierOutboxStream", {
+      target: notifier,
+      eventSourceArn: streamArn,
+      startingPosition: StartingPosition.LATEST,
+      filters: [NOTIFIER_STREAM_FILTER],
+      batchSize: 25,
+      // A failing batch is split in two until the bad record is isolated, then retried up to 3 times.
+      bisectBatchOnError: true,
+      retryAttempts: 3,
+      // Older records are not worth retrying from the stream: the schedule has sent them by then.
+      maxRecordAge: Duration.minutes(15),
+      // The handler reports no per-item failures (it settles each item in the table itself), so
+      // reportBatchItemFailures stays off. Batches given up on are recorded here (stream position
+      // only; the items themselves are still pending in the table for the schedule).
+      onFailure: new SqsDlq(this.notifierFailures),
+    });
+    // The mapping is validated against the role when it is created: its permissions must exist first.
+    mapping.node.addDependency(role, listStreams);
+
+    new Rule(this, "NotifierSchedule", {
+      description: "Sends due notification emails and retries failed ones after their backoff",
+      schedule: Schedule.rate(Duration.minutes(1)),
+      // EventBridge's own retries cover failing to hand the event to Lambda; a tick older than a
+      // minute is replaced by the next one.
+      targets: [new LambdaFunction(notifier, { retryAttempts: 2, maxEventAge: Duration.minutes(1) })],
+    });
   }
 
   private methodOptions(route: RouteContract, validator: RequestValidator): MethodOptions {

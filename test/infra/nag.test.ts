@@ -6,6 +6,7 @@
  */
 import { type Stack, Validations } from "aws-cdk-lib";
 import { Annotations, Match } from "aws-cdk-lib/assertions";
+import * as iam from "aws-cdk-lib/aws-iam";
 import { AwsSolutionsChecks } from "cdk-nag";
 import type { IConstruct } from "constructs";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -106,6 +107,32 @@ describe("cdk-nag AwsSolutions", SLOW, () => {
         expect(matched, `${ack.path}: ${ack.id}`).toBe(true);
       }
     }
+  });
+
+  it("acknowledges the Resource * wildcard only on policies that hold nothing else", () => {
+    // Actions AWS documents without resource-level permissions, granted in policies of their own.
+    const unscopable = ["xray:PutTraceSegments", "xray:PutTelemetryRecords", "dynamodb:ListStreams"];
+    const wildcardAcks = Object.values(stages).flatMap((s) =>
+      s.app.node.findAll().filter((construct) =>
+        acknowledgements(construct)
+          .filter((ack) => ack.path === construct.node.path)
+          .some((ack) => ack.id === "AwsSolutions-IAM5[Resource::*]"),
+      ),
+    );
+    expect(wildcardAcks.length).toBeGreaterThan(0);
+    for (const construct of wildcardAcks) {
+      expect(construct, construct.node.path).toBeInstanceOf(iam.Policy);
+      const document = (construct as iam.Policy).document.toJSON() as { Statement: { Action: string | string[] }[] };
+      const actions = document.Statement.flatMap((statement) => [statement.Action].flat());
+      expect(
+        actions.every((action) => unscopable.includes(action)),
+        construct.node.path,
+      ).toBe(true);
+    }
+    expect(wildcardAcks.map((c) => c.node.id).filter((id) => !id.endsWith("XRay"))).toEqual([
+      "NotifierListStreams",
+      "NotifierListStreams",
+    ]);
   });
 
   it("acknowledges only these rules", () => {

@@ -13,8 +13,9 @@ import {
   NODE_MAJOR,
   PbxFunction,
   RUNTIME,
+  SUPPORT_FUNCTIONS,
 } from "../../infra/constructs/pbx-function.js";
-import { FUNCTION_ACCESS } from "../../infra/stacks/api-stack.js";
+import { FUNCTION_ACCESS, SES_SEND_ACTIONS } from "../../infra/stacks/api-stack.js";
 import { ENV } from "../../layers/core/config.js";
 import type { RouteContract } from "../../layers/core/http/contract.js";
 import { routeList } from "../../layers/core/routes.js";
@@ -122,6 +123,45 @@ describe("cloud-pbx stacks", SLOW, () => {
       expect(() => config({ mailDomain: "not a domain" })).toThrow(/mailDomain/);
       expect(() => config({ accessTokenTtlSeconds: "soon" })).toThrow(/accessTokenTtlSeconds/);
     });
+
+    it("reads the public URLs, token lifetimes and event retention, with defaults per stage", () => {
+      // Prepare
+      const config = (context: Record<string, unknown>) => readStageConfig(new App({ context }).node);
+
+      // Act / Assess
+      expect(config({ stage: "prod" })).toMatchObject({
+        publicWebUrl: "https://prod.pbx.example.com",
+        publicSipHost: "sip.prod.pbx.example.com",
+        accessTokenTtlSeconds: 1800,
+        refreshTokenTtlSeconds: 7 * 86400,
+        sessionMaxAgeSeconds: 90 * 86400,
+        quickLoginTtlSeconds: 7 * 86400,
+        eventRetentionDays: 90,
+        notifierReservedConcurrency: 2,
+      });
+      expect(
+        config({
+          publicWebUrl: "https://pbx.example.org/app/",
+          publicSipHost: "203.0.113.10",
+          refreshTokenTtlSeconds: "3600",
+          eventRetentionDays: 30,
+        }),
+      ).toMatchObject({
+        publicWebUrl: "https://pbx.example.org/app",
+        publicSipHost: "203.0.113.10",
+        refreshTokenTtlSeconds: 3600,
+        eventRetentionDays: 30,
+      });
+      expect(config({ notifierReservedConcurrency: "none" }).notifierReservedConcurrency).toBeUndefined();
+      expect(config({ notifierReservedConcurrency: "5" }).notifierReservedConcurrency).toBe(5);
+      expect(() => config({ publicWebUrl: "pbx.example.org" })).toThrow(/publicWebUrl/);
+      expect(() => config({ publicWebUrl: "ftp://pbx.example.org" })).toThrow(/publicWebUrl/);
+      expect(() => config({ publicSipHost: "sip host" })).toThrow(/publicSipHost/);
+      expect(() => config({ eventRetentionDays: 1.5 })).toThrow(/eventRetentionDays/);
+      expect(() => config({ quickLoginTtlSeconds: 0 })).toThrow(/quickLoginTtlSeconds/);
+      expect(() => config({ refreshTokenTtlSeconds: 60 })).toThrow(/refreshTokenTtlSeconds/);
+      expect(() => config({ sessionMaxAgeSeconds: 3600 })).toThrow(/sessionMaxAgeSeconds/);
+    });
   });
 
   describe("DataStack", () => {
@@ -222,11 +262,13 @@ describe("cloud-pbx stacks", SLOW, () => {
   });
 
   describe("functions", () => {
-    it("deploys one function per route group plus the authorizer", () => {
-      api.resourceCountIs("AWS::Lambda::Function", FUNCTION_GROUPS.length + 1);
-      expect(functionEntries.map((e) => e.name).sort()).toEqual([...FUNCTION_GROUPS, "authorizer"].sort());
+    it("deploys one function per route group plus the authorizer and the notifier", () => {
+      api.resourceCountIs("AWS::Lambda::Function", FUNCTION_GROUPS.length + 2);
+      expect([...SUPPORT_FUNCTIONS].sort()).toEqual(["authorizer", "notifier"]);
+      expect(functionEntries.map((e) => e.name).sort()).toEqual([...FUNCTION_GROUPS, ...SUPPORT_FUNCTIONS].sort());
+      expect(functionEntries.find((e) => e.name === "notifier")?.entry).toBe("functions/notifier.ts");
       const groupsWithRoutes = new Set((routeList as readonly RouteContract[]).map((r) => r.group));
-      expect([...groupsWithRoutes].every((g) => (FUNCTION_GROUPS as readonly string[]).includes(g))).toBe(true);
+      expect([...groupsWithRoutes].sort()).toEqual([...FUNCTION_GROUPS].sort());
     });
 
     it.each(functionEntries.map((e) => e.name))(
@@ -259,6 +301,12 @@ describe("cloud-pbx stacks", SLOW, () => {
       expect(variables).toMatchObject({
         NODE_OPTIONS: "--enable-source-maps",
         [ENV.accessTokenTtl]: "1800",
+        [ENV.refreshTokenTtl]: String(7 * 86400),
+        [ENV.sessionMaxAge]: String(90 * 86400),
+        [ENV.quickLoginTtl]: String(7 * 86400),
+        [ENV.eventRetentionDays]: "90",
+        [ENV.publicWebUrl]: "https://dev.pbx.example.com",
+        [ENV.publicSipHost]: "sip.dev.pbx.example.com",
         [ENV.mailFrom]: "pbx@example.com",
       });
       expect(variables).toHaveProperty(ENV.tableName);
@@ -287,7 +335,39 @@ describe("cloud-pbx stacks", SLOW, () => {
       expect(actions.includes("dynamodb:PutItem")).toBe(access.table === "readWrite");
       expect(secretResources.includes("MasterKey")).toBe(access.masterKey);
       expect(secretResources.includes("PlatformKey")).toBe(access.platformKey);
-      expect(actions.some((a) => a.startsWith("ses:"))).toBe(false);
+      expect(actions.some((a) => a.startsWith("ses:"))).toBe(access.ses);
+    });
+
+    it("lets only the extensions function and the notifier send email, from the mail identity only", () => {
+      // Prepare
+      const policies = Object.values(apiResources).filter((r) => r.Type === "AWS::IAM::Policy");
+      const sesStatements = policies.flatMap((r) => {
+        const props = r.Properties as { Roles: { Ref: string }[]; PolicyDocument: { Statement: Statement[] } };
+        return props.PolicyDocument.Statement.filter((s) => actionsOf([s]).some((a) => a.startsWith("ses:"))).map(
+          (statement) => ({ roles: props.Roles.map((role) => role.Ref), statement }),
+        );
+      });
+      const roleOf = (name: "extensions" | "notifier") =>
+        logicalId(dev.api, dev.api.functions[name].role as IConstruct);
+
+      // Assess
+      expect(sesStatements.flatMap((s) => s.roles).sort()).toEqual([roleOf("extensions"), roleOf("notifier")].sort());
+      expect([...SES_SEND_ACTIONS].sort()).toEqual(["ses:SendEmail", "ses:SendRawEmail"]);
+      expect(functionEntries.filter((e) => FUNCTION_ACCESS[e.name].ses).map((e) => e.name)).toEqual([
+        "extensions",
+        "notifier",
+      ]);
+      for (const { statement } of sesStatements) {
+        expect(statement.Effect).toBe("Allow");
+        expect([statement.Action].flat().sort()).toEqual([...SES_SEND_ACTIONS].sort());
+        const resources = JSON.stringify(statement.Resource);
+        expect(Array.isArray(statement.Resource)).toBe(true);
+        expect(statement.Resource).toHaveLength(3);
+        expect(resources).not.toMatch(/"\*"|identity\/\*|configuration-set\/\*/);
+        expect(resources).toContain(":identity/example.com");
+        expect(resources).toContain(":identity/pbx@example.com");
+        expect(resources).toMatch(/:configuration-set\/".*ConfigurationSet/);
+      }
     });
 
     it("keeps the authorizer read-only and lets only the authorizer read the platform key", () => {
@@ -295,6 +375,13 @@ describe("cloud-pbx stacks", SLOW, () => {
       expect(FUNCTION_ACCESS.platform).toMatchObject({ table: "readWrite", masterKey: true, platformKey: false });
       const platformKeyReaders = functionEntries.filter((e) => FUNCTION_ACCESS[e.name].platformKey).map((e) => e.name);
       expect(platformKeyReaders).toEqual(["authorizer"]);
+    });
+
+    it("gives the security and events groups the table and the master key, never the platform key", () => {
+      for (const name of ["security", "events"] as const) {
+        expect(FUNCTION_ACCESS[name]).toMatchObject({ table: "readWrite", masterKey: true, platformKey: false });
+      }
+      expect(FUNCTION_ACCESS.auth.table).toBe("readWrite");
     });
 
     it("targets the runtime's Node.js major with esbuild", () => {
@@ -326,6 +413,143 @@ describe("cloud-pbx stacks", SLOW, () => {
           },
         },
       });
+    });
+  });
+
+  describe("notifier", () => {
+    const notifierId = () => logicalId(dev.api, dev.api.functions.notifier);
+    const queueId = () => logicalId(dev.api, dev.api.notifierFailures);
+    const ofType = (type: string) => Object.values(apiResources).filter((r) => r.Type === type);
+
+    it("reads the table and sends mail, but no secret, with a bounded concurrency", () => {
+      expect(FUNCTION_ACCESS.notifier).toMatchObject({
+        table: "readWrite",
+        masterKey: false,
+        platformKey: false,
+        ses: true,
+      });
+      expect(propertiesOf(apiResources, notifierId())).toMatchObject({ ReservedConcurrentExecutions: 2 });
+    });
+
+    it("is triggered by new outbox items on the table's stream, with retries and an on-failure queue", () => {
+      // Act
+      const mappings = ofType("AWS::Lambda::EventSourceMapping");
+
+      // Assess
+      expect(mappings).toHaveLength(1);
+      const mapping = mappings[0] as Resources[string] & { DependsOn?: string[] };
+      const props = mapping.Properties as Record<string, unknown>;
+      expect(props).toMatchObject({
+        FunctionName: { Ref: notifierId() },
+        StartingPosition: "LATEST",
+        BatchSize: 25,
+        BisectBatchOnFunctionError: true,
+        MaximumRetryAttempts: 3,
+        MaximumRecordAgeInSeconds: 900,
+        DestinationConfig: { OnFailure: { Destination: { "Fn::GetAtt": [queueId(), "Arn"] } } },
+      });
+      expect(JSON.stringify(props.EventSourceArn)).toMatch(/StreamArn/);
+      // The handler does not return batchItemFailures, so partial batch responses stay off.
+      expect(props.FunctionResponseTypes).toBeUndefined();
+      const filters = (props.FilterCriteria as { Filters: { Pattern: string }[] }).Filters;
+      expect(filters.map((f) => JSON.parse(f.Pattern))).toEqual([
+        { eventName: ["INSERT"], dynamodb: { NewImage: { type: { S: ["outbox"] } } } },
+      ]);
+      // Created only once the role may read the stream.
+      expect(mapping.DependsOn).toEqual(
+        expect.arrayContaining([logicalId(dev.api, dev.api.functions.notifier.role as IConstruct)]),
+      );
+    });
+
+    it("reads only the table's stream, and lists streams from a policy of its own", () => {
+      // Prepare
+      const roleId = logicalId(dev.api, dev.api.functions.notifier.role as IConstruct);
+      const statements = statementsOfRole(apiResources, roleId);
+
+      // Act
+      const streamRead = statements.find((s) => actionsOf([s]).includes("dynamodb:GetRecords"));
+      const listStreams = Object.values(apiResources).filter(
+        (r) => r.Type === "AWS::IAM::Policy" && JSON.stringify(r.Properties).includes("dynamodb:ListStreams"),
+      );
+
+      // Assess
+      expect(actionsOf(streamRead ? [streamRead] : []).sort()).toEqual([
+        "dynamodb:DescribeStream",
+        "dynamodb:GetRecords",
+        "dynamodb:GetShardIterator",
+      ]);
+      expect(JSON.stringify(streamRead?.Resource)).toMatch(/StreamArn/);
+      expect(listStreams).toHaveLength(1);
+      expect(listStreams[0]?.Properties).toMatchObject({
+        PolicyDocument: { Statement: [{ Action: "dynamodb:ListStreams", Effect: "Allow", Resource: "*" }] },
+        Roles: [{ Ref: roleId }],
+      });
+      // No other function consumes the stream.
+      for (const { name } of functionEntries.filter((e) => e.name !== "notifier")) {
+        const role = logicalId(dev.api, dev.api.functions[name].role as IConstruct);
+        expect(actionsOf(statementsOfRole(apiResources, role)).some((a) => /^dynamodb:.*Stream/.test(a))).toBe(false);
+      }
+    });
+
+    it("runs every minute from an EventBridge schedule", () => {
+      // Act
+      const rules = ofType("AWS::Events::Rule");
+
+      // Assess
+      expect(rules).toHaveLength(1);
+      expect(rules[0]?.Properties).toMatchObject({
+        ScheduleExpression: "rate(1 minute)",
+        State: "ENABLED",
+        Targets: [{ Arn: { "Fn::GetAtt": [notifierId(), "Arn"] } }],
+      });
+      api.hasResourceProperties("AWS::Lambda::Permission", {
+        Action: "lambda:InvokeFunction",
+        Principal: "events.amazonaws.com",
+        FunctionName: { "Fn::GetAtt": [notifierId(), "Arn"] },
+      });
+    });
+
+    it("keeps failed scheduled runs in the same queue instead of retrying them", () => {
+      expect(propertiesOf(apiResources, notifierId())).toMatchObject({
+        DeadLetterConfig: { TargetArn: { "Fn::GetAtt": [queueId(), "Arn"] } },
+      });
+      api.hasResourceProperties("AWS::Lambda::EventInvokeConfig", {
+        FunctionName: { Ref: notifierId() },
+        MaximumRetryAttempts: 0,
+      });
+    });
+
+    it("keeps failures in an encrypted queue that refuses plain HTTP", () => {
+      expect(propertiesOf(apiResources, queueId())).toMatchObject({
+        SqsManagedSseEnabled: true,
+        MessageRetentionPeriod: 14 * 86400,
+      });
+      api.hasResourceProperties("AWS::SQS::QueuePolicy", {
+        Queues: [{ Ref: queueId() }],
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({ Effect: "Deny", Condition: { Bool: { "aws:SecureTransport": "false" } } }),
+          ]),
+        },
+      });
+      expect(Object.keys(api.findOutputs("NotifierFailuresQueueUrl"))).toHaveLength(1);
+    });
+
+    it("is not behind the API: no method integrates the notifier or the authorizer", () => {
+      const methods = JSON.stringify(ofType("AWS::ApiGateway::Method"));
+      for (const name of SUPPORT_FUNCTIONS) {
+        expect(methods).not.toContain(`"${logicalId(dev.api, dev.api.functions[name])}"`);
+      }
+    });
+
+    it("can leave its concurrency unreserved", () => {
+      // Act
+      const unreserved = synthPbx({ notifierReservedConcurrency: "none" });
+      const resources = Template.fromStack(unreserved.api).toJSON().Resources as Resources;
+
+      // Assess
+      const props = propertiesOf(resources, logicalId(unreserved.api, unreserved.api.functions.notifier));
+      expect(props.ReservedConcurrentExecutions).toBeUndefined();
     });
   });
 
