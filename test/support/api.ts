@@ -21,6 +21,8 @@ export interface RequestOptions {
   rawBody?: string;
   query?: Record<string, string | number>;
   headers?: Record<string, string>;
+  /** The client's IP address, as API Gateway would see it. */
+  ip?: string;
 }
 
 /** A running local API (the real adapter, authorizer and handlers) on a free loopback port. */
@@ -52,6 +54,7 @@ export class TestApi {
     for (const [name, value] of Object.entries(options.query ?? {})) url.searchParams.set(name, String(value));
     const headers: Record<string, string> = { ...(options.headers ?? {}) };
     if (options.token) headers.authorization = `Bearer ${options.token}`;
+    if (options.ip) headers["x-forwarded-for"] = options.ip;
     let body: string | undefined = options.rawBody;
     if (options.body !== undefined) {
       headers["content-type"] = "application/json";
@@ -87,8 +90,8 @@ export class TestApi {
     };
   }
 
-  async login(server: string, email: string, password: string) {
-    const response = await this.request("POST", "/api/v1/auth/login", { body: { server, email, password } });
+  async login(server: string, email: string, password: string, client = "web") {
+    const response = await this.request("POST", "/api/v1/auth/login", { body: { server, email, password, client } });
     expect(response.status, JSON.stringify(response.body)).toBe(200);
     return response.body;
   }
@@ -114,6 +117,21 @@ const compiledRoutes = (routeList as RouteContract[]).map((route) => ({
 
 export function findRoute(method: string, pathname: string): RouteContract | undefined {
   return compiledRoutes.find((c) => c.route.method === method && c.pattern.test(pathname))?.route;
+}
+
+/** Mails the SES emulator received for one address, oldest first. */
+export async function mailsTo(address: string): Promise<SesMail[]> {
+  const response = await fetch(`${process.env.TEST_SES_ENDPOINT}/store`);
+  const store = (await response.json()) as { emails: SesMail[] };
+  return store.emails.filter((mail) => mail.destination.to.some((to) => to.includes(address)));
+}
+
+export interface SesMail {
+  messageId: string;
+  subject: string;
+  destination: { to: string[] };
+  body: { text?: string; html?: string };
+  attachments: { content: string; contentType: string; cid?: string; contentId?: string; filename?: string }[];
 }
 
 /** Every item stored under a tenant's partition, straight from DynamoDB. */

@@ -23,6 +23,9 @@ export default async function setup() {
     PBX_MASTER_KEY: randomBytes(32).toString("base64"),
     PBX_PLATFORM_KEY: `pbxp_test_${randomBytes(16).toString("hex")}`,
     LOG_LEVEL: process.env.LOG_LEVEL ?? "SILENT",
+    // Tests act as distinct clients by sending X-Forwarded-For (see scripts/local/http-adapter.ts).
+    PBX_LOCAL_TRUST_FORWARDED_FOR: "1",
+    PUBLIC_WEB_URL: "https://linkus.test.example",
   });
   const client = localClient(dynamo.endpoint);
   await ensureTable(client, "cloud-pbx-test");

@@ -140,8 +140,10 @@ function capitalise(word: string): string {
  * event and level filters are applied by DynamoDB on the way out.
  */
 export async function listEvents(deps: Deps, tenantId: string, query: z.output<typeof listEventsQuery>) {
-  const from = query.from ? `${keys.eventPrefix}${encodeTime(Date.parse(query.from), 10)}` : keys.eventPrefix;
-  const to = `${keys.eventPrefix}${query.to ? encodeTime(Date.parse(query.to), 10) : "7ZZZZZZZZZ"}~`;
+  const from = query.from
+    ? `${keys.eventPrefix}${encodeTime(Math.max(0, Date.parse(query.from)), 10)}`
+    : keys.eventPrefix;
+  const to = `${keys.eventPrefix}${query.to ? encodeTime(Math.max(0, Date.parse(query.to)), 10) : "7ZZZZZZZZZ"}~`;
   const filters: string[] = [];
   const values: Record<string, unknown> = { ":pk": keys.tenant(tenantId).PK, ":from": from, ":to": to };
   if (query.event) {
@@ -161,7 +163,9 @@ export async function listEvents(deps: Deps, tenantId: string, query: z.output<t
         TableName: deps.config.tableName,
         KeyConditionExpression: "PK = :pk AND SK BETWEEN :from AND :to",
         FilterExpression: filters.length ? filters.join(" AND ") : undefined,
-        ExpressionAttributeNames: filters.length ? { "#event": "event", "#level": "level" } : undefined,
+        ExpressionAttributeNames: filters.length
+          ? { ...(query.event ? { "#event": "event" } : {}), ...(query.level ? { "#level": "level" } : {}) }
+          : undefined,
         ExpressionAttributeValues: values,
         ScanIndexForward: false,
         Limit: query.limit - items.length,

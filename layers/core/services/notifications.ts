@@ -191,7 +191,8 @@ export async function updateNotificationContact(
   if (!existing.Item) throw new NotFoundError("Notification contact");
   const contact = toContact(existing.Item);
   if (contact.type === "extension" && (patch.name !== undefined || patch.email !== undefined)) {
-    throw ValidationError.one("email", "an extension contact uses the extension's own name and email");
+    const field = patch.name !== undefined ? "name" : "email";
+    throw ValidationError.one(field, "an extension contact uses the extension's own name and email");
   }
   const next = { ...contact, ...patch };
   await deps.db.send(new PutCommand({ TableName: deps.config.tableName, Item: contactItem(tenantId, next) }));
