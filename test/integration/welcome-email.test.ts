@@ -157,6 +157,16 @@ describe("welcome email and quick login", () => {
     expect(await mailsTo(email)).toHaveLength(1);
   });
 
+  it("retires the link when the extension is deleted", async () => {
+    const user = await newUser();
+    await send([user.id]);
+    const token = tokenOf(linkIn((await mailsTo(user.email))[0] as SesMail));
+    await api.request("DELETE", `/api/v1/extensions/${user.id}`, { token: tenant.token });
+    expect((await quickLogin(token)).status).toBe(401);
+    const { tenantItems } = await import("../support/api.js");
+    expect((await tenantItems(tenant.id)).some((item) => item.SK === `QUICKLOGIN#${user.id}`)).toBe(false);
+  });
+
   it("refuses malformed and made-up quick login tokens alike", async () => {
     const user = await newUser();
     for (const token of ["nonsense", `ql1.${tenant.id}.${user.id}.madeup`, "ql1.a.b.c"]) {

@@ -298,6 +298,9 @@ export async function deleteExtension(deps: Deps, caller: TenantCaller, extensio
       },
       ...UNIQUE_FIELDS.filter((field) => current[field] !== "").map((field) => guardDelete(deps, current, field)),
       ...current.organizations.map((orgId) => memberCountChange(deps, current.tenantId, orgId, -1, 0)),
+      // An unused welcome-email link dies with the extension. (Sessions end at once through the
+      // authorizer, which finds no extension, and their items expire by TTL.)
+      { item: { Delete: { TableName: deps.config.tableName, Key: keys.quickLogin(current.tenantId, current.id) } } },
     ];
     if (current.role === "super_admin") items.push(superAdminCountChange(deps, current.tenantId, -1));
     try {
