@@ -1,11 +1,13 @@
 import { createGroupHandler } from "#core/http/handler";
 import { changeOwnPassword, currentPrincipal } from "#core/services/auth";
+import { callerPermissions } from "#core/services/linkus-permissions";
 import { requireTenant } from "#core/services/records";
 import { updateTenantSettings } from "#core/services/tenants";
 
 export const handler = createGroupHandler("tenant", {
   "me.get": (_input, { deps, caller }) => currentPrincipal(deps, caller),
   "me.password": ({ body }, { deps, caller, sourceIp }) => changeOwnPassword(deps, caller, body, { sourceIp }),
+  "me.permissions": (_input, { deps, caller }) => callerPermissions(deps, caller),
   "settings.get": async (_input, { deps, caller }) => {
     const tenant = await requireTenant(deps, caller.tenantId);
     return { organizationManagement: tenant.organizationManagement };

@@ -82,6 +82,8 @@ export const FUNCTION_GROUPS = [
   "tenant",
   "security",
   "events",
+  "roles",
+  "permissions",
   "meta",
 ] as const;
 // Compile-time guard: adding a FunctionGroup in layers/core without deploying it fails here.

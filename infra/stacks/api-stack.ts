@@ -94,6 +94,17 @@ export const FUNCTION_ACCESS: Readonly<Record<FunctionName, Access>> = {
   security: { table: "readWrite", masterKey: true, platformKey: false, ses: false, memorySize: 512, timeout: NORMAL },
   // Event log, notification settings and contacts, failed deliveries (retrying one only re-queues it).
   events: { table: "readWrite", masterKey: true, platformKey: false, ses: false, memorySize: 512, timeout: NORMAL },
+  // Custom roles; deleting one with reassignment moves its holders (extension writes).
+  roles: { table: "readWrite", masterKey: true, platformKey: false, ses: false, memorySize: 512, timeout: NORMAL },
+  // Linkus permission rules and Company Contacts rules, with the permissions change feed.
+  permissions: {
+    table: "readWrite",
+    masterKey: true,
+    platformKey: false,
+    ses: false,
+    memorySize: 512,
+    timeout: NORMAL,
+  },
   // Serves the OpenAPI document generated from the route table: touches no data and no secret.
   meta: { table: "none", masterKey: false, platformKey: false, ses: false, memorySize: 512, timeout: NORMAL },
   // Sends the outbox: queries GSI1 for due items, claims and updates them, calls SES. Reads no secret.

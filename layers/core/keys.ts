@@ -71,6 +71,25 @@ export const keys = {
     GSI1PK: `OUTBOX#DUE#${shard}`,
     GSI1SK: `${dueAt}#${tenantId}#${messageId}`,
   }),
+
+  role: (tenantId: string, roleId: string) => ({ PK: `T#${tenantId}`, SK: `ROLE#${roleId}` }),
+  rolePrefix: "ROLE#",
+  roleName: (tenantId: string, name: string) => ({ PK: `T#${tenantId}`, SK: `UNIQ#roleName#${name.toLowerCase()}` }),
+
+  /** Linkus client permission rules (menu, operation) and Company Contacts rules. */
+  rule: (tenantId: string, family: "linkus" | "companyContacts", ruleId: string) => ({
+    PK: `T#${tenantId}`,
+    SK: `RULE#${family}#${ruleId}`,
+  }),
+  rulePrefix: "RULE#",
+
+  /** Per-topic change feeds: a counter, and one item per change under a zero-padded sequence. */
+  feedCounter: (tenantId: string, topic: string) => ({ PK: `T#${tenantId}`, SK: `FEEDSEQ#${topic}` }),
+  feedEntry: (tenantId: string, topic: string, sequence: number) => ({
+    PK: `T#${tenantId}`,
+    SK: `FEED#${topic}#${String(sequence).padStart(12, "0")}`,
+  }),
+  feedPrefix: (topic: string) => `FEED#${topic}#`,
 } as const;
 
 export const tenantPartition = (tenantId: string) => `T#${tenantId}`;

@@ -13,7 +13,9 @@ import { handler as eventsHandler } from "../../functions/events.js";
 import { handler as extensionsHandler } from "../../functions/extensions.js";
 import { handler as metaHandler } from "../../functions/meta.js";
 import { handler as organizationsHandler } from "../../functions/organizations.js";
+import { handler as permissionsHandler } from "../../functions/permissions.js";
 import { handler as platformHandler } from "../../functions/platform.js";
+import { handler as rolesHandler } from "../../functions/roles.js";
 import { handler as securityHandler } from "../../functions/security.js";
 import { handler as tenantHandler } from "../../functions/tenant.js";
 import type { FunctionGroup, RouteContract } from "../../layers/core/http/contract.js";
@@ -30,6 +32,8 @@ const HANDLERS: Record<FunctionGroup, ProxyHandler> = {
   tenant: tenantHandler,
   security: securityHandler,
   events: eventsHandler,
+  roles: rolesHandler,
+  permissions: permissionsHandler,
   meta: metaHandler,
 };
 

@@ -291,16 +291,33 @@ describe("SIP extensions", () => {
     });
 
     it("never leaves the PBX without a Super Administrator", async () => {
+      // The only Super Administrator cannot delete or demote themselves.
       const self = await api.request("DELETE", `/api/v1/extensions/${tenant.adminExtensionId}`, {
         token: tenant.token,
       });
       expect(self.status).toBe(409);
       expect(self.body.field).toBe("role");
-      const demote = await api.request("PATCH", `/api/v1/extensions/${tenant.adminExtensionId}`, {
+      const demoteSelf = await api.request("PATCH", `/api/v1/extensions/${tenant.adminExtensionId}`, {
         token: tenant.token,
         body: { role: "admin" },
       });
-      expect(demote.status).toBe(409);
+      expect(demoteSelf.status).toBe(403);
+
+      // Two Super Administrators demoting each other at once: the counter lets only one win.
+      const other = await api.createTenant();
+      const second = await api.userWithRole(other, "super_admin", "7900");
+      const [a, b] = await Promise.all([
+        api.request("PATCH", `/api/v1/extensions/${second.id}`, { token: other.token, body: { role: "admin" } }),
+        api.request("PATCH", `/api/v1/extensions/${other.adminExtensionId}`, {
+          token: second.token,
+          body: { role: "admin" },
+        }),
+      ]);
+      expect([a.status, b.status].sort()).toEqual([200, 409]);
+      const holders = await api.request("GET", "/api/v1/roles/super_admin/members", {
+        token: a.status === 200 ? other.token : second.token,
+      });
+      expect(holders.body.items).toHaveLength(1);
     });
   });
 

@@ -9,6 +9,7 @@ import {
   type ProbeTargets,
   seedBlockedIp,
   seedDeadDelivery,
+  seedRolesAndRules,
   sessionSafeOrder,
 } from "../support/route-probes.js";
 
@@ -47,6 +48,7 @@ describe("tenant isolation", () => {
       deliveryId: await seedDeadDelivery(victim.id),
       ip: "203.0.113.9",
       eventType: "web_user_blocked_out",
+      ...(await seedRolesAndRules((method, path, body) => api.request(method, path, { ...as, body }))),
     };
   });
   afterAll(() => api.stop());
@@ -87,6 +89,9 @@ describe("tenant isolation", () => {
           targets.contactId,
           targets.deliveryId,
           targets.ip,
+          targets.roleId,
+          targets.linkusRuleId,
+          targets.companyContactsRuleId,
           "victim@example.com",
           "victim-ops@example.com",
         ]) {

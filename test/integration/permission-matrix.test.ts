@@ -9,6 +9,7 @@ import {
   PROBES,
   seedBlockedIp,
   seedDeadDelivery,
+  seedRolesAndRules,
   sessionSafeOrder,
 } from "../support/route-probes.js";
 
@@ -63,6 +64,7 @@ describe("permission matrix: default roles x route table", () => {
       deliveryId: await seedDeadDelivery(tenant.id),
       ip,
       eventType: "web_user_login_failed",
+      ...(await seedRolesAndRules((method, path, body) => api.request(method, path, { ...as, body }))),
     };
     const user = users.get(role);
     if (!user) throw new Error(`no user for ${role}`);

@@ -14,6 +14,9 @@ export interface ProbeTargets {
   deliveryId: string;
   ip: string;
   eventType: string;
+  roleId: string;
+  linkusRuleId: string;
+  companyContactsRuleId: string;
 }
 
 /**
@@ -27,6 +30,8 @@ export const OWNED_PARAMS: ReadonlySet<string> = new Set([
   "contactId",
   "deliveryId",
   "ip",
+  "roleId",
+  "ruleId",
 ]);
 
 /** Routes that end the session they are called with; loops give them a fresh login. */
@@ -42,6 +47,9 @@ export interface ProbeContext {
   /** The calling user's current password. */
   password: string;
 }
+
+const LINKUS_RULE = { kind: "menu", name: "Probe", members: { everyone: true }, effect: "disallow", items: ["chat"] };
+const CONTACTS_RULE = { name: "Probe", members: { everyone: true }, access: "view" };
 
 let counter = 0;
 const unique = () => `${Date.now() % 100000}${counter++}`.slice(-7);
@@ -66,6 +74,7 @@ export const PROBES: Record<RouteId, (context: ProbeContext) => Probe> = {
   "auth.logout": () => ({}),
   "me.get": () => ({}),
   "me.password": ({ password }) => ({ body: { currentPassword: password, newPassword: `${password}X9` } }),
+  "me.permissions": () => ({}),
   "settings.get": () => ({}),
   "settings.update": () => ({ body: { organizationManagement: true } }),
   "extensions.list": () => ({}),
@@ -92,6 +101,21 @@ export const PROBES: Record<RouteId, (context: ProbeContext) => Probe> = {
   "notifications.contacts.delete": () => ({}),
   "notifications.deliveries.failed": () => ({}),
   "notifications.deliveries.retry": () => ({}),
+  "roles.list": () => ({}),
+  "roles.create": () => ({ body: { name: `Probe ${unique()}`, permissions: [] } }),
+  "roles.get": () => ({}),
+  "roles.update": () => ({ body: { description: "Probed" } }),
+  "roles.delete": () => ({}),
+  "roles.members": () => ({}),
+  "linkusRules.list": () => ({}),
+  "linkusRules.create": () => ({ body: LINKUS_RULE }),
+  "linkusRules.get": () => ({}),
+  "linkusRules.replace": () => ({ body: LINKUS_RULE }),
+  "linkusRules.delete": () => ({}),
+  "companyContactsRules.list": () => ({}),
+  "companyContactsRules.create": () => ({ body: CONTACTS_RULE }),
+  "companyContactsRules.replace": () => ({ body: CONTACTS_RULE }),
+  "companyContactsRules.delete": () => ({}),
   "organizations.list": () => ({}),
   "organizations.create": () => ({ body: { name: `Probe ${unique()}` } }),
   "organizations.get": () => ({}),
@@ -103,7 +127,9 @@ export const PROBES: Record<RouteId, (context: ProbeContext) => Probe> = {
 /** Fills a route's path template with the targets' ids; an unknown parameter name is a test failure. */
 export function fillPath(route: RouteContract, targets: ProbeTargets): string {
   return route.path.replace(/\{(\w+)\}/g, (_match, name: string) => {
-    const value = targets[name as keyof ProbeTargets];
+    // Both rule families name their id {ruleId}; each needs a rule of its own family.
+    const key = name === "ruleId" ? (route.id.startsWith("linkus") ? "linkusRuleId" : "companyContactsRuleId") : name;
+    const value = targets[key as keyof ProbeTargets];
     if (!value) throw new Error(`No probe target for path parameter {${name}} of ${route.id}`);
     return encodeURIComponent(value);
   });
@@ -112,6 +138,21 @@ export function fillPath(route: RouteContract, targets: ProbeTargets): string {
 /** Routes in an order where the ones that end the caller's session come last. */
 export function sessionSafeOrder<R extends RouteContract>(list: R[]): R[] {
   return [...list.filter((r) => !ENDS_SESSION.has(r.id)), ...list.filter((r) => ENDS_SESSION.has(r.id))];
+}
+
+/** A custom role, a Linkus rule and a Company Contacts rule, created through the API. */
+export async function seedRolesAndRules(
+  request: (method: string, path: string, body: unknown) => Promise<{ status: number; body: { id: string } }>,
+) {
+  const created = await Promise.all([
+    request("POST", "/api/v1/roles", { name: `Target ${unique()}`, permissions: [] }),
+    request("POST", "/api/v1/linkus-permission-rules", LINKUS_RULE),
+    request("POST", "/api/v1/company-contacts-rules", CONTACTS_RULE),
+  ]);
+  for (const response of created)
+    if (response.status !== 201) throw new Error(`seed failed: ${JSON.stringify(response)}`);
+  const [role, linkus, contacts] = created.map((response) => response.body.id) as [string, string, string];
+  return { roleId: role, linkusRuleId: linkus, companyContactsRuleId: contacts };
 }
 
 /** State that has no create route of its own: a blocked IP and a dead notification. */

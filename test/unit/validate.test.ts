@@ -100,14 +100,14 @@ describe("parsePart", () => {
     expect(errors).toEqual([{ in: "body", field: "organizations", message: "must not repeat an organization" }]);
   });
 
-  it("says which value an enum accepts", () => {
+  it("says which values a role accepts: a system role or a custom role's id", () => {
     // Act
     const errors = extensionErrors({ role: "root" });
 
     // Assert
     expect(errors).toHaveLength(1);
     expect(errors[0]?.field).toBe("role");
-    expect(errors[0]?.message).toMatch(/^must be one of: super_admin, admin, /);
+    expect(errors[0]?.message).toMatch(/^must be a system role \(super_admin, admin, .*\) or a custom role's id$/);
   });
 
   it("reports the location it was given, e.g. a query parameter", () => {

@@ -1,4 +1,5 @@
 import type { z } from "zod";
+import type { Menu, Operation } from "../linkus.js";
 import type { Permission } from "../permissions.js";
 
 export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
@@ -12,6 +13,8 @@ export type FunctionGroup =
   | "tenant"
   | "security"
   | "events"
+  | "roles"
+  | "permissions"
   | "meta";
 
 /**
@@ -36,6 +39,11 @@ export interface RouteContract<
   path: string;
   auth: Auth;
   summary: string;
+  /**
+   * What the caller's Linkus permissions must allow, besides the role permission: a menu that
+   * must be visible, an operation that must be allowed, or Company Contacts access.
+   */
+  linkus?: { menu?: Menu; operation?: Operation; companyContacts?: "view" | "manage" };
   params?: Params;
   query?: Query;
   body?: Body;

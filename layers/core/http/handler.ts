@@ -5,6 +5,7 @@ import { DomainError, ForbiddenError, NotFoundError, UnauthorizedError, Validati
 import { logger } from "../logger.js";
 import { type RouteId, type Routes, routeList } from "../routes.js";
 import type { Caller, TenantCaller } from "../services/caller.js";
+import { assertLinkusAllowed } from "../services/linkus-permissions.js";
 import { decodeCaller } from "./authorizer-context.js";
 import type { FunctionGroup, RouteContract, RouteInput, RouteOutput } from "./contract.js";
 import { errorResponse, jsonResponse } from "./responses.js";
@@ -63,6 +64,7 @@ export function createGroupHandler<G extends FunctionGroup>(
       if (!route) throw new NotFoundError("Route");
       authorize(route, caller);
       const input = parseInput(route, event);
+      if (route.linkus && caller.kind === "tenant") await assertLinkusAllowed(depsFactory(), caller, route.linkus);
       const implementation = implementations[route.id as RouteIdsOf<G>] as unknown as (
         input: unknown,
         context: unknown,

@@ -1,7 +1,7 @@
 import * as z from "zod";
-import { PERMISSIONS } from "../permissions.js";
 import { entityId, strongPassword } from "./common.js";
 import { roleId } from "./extensions.js";
+import { effectivePermissions } from "./linkus-rules.js";
 
 /** Which client logs in: the Web Client, or a Linkus Mobile or Desktop Client (seed 000). */
 export const CLIENTS = ["web", "linkus_mobile", "linkus_desktop"] as const;
@@ -30,10 +30,9 @@ export const loginBody = z
     }
   });
 
-export const principal = z.object({
+export const principal = effectivePermissions.extend({
   tenant: z.object({ id: entityId, slug: z.string(), name: z.string() }),
   extension: z.object({ id: entityId, number: z.string(), email: z.string(), role: roleId }),
-  permissions: z.array(z.enum(PERMISSIONS)),
 });
 
 export const sessionTokens = z.object({

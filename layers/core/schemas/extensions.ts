@@ -22,7 +22,13 @@ export const registrationPassword = strongPassword.refine(
   "may contain printable characters except space, quote and backslash",
 );
 
-export const roleId = z.enum(DEFAULT_ROLE_IDS);
+const ROLE_ID = new RegExp(`^(${DEFAULT_ROLE_IDS.join("|")}|[0-9A-HJKMNP-TV-Z]{26})$`);
+
+/** A system role's id (super_admin, admin, ...) or a custom role's id. */
+export const roleId = z
+  .string()
+  .regex(ROLE_ID, `must be a system role (${DEFAULT_ROLE_IDS.join(", ")}) or a custom role's id`)
+  .meta({ description: `A system role (${DEFAULT_ROLE_IDS.join(", ")}) or a custom role's id` });
 
 const organizations = z
   .array(entityId)

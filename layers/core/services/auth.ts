@@ -7,11 +7,12 @@ import { ForbiddenError, NotFoundError, UnauthorizedError, ValidationError } fro
 import type { EventType } from "../events/catalog.js";
 import { keys } from "../keys.js";
 import { logger } from "../logger.js";
-import { type Permission, permissionsOfRole } from "../permissions.js";
+import type { Permission } from "../permissions.js";
 import type { Client, loginBody } from "../schemas/auth.js";
 import { isConditionalCheckFailed } from "../storage/db.js";
 import type { TenantCaller } from "./caller.js";
 import { recordEvent } from "./events.js";
+import { effectivePermissions } from "./linkus-permissions.js";
 import {
   assertNotBlocked,
   type ClientKind,
@@ -21,7 +22,7 @@ import {
 } from "./login-security.js";
 import { consumeQuickLoginToken } from "./quick-login.js";
 import type { ExtensionRecord, TenantRecord } from "./records.js";
-import { assertCanAssignRole } from "./roles.js";
+import { assertCanAssignRole, permissionsFor, resolveRole } from "./roles.js";
 import {
   carrySessionOver,
   getSession,
@@ -94,7 +95,7 @@ export async function login(deps: Deps, input: z.output<typeof loginBody>, origi
       details: `${extension.number} logged in to the Web Client`,
     });
   }
-  return { ...tokens, ...principalOf(tenant, extension) };
+  return { ...tokens, ...(await principalOf(deps, tenant, extension)) };
 }
 
 async function findExtension(deps: Deps, tenantId: string, input: { email?: string; extension?: string }) {
@@ -124,18 +125,19 @@ export async function quickLogin(deps: Deps, input: { token: string; client: Cli
       details: `${extension.number} logged in to the Web Client by quick login`,
     });
   }
-  return { ...tokens, ...principalOf(tenant, extension) };
+  return { ...tokens, ...(await principalOf(deps, tenant, extension)) };
 }
 
 export async function logout(deps: Deps, caller: TenantCaller): Promise<void> {
   await revokeSession(deps, caller.tenantId, caller.sessionId, "logout");
 }
 
-export function principalOf(tenant: TenantRecord, extension: ExtensionRecord) {
+/** Who the caller is and what they may do: role permissions, Linkus menus and operations, directory access. */
+export async function principalOf(deps: Deps, tenant: TenantRecord, extension: ExtensionRecord) {
   return {
     tenant: { id: tenant.id, slug: tenant.slug, name: tenant.name },
     extension: { id: extension.id, number: extension.number, email: extension.email, role: extension.role },
-    permissions: [...permissionsOfRole(extension.role)],
+    ...(await effectivePermissions(deps, tenant.id, extension)),
   };
 }
 
@@ -181,14 +183,14 @@ export async function authorizeAccessToken(deps: Deps, token: string): Promise<A
       extensionId: extension.id,
       sessionId: claims.sid,
       role: extension.role,
-      permissions: new Set<Permission>(permissionsOfRole(extension.role)),
+      permissions: new Set<Permission>(await permissionsFor(deps, tenant.id, extension.role)),
     },
   };
 }
 
 export async function currentPrincipal(deps: Deps, caller: TenantCaller) {
   const { tenant, extension } = await loadCaller(deps, caller);
-  return principalOf(tenant, extension);
+  return principalOf(deps, tenant, extension);
 }
 
 async function loadCaller(deps: Deps, caller: TenantCaller) {
@@ -286,7 +288,10 @@ export async function setExtensionPassword(
   const extension = target.Item as ExtensionRecord | undefined;
   if (!extension) throw new NotFoundError("Extension");
   // Taking over an account is at least as strong as giving it a role: same rule.
-  assertCanAssignRole(caller, extension.role);
+  assertCanAssignRole(
+    caller,
+    (await resolveRole(deps, caller.tenantId, extension.role)) ?? { id: "", name: "", permissions: [] },
+  );
   const updated = await replacePassword(deps, extension, newPassword);
   logger.info("user password set by an administrator", { extensionId, by: admin.id });
   await recordEvent(deps, tenant, {

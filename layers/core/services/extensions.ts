@@ -2,7 +2,7 @@ import { QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { generatePassword, generateRegistrationName, hashPassword } from "../auth/password.js";
 import { seal, unseal } from "../auth/sealed.js";
 import type { Deps } from "../deps.js";
-import { ConflictError, DomainError, NotFoundError, ValidationError } from "../errors.js";
+import { ConflictError, DomainError, ForbiddenError, NotFoundError, ValidationError } from "../errors.js";
 import { keys, type UniqueField } from "../keys.js";
 import type {
   CreateExtensionInput,
@@ -20,7 +20,7 @@ import {
   type TenantRecord,
   toExtension,
 } from "./records.js";
-import { assertCanAssignRole } from "./roles.js";
+import { assertCanAssignRole, requireAssignableRole, resolveRole, roleMemberCountChange } from "./roles.js";
 import { sendWelcomeEmails } from "./welcome.js";
 
 const UNIQUE_FIELDS: readonly UniqueField[] = ["number", "email", "registrationName"];
@@ -150,6 +150,7 @@ export function extensionCreateItems(deps: Deps, record: ExtensionRecord, countS
     ...record.organizations.map((orgId, index) => memberCountChange(deps, record.tenantId, orgId, 1, index)),
   ];
   if (countSuperAdmin && record.role === "super_admin") items.push(superAdminCountChange(deps, record.tenantId, 1));
+  items.push(...roleMemberCountChange(deps, record.tenantId, record.role, 1));
   return items;
 }
 
@@ -161,7 +162,7 @@ function assertOrganizationsAllowed(tenant: TenantRecord, organizations: readonl
 
 export async function createExtension(deps: Deps, caller: TenantCaller, input: CreateExtensionInput) {
   const tenant = await requireTenant(deps, caller.tenantId);
-  assertCanAssignRole(caller, input.role);
+  await requireAssignableRole(deps, caller, input.role);
   assertOrganizationsAllowed(tenant, input.organizations);
   const { record, initialUserPassword } = await buildExtensionRecord(deps, caller.tenantId, input);
   await transactWrite(deps.db, extensionCreateItems(deps, record));
@@ -216,8 +217,11 @@ async function applyUpdate(
 ): Promise<Extension> {
   const { version: expectedVersion, registrationPassword, ...fields } = patch;
   if (fields.role !== undefined && fields.role !== current.role) {
-    assertCanAssignRole(caller, current.role);
-    assertCanAssignRole(caller, fields.role);
+    if (current.id === caller.extensionId)
+      throw new ForbiddenError("You cannot change your own role", { field: "role" });
+    // Taking a role away is checked like giving it: an unknown (deleted) old role grants nothing.
+    assertCanAssignRole(caller, (await resolveRole(deps, caller.tenantId, current.role)) ?? noRole(current.role));
+    await requireAssignableRole(deps, caller, fields.role);
   }
   if (fields.organizations?.length)
     assertOrganizationsAllowed(await requireTenant(deps, caller.tenantId), fields.organizations);
@@ -272,8 +276,17 @@ async function applyUpdate(
   if (current.role !== next.role && (current.role === "super_admin" || next.role === "super_admin")) {
     items.push(superAdminCountChange(deps, current.tenantId, next.role === "super_admin" ? 1 : -1));
   }
+  if (current.role !== next.role) {
+    items.push(...roleMemberCountChange(deps, current.tenantId, current.role, -1));
+    items.push(...roleMemberCountChange(deps, current.tenantId, next.role, 1));
+  }
   await transactWrite(deps.db, items);
   return toExtension(next);
+}
+
+/** A role id that no longer resolves: it grants nothing, so anyone may take it away. */
+function noRole(id: string) {
+  return { id, name: id, permissions: [] };
 }
 
 function uniqueValue(field: UniqueField, value: string): string {
@@ -283,7 +296,7 @@ function uniqueValue(field: UniqueField, value: string): string {
 export async function deleteExtension(deps: Deps, caller: TenantCaller, extensionId: string): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     const current = await requireExtension(deps, caller.tenantId, extensionId);
-    assertCanAssignRole(caller, current.role);
+    assertCanAssignRole(caller, (await resolveRole(deps, caller.tenantId, current.role)) ?? noRole(current.role));
     const items: GuardedItem[] = [
       {
         item: {
@@ -303,6 +316,7 @@ export async function deleteExtension(deps: Deps, caller: TenantCaller, extensio
       { item: { Delete: { TableName: deps.config.tableName, Key: keys.quickLogin(current.tenantId, current.id) } } },
     ];
     if (current.role === "super_admin") items.push(superAdminCountChange(deps, current.tenantId, -1));
+    items.push(...roleMemberCountChange(deps, current.tenantId, current.role, -1));
     try {
       await transactWrite(deps.db, items);
       return;

@@ -1,0 +1,136 @@
+import { GetCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
+import type { Deps } from "../deps.js";
+import { DomainError, ValidationError } from "../errors.js";
+import { keys } from "../keys.js";
+import { type GuardedItem, transactWrite } from "../storage/db.js";
+
+/**
+ * Ordered change feeds per tenant and topic ("permissions", "contacts"), for Linkus clients and
+ * the 8111 listener to follow with a cursor.
+ *
+ * Each batch of changes takes the next sequence numbers from a counter item *in the same
+ * transaction* as the writes it describes, conditioned on the counter's value just read. So
+ * sequence numbers are gap-free and a change becomes visible exactly when its data does: a
+ * reader that has seen sequence N has seen every change up to N. Concurrent writers to the
+ * same feed retry (bounded); feeds see human-rate edits, and bulk imports write many changes
+ * per transaction.
+ */
+export type FeedTopic = "permissions" | "contacts";
+
+export interface Change {
+  action: "created" | "updated" | "deleted";
+  entity: string;
+  id: string;
+  data?: Record<string, unknown>;
+}
+
+export interface FeedEntry extends Change {
+  sequence: number;
+  time: string;
+}
+
+/** Changes stay readable this long; a client further behind resynchronises from scratch. */
+export const FEED_RETENTION_DAYS = 30;
+const MAX_ATTEMPTS = 8;
+
+class CounterMoved extends DomainError {
+  constructor() {
+    super(409, "conflict", "The change feed moved on; retrying");
+  }
+}
+
+export async function appendChanges(
+  deps: Deps,
+  tenantId: string,
+  topic: FeedTopic,
+  changes: Change[],
+  writes: GuardedItem[],
+): Promise<number> {
+  if (changes.length + writes.length + 1 > 100) throw new Error("A change batch must fit one transaction (100 items)");
+  for (let attempt = 1; ; attempt++) {
+    const counter = await deps.db.send(
+      new GetCommand({
+        TableName: deps.config.tableName,
+        Key: keys.feedCounter(tenantId, topic),
+        ConsistentRead: true,
+      }),
+    );
+    const current = (counter.Item?.sequence as number | undefined) ?? 0;
+    const now = deps.now();
+    const expiresAt = Math.floor(now.getTime() / 1000) + FEED_RETENTION_DAYS * 86400;
+    const entries = changes.map((change, index) => ({
+      ...keys.feedEntry(tenantId, topic, current + index + 1),
+      type: "feedEntry",
+      topic,
+      sequence: current + index + 1,
+      time: now.toISOString(),
+      ...change,
+      expiresAt,
+    }));
+    try {
+      await transactWrite(deps.db, [
+        ...writes,
+        {
+          item: {
+            Put: {
+              TableName: deps.config.tableName,
+              Item: { ...keys.feedCounter(tenantId, topic), type: "feedCounter", sequence: current + changes.length },
+              ConditionExpression: current === 0 ? "attribute_not_exists(PK)" : "#sequence = :current",
+              ExpressionAttributeNames: current === 0 ? undefined : { "#sequence": "sequence" },
+              ExpressionAttributeValues: current === 0 ? undefined : { ":current": current },
+            },
+          },
+          onConditionFailed: () => new CounterMoved(),
+        },
+        ...entries.map((Item) => ({ item: { Put: { TableName: deps.config.tableName, Item } } })),
+      ]);
+      return current + changes.length;
+    } catch (error) {
+      if (!(error instanceof CounterMoved) || attempt >= MAX_ATTEMPTS) throw error;
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 15 * attempt));
+    }
+  }
+}
+
+/** Changes after `since`, oldest first, at most `limit`; `latest` is the feed's current sequence. */
+export async function readChanges(deps: Deps, tenantId: string, topic: FeedTopic, since: number, limit: number) {
+  const [page, counter] = await Promise.all([
+    deps.db.send(
+      new QueryCommand({
+        TableName: deps.config.tableName,
+        KeyConditionExpression: "PK = :pk AND SK > :after",
+        ExpressionAttributeValues: {
+          ":pk": keys.tenant(tenantId).PK,
+          ":after": keys.feedEntry(tenantId, topic, since).SK,
+        },
+        Limit: limit,
+        ConsistentRead: true,
+      }),
+    ),
+    deps.db.send(
+      new GetCommand({
+        TableName: deps.config.tableName,
+        Key: keys.feedCounter(tenantId, topic),
+        ConsistentRead: true,
+      }),
+    ),
+  ]);
+  const prefix = keys.feedPrefix(topic);
+  const items = (page.Items ?? []).filter((item) => String(item.SK).startsWith(prefix));
+  const oldest = items[0]?.sequence as number | undefined;
+  const latest = (counter.Item?.sequence as number | undefined) ?? 0;
+  if (since > latest) throw ValidationError.one("since", "is ahead of this feed", "query");
+  return {
+    changes: items.map(({ sequence, time, action, entity, id, data }) => ({
+      sequence,
+      time,
+      action,
+      entity,
+      id,
+      ...(data ? { data } : {}),
+    })) as FeedEntry[],
+    latest,
+    // Entries before the oldest still kept have expired: the client must start over.
+    resyncRequired: since < latest && (oldest === undefined || oldest > since + 1),
+  };
+}
