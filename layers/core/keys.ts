@@ -90,6 +90,46 @@ export const keys = {
     SK: `FEED#${topic}#${String(sequence).padStart(12, "0")}`,
   }),
   feedPrefix: (topic: string) => `FEED#${topic}#`,
+
+  /** Call logs, voicemails, recordings: one partition per tenant, newest last per extension and kind. */
+  record: (tenantId: string, extensionId: string, kind: string, recordId: string) => ({
+    PK: `T#${tenantId}#REC`,
+    SK: `${extensionId}#${kind}#${recordId}`,
+  }),
+  recordPrefix: (extensionId: string, kind: string) => `${extensionId}#${kind}#`,
+  recordPartition: (tenantId: string) => `T#${tenantId}#REC`,
+
+  /** Company contacts, their search index, and personal contacts: partitions of their own. */
+  companyContact: (tenantId: string, contactId: string) => ({ PK: `T#${tenantId}#CC`, SK: `C#${contactId}` }),
+  contactIndexPartition: (tenantId: string) => `T#${tenantId}#CCX`,
+  personalContact: (tenantId: string, extensionId: string, contactId: string) => ({
+    PK: `T#${tenantId}#PC`,
+    SK: `${extensionId}#${contactId}`,
+  }),
+  personalContactPrefix: (extensionId: string) => `${extensionId}#`,
+  importJob: (tenantId: string, jobId: string) => ({ PK: `T#${tenantId}#JOB`, SK: `IMPORT#${jobId}` }),
+  /** A SIP registration (contact binding) of an extension; TTL = its expiry. */
+  registration: (tenantId: string, extensionId: string, bindingId: string) => ({
+    PK: `T#${tenantId}#REG`,
+    SK: `${extensionId}#${bindingId}`,
+  }),
+  registrationPrefix: (extensionId: string) => `${extensionId}#`,
+  registrationPartition: (tenantId: string) => `T#${tenantId}#REG`,
+  importChunk: (tenantId: string, jobId: string, chunk: number) => ({
+    PK: `T#${tenantId}#JOB`,
+    SK: `IMPORT#${jobId}#CHUNK#${String(chunk).padStart(6, "0")}`,
+  }),
 } as const;
 
 export const tenantPartition = (tenantId: string) => `T#${tenantId}`;
+
+/** Every partition a tenant owns: deleting the tenant purges them all. */
+export const tenantPartitions = (tenantId: string) => [
+  `T#${tenantId}`,
+  `T#${tenantId}#REC`,
+  `T#${tenantId}#CC`,
+  `T#${tenantId}#CCX`,
+  `T#${tenantId}#PC`,
+  `T#${tenantId}#JOB`,
+  `T#${tenantId}#REG`,
+];

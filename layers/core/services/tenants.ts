@@ -2,7 +2,7 @@ import { BatchWriteCommand, DeleteCommand, GetCommand, QueryCommand, UpdateComma
 import type { z } from "zod";
 import type { Deps } from "../deps.js";
 import { ConflictError, NotFoundError, ValidationError } from "../errors.js";
-import { keys, tenantPartition } from "../keys.js";
+import { keys, tenantPartitions } from "../keys.js";
 import type { createTenantBody, listTenantsQuery, Tenant, updateTenantSettingsBody } from "../schemas/tenants.js";
 import { isConditionalCheckFailed, transactWrite } from "../storage/db.js";
 import { buildExtensionRecord, extensionCreateItems } from "./extensions.js";
@@ -179,7 +179,7 @@ export async function deleteTenant(deps: Deps, tenantId: string): Promise<void> 
       throw error;
     });
   const record = tenant.Attributes as TenantRecord;
-  await purgePartition(deps, tenantPartition(tenantId));
+  for (const partition of tenantPartitions(tenantId)) await purgePartition(deps, partition);
   await deps.db
     .send(
       new DeleteCommand({

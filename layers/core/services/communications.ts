@@ -1,0 +1,209 @@
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { encodeTime } from "ulid";
+import type * as z from "zod";
+import { digitsOf, nameKey } from "../contacts/normalize.js";
+import type { Deps } from "../deps.js";
+import { NotFoundError, ValidationError } from "../errors.js";
+import { keys } from "../keys.js";
+import type { listRecordsQuery, RecordInput, RecordKind, StoredRecord } from "../schemas/communications.js";
+import { isConditionalCheckFailed } from "../storage/db.js";
+import type { TenantCaller } from "./caller.js";
+import { getExtensionRecord } from "./records.js";
+
+/**
+ * Call logs, voicemails and recordings of one extension. The SIP listener writes call logs as
+ * it handles calls; until audio capture exists, voicemails and recordings (and call logs from
+ * elsewhere) arrive through the platform ingest route. Users list, filter and delete their own.
+ */
+export async function ingestRecord(deps: Deps, tenantId: string, extensionId: string, input: RecordInput) {
+  if (!(await getExtensionRecord(deps, tenantId, extensionId))) throw new NotFoundError("Extension");
+  return writeRecord(deps, tenantId, extensionId, input);
+}
+
+/** Stores one record; its id is a ULID of its own time, so lists come out in time order. */
+export async function writeRecord(deps: Deps, tenantId: string, extensionId: string, input: RecordInput) {
+  const at = Date.parse(
+    input.kind === "call" ? input.startedAt : input.kind === "voicemail" ? input.receivedAt : input.recordedAt,
+  );
+  const id = idAt(deps, at);
+  const record = { ...input, id } as StoredRecord;
+  await deps.db.send(
+    new PutCommand({
+      TableName: deps.config.tableName,
+      Item: {
+        ...keys.record(tenantId, extensionId, input.kind, id),
+        type: "communication",
+        ...record,
+        // Search forms, so a list can filter by name or number in DynamoDB.
+        searchName: nameKey(input.name),
+        searchDigits: digitsOf(input.number),
+      },
+    }),
+  );
+  return record;
+}
+
+/** A ULID whose time part is the record's own time (not the time it was stored). */
+function idAt(deps: Deps, epochMs: number): string {
+  return encodeTime(Math.max(0, epochMs), 10) + deps.newId().slice(10);
+}
+
+export async function listRecords(
+  deps: Deps,
+  caller: TenantCaller,
+  kind: RecordKind,
+  query: z.output<typeof listRecordsQuery>,
+) {
+  const filters: string[] = [];
+  const names: Record<string, string> = {};
+  const values: Record<string, unknown> = {
+    ":pk": keys.recordPartition(caller.tenantId),
+    ":prefix": keys.recordPrefix(caller.extensionId, kind),
+  };
+  if (kind === "call" && query.type !== "all") {
+    if (query.type === "missed") {
+      filters.push("#direction = :inbound AND #status IN (:missed, :noAnswer, :cancelled, :busy)");
+      Object.assign(values, {
+        ":inbound": "inbound",
+        ":missed": "missed",
+        ":noAnswer": "no_answer",
+        ":cancelled": "cancelled",
+        ":busy": "busy",
+      });
+      names["#status"] = "status";
+    } else {
+      filters.push("#direction = :direction");
+      values[":direction"] = query.type;
+    }
+    names["#direction"] = "direction";
+  }
+  if (kind === "voicemail" && query.status !== "all") {
+    filters.push("#read = :read");
+    names["#read"] = "read";
+    values[":read"] = query.status === "read";
+  }
+  if (query.search) {
+    const digits = digitsOf(query.search);
+    const name = nameKey(query.search);
+    filters.push(
+      digits ? "(contains(searchDigits, :digits) OR contains(searchName, :name))" : "contains(searchName, :name)",
+    );
+    values[":name"] = name;
+    if (digits) values[":digits"] = digits;
+  }
+  const items: StoredRecord[] = [];
+  let startKey = query.cursor ? decodeCursor(query.cursor, caller, kind) : undefined;
+  for (let pages = 0; pages < 20 && items.length < query.limit; pages++) {
+    const page = await deps.db.send(
+      new QueryCommand({
+        TableName: deps.config.tableName,
+        KeyConditionExpression: "PK = :pk AND begins_with(SK, :prefix)",
+        FilterExpression: filters.length ? filters.join(" AND ") : undefined,
+        ExpressionAttributeNames: Object.keys(names).length ? names : undefined,
+        ExpressionAttributeValues: values,
+        ScanIndexForward: false,
+        Limit: query.limit - items.length,
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    items.push(...(page.Items ?? []).map(toRecord));
+    startKey = page.LastEvaluatedKey;
+    if (!startKey) break;
+  }
+  return startKey ? { items, nextCursor: Buffer.from(JSON.stringify(startKey)).toString("base64url") } : { items };
+}
+
+function decodeCursor(cursor: string, caller: TenantCaller, kind: RecordKind) {
+  try {
+    const key = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as Record<string, unknown>;
+    if (
+      Object.keys(key).length === 2 &&
+      key.PK === keys.recordPartition(caller.tenantId) &&
+      typeof key.SK === "string" &&
+      key.SK.startsWith(keys.recordPrefix(caller.extensionId, kind))
+    ) {
+      return key;
+    }
+  } catch {
+    // fall through
+  }
+  throw ValidationError.one("cursor", "is not a cursor this API returned", "query");
+}
+
+function toRecord(item: Record<string, unknown>): StoredRecord {
+  const {
+    id,
+    kind,
+    name,
+    number,
+    direction,
+    status,
+    startedAt,
+    receivedAt,
+    recordedAt,
+    durationSeconds,
+    read,
+    audioLocation,
+  } = item as StoredRecord;
+  return {
+    id,
+    kind,
+    name,
+    number,
+    direction,
+    status,
+    startedAt,
+    receivedAt,
+    recordedAt,
+    durationSeconds,
+    read,
+    audioLocation,
+  };
+}
+
+export async function getOwnRecord(deps: Deps, caller: TenantCaller, kind: RecordKind, recordId: string) {
+  const result = await deps.db.send(
+    new GetCommand({
+      TableName: deps.config.tableName,
+      Key: keys.record(caller.tenantId, caller.extensionId, kind, recordId),
+    }),
+  );
+  if (!result.Item)
+    throw new NotFoundError(kind === "call" ? "Call log" : kind === "voicemail" ? "Voicemail" : "Recording");
+  return toRecord(result.Item);
+}
+
+export async function deleteOwnRecord(deps: Deps, caller: TenantCaller, kind: RecordKind, recordId: string) {
+  try {
+    await deps.db.send(
+      new DeleteCommand({
+        TableName: deps.config.tableName,
+        Key: keys.record(caller.tenantId, caller.extensionId, kind, recordId),
+        ConditionExpression: "attribute_exists(PK)",
+      }),
+    );
+  } catch (error) {
+    if (isConditionalCheckFailed(error)) throw new NotFoundError("Record");
+    throw error;
+  }
+}
+
+export async function markVoicemail(deps: Deps, caller: TenantCaller, recordId: string, read: boolean) {
+  try {
+    const result = await deps.db.send(
+      new UpdateCommand({
+        TableName: deps.config.tableName,
+        Key: keys.record(caller.tenantId, caller.extensionId, "voicemail", recordId),
+        UpdateExpression: "SET #read = :read",
+        ConditionExpression: "attribute_exists(PK)",
+        ExpressionAttributeNames: { "#read": "read" },
+        ExpressionAttributeValues: { ":read": read },
+        ReturnValues: "ALL_NEW",
+      }),
+    );
+    return toRecord(result.Attributes ?? {});
+  } catch (error) {
+    if (isConditionalCheckFailed(error)) throw new NotFoundError("Voicemail");
+    throw error;
+  }
+}
