@@ -84,6 +84,8 @@ export const FUNCTION_GROUPS = [
   "events",
   "roles",
   "permissions",
+  "contacts",
+  "records",
   "meta",
 ] as const;
 // Compile-time guard: adding a FunctionGroup in layers/core without deploying it fails here.

@@ -105,6 +105,10 @@ export const FUNCTION_ACCESS: Readonly<Record<FunctionName, Access>> = {
     memorySize: 512,
     timeout: NORMAL,
   },
+  // Company and personal contacts, the contacts change feed, imports and exports.
+  contacts: { table: "readWrite", masterKey: true, platformKey: false, ses: false, memorySize: 1024, timeout: NORMAL },
+  // Call logs, voicemails, recordings, adding their numbers to contacts, and the internal ingest.
+  records: { table: "readWrite", masterKey: true, platformKey: false, ses: false, memorySize: 512, timeout: NORMAL },
   // Serves the OpenAPI document generated from the route table: touches no data and no secret.
   meta: { table: "none", masterKey: false, platformKey: false, ses: false, memorySize: 512, timeout: NORMAL },
   // Sends the outbox: queries GSI1 for due items, claims and updates them, calls SES. Reads no secret.

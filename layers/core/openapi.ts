@@ -56,6 +56,7 @@ function operation(route: RouteContract) {
     summary: route.summary,
     tags: [route.group],
     ...(route.auth.kind === "tenant" && route.auth.permission ? { "x-permission": route.auth.permission } : {}),
+    ...(route.linkus ? { "x-linkus": route.linkus } : {}),
     security:
       route.auth.kind === "public" ? [] : [route.auth.kind === "platform" ? { platformKey: [] } : { accessToken: [] }],
     ...(parameters.length ? { parameters } : {}),

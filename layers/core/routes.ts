@@ -15,6 +15,27 @@ import {
   setPasswordBody,
 } from "./schemas/auth.js";
 import {
+  ingestParams,
+  listRecordsQuery,
+  listRecordsResponse,
+  markVoicemailBody,
+  recordInput,
+  recordParams,
+  storedRecord,
+} from "./schemas/communications.js";
+import {
+  addFromRecordBody,
+  changesQuery,
+  changesResponse,
+  contact,
+  contactInput,
+  contactParams,
+  deleteContactQuery,
+  listContactsQuery,
+  listContactsResponse,
+  updateContactBody,
+} from "./schemas/contacts.js";
+import {
   createNotificationContactBody,
   deliveryParams,
   listEventsQuery,
@@ -666,6 +687,188 @@ export const routes = {
     successStatus: 204,
   }),
 
+  // Contacts (seed 001): the Linkus Contacts page, company contacts, personal contacts.
+  "contacts.list": defineRoute({
+    id: "contacts.list",
+    group: "contacts",
+    method: "GET",
+    path: "/api/v1/contacts",
+    auth: tenantRoute(),
+    linkus: { menu: "contacts" },
+    summary: "The Directory: company, personal or all contacts, by name, number or company, with a cursor",
+    query: listContactsQuery,
+    response: listContactsResponse,
+    successStatus: 200,
+  }),
+  "companyContacts.create": defineRoute({
+    id: "companyContacts.create",
+    group: "contacts",
+    method: "POST",
+    path: "/api/v1/company-contacts",
+    auth: tenantRoute(),
+    linkus: { menu: "contacts", companyContacts: "manage" },
+    summary: "Add a company contact (a first or last name and at least one number)",
+    body: contactInput,
+    response: contact,
+    successStatus: 201,
+  }),
+  "companyContacts.get": defineRoute({
+    id: "companyContacts.get",
+    group: "contacts",
+    method: "GET",
+    path: "/api/v1/company-contacts/{contactId}",
+    auth: tenantRoute(),
+    linkus: { menu: "contacts", companyContacts: "view" },
+    summary: "Get a company contact",
+    params: contactParams,
+    response: contact,
+    successStatus: 200,
+  }),
+  "companyContacts.update": defineRoute({
+    id: "companyContacts.update",
+    group: "contacts",
+    method: "PUT",
+    path: "/api/v1/company-contacts/{contactId}",
+    auth: tenantRoute(),
+    linkus: { menu: "contacts", companyContacts: "manage" },
+    summary: "Replace a company contact; `version` must be the one you edited (409 with the current one otherwise)",
+    params: contactParams,
+    body: updateContactBody,
+    response: contact,
+    successStatus: 200,
+  }),
+  "companyContacts.delete": defineRoute({
+    id: "companyContacts.delete",
+    group: "contacts",
+    method: "DELETE",
+    path: "/api/v1/company-contacts/{contactId}",
+    auth: tenantRoute(),
+    linkus: { menu: "contacts", companyContacts: "manage" },
+    summary: "Delete a company contact",
+    params: contactParams,
+    query: deleteContactQuery,
+    successStatus: 204,
+  }),
+  "companyContacts.changes": defineRoute({
+    id: "companyContacts.changes",
+    group: "contacts",
+    method: "GET",
+    path: "/api/v1/company-contacts/changes",
+    auth: tenantRoute(),
+    linkus: { companyContacts: "view" },
+    summary: "Company contact changes since a sequence number, deletions included (Linkus sync)",
+    query: changesQuery,
+    response: changesResponse,
+    successStatus: 200,
+  }),
+  "personalContacts.list": defineRoute({
+    id: "personalContacts.list",
+    group: "contacts",
+    method: "GET",
+    path: "/api/v1/me/contacts",
+    auth: tenantRoute(),
+    linkus: { menu: "contacts", operation: "view_personal_contacts" },
+    summary: "Your personal contacts, by name",
+    response: listContactsResponse,
+    successStatus: 200,
+  }),
+  "personalContacts.create": defineRoute({
+    id: "personalContacts.create",
+    group: "contacts",
+    method: "POST",
+    path: "/api/v1/me/contacts",
+    auth: tenantRoute(),
+    linkus: { menu: "contacts", operation: "edit_personal_contacts" },
+    summary: "Add a personal contact",
+    body: contactInput,
+    response: contact,
+    successStatus: 201,
+  }),
+  "personalContacts.get": defineRoute({
+    id: "personalContacts.get",
+    group: "contacts",
+    method: "GET",
+    path: "/api/v1/me/contacts/{contactId}",
+    auth: tenantRoute(),
+    linkus: { menu: "contacts", operation: "view_personal_contacts" },
+    summary: "Get one of your personal contacts",
+    params: contactParams,
+    response: contact,
+    successStatus: 200,
+  }),
+  "personalContacts.update": defineRoute({
+    id: "personalContacts.update",
+    group: "contacts",
+    method: "PUT",
+    path: "/api/v1/me/contacts/{contactId}",
+    auth: tenantRoute(),
+    linkus: { menu: "contacts", operation: "edit_personal_contacts" },
+    summary: "Replace one of your personal contacts",
+    params: contactParams,
+    body: updateContactBody,
+    response: contact,
+    successStatus: 200,
+  }),
+  "personalContacts.delete": defineRoute({
+    id: "personalContacts.delete",
+    group: "contacts",
+    method: "DELETE",
+    path: "/api/v1/me/contacts/{contactId}",
+    auth: tenantRoute(),
+    linkus: { menu: "contacts", operation: "edit_personal_contacts" },
+    summary: "Delete one of your personal contacts",
+    params: contactParams,
+    successStatus: 204,
+  }),
+  "personalContacts.share": defineRoute({
+    id: "personalContacts.share",
+    group: "contacts",
+    method: "POST",
+    path: "/api/v1/me/contacts/{contactId}/add-to-company",
+    auth: tenantRoute(),
+    linkus: { menu: "contacts", companyContacts: "manage" },
+    summary: "Add to Company Contacts: copy a personal contact into the company directory",
+    params: contactParams,
+    response: contact,
+    successStatus: 201,
+  }),
+
+  // Call logs, voicemails, recordings (per extension).
+  "callLogs.list": recordList("callLogs.list", "call-logs", "call_logs", "Call logs"),
+  "callLogs.delete": recordDelete("callLogs.delete", "call-logs", "call_logs", "call logs"),
+  "callLogs.addToContacts": recordAddToContacts("callLogs.addToContacts", "call-logs", "call_logs"),
+  "voicemails.list": recordList("voicemails.list", "voicemails", "voicemails", "Voicemails"),
+  "voicemails.delete": recordDelete("voicemails.delete", "voicemails", "voicemails", "voicemails"),
+  "voicemails.addToContacts": recordAddToContacts("voicemails.addToContacts", "voicemails", "voicemails"),
+  "recordings.list": recordList("recordings.list", "recordings", "recordings", "Recordings"),
+  "recordings.delete": recordDelete("recordings.delete", "recordings", "recordings", "recordings"),
+  "recordings.addToContacts": recordAddToContacts("recordings.addToContacts", "recordings", "recordings"),
+  "voicemails.mark": defineRoute({
+    id: "voicemails.mark",
+    group: "records",
+    method: "PATCH",
+    path: "/api/v1/me/voicemails/{recordId}",
+    auth: tenantRoute(),
+    linkus: { menu: "voicemails" },
+    summary: "Mark a voicemail read or unread",
+    params: recordParams,
+    body: markVoicemailBody,
+    response: storedRecord,
+    successStatus: 200,
+  }),
+  "records.ingest": defineRoute({
+    id: "records.ingest",
+    group: "records",
+    method: "POST",
+    path: "/api/v1/platform/tenants/{tenantId}/extensions/{extensionId}/records",
+    auth: platform,
+    summary: "Internal ingest of a call log, voicemail or recording for an extension",
+    params: ingestParams,
+    body: recordInput,
+    response: storedRecord,
+    successStatus: 201,
+  }),
+
   // Organizations.
   "organizations.list": defineRoute({
     id: "organizations.list",
@@ -735,5 +938,54 @@ export const routes = {
 } as const;
 
 export type Routes = typeof routes;
+
+/** The list, delete and add-to-contacts routes of each kind of record share their shape. */
+type RecordMenu = "call_logs" | "voicemails" | "recordings";
+
+function recordList(id: string, segment: string, menu: RecordMenu, title: string) {
+  return defineRoute({
+    id,
+    group: "records",
+    method: "GET",
+    path: `/api/v1/me/${segment}`,
+    auth: tenantRoute(),
+    linkus: { menu },
+    summary: `${title}: yours, newest first, filtered and searched by name or number`,
+    query: listRecordsQuery,
+    response: listRecordsResponse,
+    successStatus: 200,
+  });
+}
+
+function recordDelete(id: string, segment: string, menu: RecordMenu, title: string) {
+  return defineRoute({
+    id,
+    group: "records",
+    method: "DELETE",
+    path: `/api/v1/me/${segment}/{recordId}`,
+    auth: tenantRoute(),
+    linkus: { menu },
+    summary: `Delete one of your ${title}`,
+    params: recordParams,
+    successStatus: 204,
+  });
+}
+
+function recordAddToContacts(id: string, segment: string, menu: RecordMenu) {
+  return defineRoute({
+    id,
+    group: "records",
+    method: "POST",
+    path: `/api/v1/me/${segment}/{recordId}/add-to-contacts`,
+    auth: tenantRoute(),
+    linkus: { menu },
+    summary: "Add New Contact or Add to Existing Contact with this record's number",
+    params: recordParams,
+    body: addFromRecordBody,
+    response: contact,
+    successStatus: 201,
+  });
+}
+
 export type RouteId = keyof Routes;
 export const routeList = Object.values(routes);

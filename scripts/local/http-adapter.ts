@@ -9,12 +9,14 @@ import type {
 } from "aws-lambda";
 import { handler as authHandler } from "../../functions/auth.js";
 import { handler as authorizer } from "../../functions/authorizer.js";
+import { handler as contactsHandler } from "../../functions/contacts.js";
 import { handler as eventsHandler } from "../../functions/events.js";
 import { handler as extensionsHandler } from "../../functions/extensions.js";
 import { handler as metaHandler } from "../../functions/meta.js";
 import { handler as organizationsHandler } from "../../functions/organizations.js";
 import { handler as permissionsHandler } from "../../functions/permissions.js";
 import { handler as platformHandler } from "../../functions/platform.js";
+import { handler as recordsHandler } from "../../functions/records.js";
 import { handler as rolesHandler } from "../../functions/roles.js";
 import { handler as securityHandler } from "../../functions/security.js";
 import { handler as tenantHandler } from "../../functions/tenant.js";
@@ -34,6 +36,8 @@ const HANDLERS: Record<FunctionGroup, ProxyHandler> = {
   events: eventsHandler,
   roles: rolesHandler,
   permissions: permissionsHandler,
+  contacts: contactsHandler,
+  records: recordsHandler,
   meta: metaHandler,
 };
 

@@ -8,6 +8,7 @@ import {
   PROBES,
   type ProbeTargets,
   seedBlockedIp,
+  seedContactsAndRecords,
   seedDeadDelivery,
   seedRolesAndRules,
   sessionSafeOrder,
@@ -44,11 +45,17 @@ describe("tenant isolation", () => {
       tenantId: victim.id,
       extensionId: ext.body.id,
       organizationId: org.body.id,
-      contactId: contact.body.id,
+      notificationContactId: contact.body.id,
       deliveryId: await seedDeadDelivery(victim.id),
       ip: "203.0.113.9",
       eventType: "web_user_blocked_out",
       ...(await seedRolesAndRules((method, path, body) => api.request(method, path, { ...as, body }))),
+      ...(await seedContactsAndRecords(
+        (method, path, options) => api.request(method, path, options),
+        { token: victim.token, tenantId: victim.id },
+        { token: victim.token, extensionId: victim.adminExtensionId },
+        api.platformKey,
+      )),
     };
   });
   afterAll(() => api.stop());
@@ -86,12 +93,15 @@ describe("tenant isolation", () => {
           victim.slug,
           targets.extensionId,
           targets.organizationId,
-          targets.contactId,
+          targets.notificationContactId,
           targets.deliveryId,
           targets.ip,
           targets.roleId,
           targets.linkusRuleId,
           targets.companyContactsRuleId,
+          targets.companyContactId,
+          targets.personalContactId,
+          targets.callId,
           "victim@example.com",
           "victim-ops@example.com",
         ]) {

@@ -1,13 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RouteContract } from "../../layers/core/http/contract.js";
-import { DEFAULT_ROLE_IDS, DEFAULT_ROLES } from "../../layers/core/permissions.js";
+import { DEFAULT_ROLE_IDS, DEFAULT_ROLES, type Permission } from "../../layers/core/permissions.js";
 import { routeList } from "../../layers/core/routes.js";
 import { TestApi } from "../support/api.js";
 import {
   ENDS_SESSION,
   fillPath,
   PROBES,
+  type ProbeTargets,
   seedBlockedIp,
+  seedContactsAndRecords,
   seedDeadDelivery,
   seedRolesAndRules,
   sessionSafeOrder,
@@ -21,7 +23,7 @@ import {
 describe("permission matrix: default roles x route table", () => {
   let api: TestApi;
   let tenant: Awaited<ReturnType<TestApi["createTenant"]>>;
-  const users = new Map<string, { email: string; password: string; token: string }>();
+  const users = new Map<string, { id: string; email: string; password: string; token: string }>();
 
   beforeAll(async () => {
     api = await TestApi.start();
@@ -56,22 +58,41 @@ describe("permission matrix: default roles x route table", () => {
     });
     const ip = `198.51.100.${Math.floor(Math.random() * 250) + 1}`;
     await seedBlockedIp(tenant.id, ip);
-    const targets = {
+    const targets: ProbeTargets = {
       tenantId: tenant.id,
       extensionId: ext.body.id,
       organizationId: org.body.id,
-      contactId: contact.body.id,
+      notificationContactId: contact.body.id,
       deliveryId: await seedDeadDelivery(tenant.id),
       ip,
       eventType: "web_user_login_failed",
       ...(await seedRolesAndRules((method, path, body) => api.request(method, path, { ...as, body }))),
+      companyContactId: "",
+      personalContactId: "",
+      callId: "",
+      voicemailId: "",
+      recordingId: "",
     };
     const user = users.get(role);
     if (!user) throw new Error(`no user for ${role}`);
     if (ENDS_SESSION.has(route.id)) user.token = (await api.login(tenant.slug, user.email, user.password)).accessToken;
+    Object.assign(
+      targets,
+      await seedContactsAndRecords(
+        (method, path, options) => api.request(method, path, options),
+        { token: tenant.token, tenantId: tenant.id },
+        { token: user.token, extensionId: user.id },
+        api.platformKey,
+      ),
+    );
     const probe = PROBES[route.id as keyof typeof PROBES]({ targets, password: user.password });
-    const permission = route.auth.kind === "tenant" ? route.auth.permission : undefined;
-    const allowed = !permission || DEFAULT_ROLES[role].permissions.includes(permission);
+    const permission = (route.auth as { permission?: Permission }).permission;
+    const roleAllows = !permission || DEFAULT_ROLES[role].permissions.includes(permission);
+    // The seeded Company Contacts rule lets everyone view; managing takes the role permission.
+    const contactsNeed = route.linkus?.companyContacts;
+    const contactsAllowed =
+      !contactsNeed || contactsNeed === "view" || DEFAULT_ROLES[role].permissions.includes("company_contacts.manage");
+    const allowed = roleAllows && contactsAllowed;
 
     // Act
     const response = await api.request(route.method, fillPath(route, targets), {
@@ -85,7 +106,7 @@ describe("permission matrix: default roles x route table", () => {
       expect(response.status, JSON.stringify(response.body)).toBeLessThan(300);
     } else {
       expect(response.status).toBe(403);
-      expect(response.body.permission).toBe(permission);
+      expect(response.body.permission).toBe(roleAllows ? `company_contacts.${contactsNeed}` : permission);
     }
     if (route.id === "me.password" && allowed) user.password = `${user.password}X9`;
   });

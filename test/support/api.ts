@@ -115,8 +115,12 @@ const compiledRoutes = (routeList as RouteContract[]).map((route) => ({
   pattern: new RegExp(`^${route.path.replace(/\{\w+\}/g, "[^/]+")}$`),
 }));
 
+/** As API Gateway (and the local adapter) resolve: the most specific path wins. */
 export function findRoute(method: string, pathname: string): RouteContract | undefined {
-  return compiledRoutes.find((c) => c.route.method === method && c.pattern.test(pathname))?.route;
+  const matching = compiledRoutes.filter((c) => c.pattern.test(pathname));
+  const params = (c: (typeof compiledRoutes)[number]) => (c.route.path.match(/\{/g) ?? []).length;
+  const fewest = Math.min(...matching.map(params));
+  return matching.find((c) => params(c) === fewest && c.route.method === method)?.route;
 }
 
 /** Mails the SES emulator received for one address, oldest first. */

@@ -10,13 +10,18 @@ export interface ProbeTargets {
   tenantId: string;
   extensionId: string;
   organizationId: string;
-  contactId: string;
+  notificationContactId: string;
   deliveryId: string;
   ip: string;
   eventType: string;
   roleId: string;
   linkusRuleId: string;
   companyContactsRuleId: string;
+  companyContactId: string;
+  personalContactId: string;
+  callId: string;
+  voicemailId: string;
+  recordingId: string;
 }
 
 /**
@@ -32,6 +37,8 @@ export const OWNED_PARAMS: ReadonlySet<string> = new Set([
   "ip",
   "roleId",
   "ruleId",
+  "contactId",
+  "recordId",
 ]);
 
 /** Routes that end the session they are called with; loops give them a fresh login. */
@@ -50,6 +57,37 @@ export interface ProbeContext {
 
 const LINKUS_RULE = { kind: "menu", name: "Probe", members: { everyone: true }, effect: "disallow", items: ["chat"] };
 const CONTACTS_RULE = { name: "Probe", members: { everyone: true }, access: "view" };
+
+const CONTACT = { firstName: "Probe", numbers: [{ type: "business", number: "555 0100" }] };
+const ADD_TO_PERSONAL = { mode: "new", directory: "personal", contact: { firstName: "Probe" } };
+const RECORDS = {
+  call: {
+    kind: "call",
+    name: "Caller",
+    number: "+1 555 0100",
+    direction: "inbound",
+    status: "answered",
+    startedAt: "2026-11-01T10:00:00Z",
+    durationSeconds: 30,
+  },
+  voicemail: {
+    kind: "voicemail",
+    name: "Caller",
+    number: "+1 555 0101",
+    receivedAt: "2026-11-01T11:00:00Z",
+    durationSeconds: 12,
+    audioLocation: "voicemail/probe.wav",
+  },
+  recording: {
+    kind: "recording",
+    name: "Caller",
+    number: "+1 555 0102",
+    direction: "outbound",
+    recordedAt: "2026-11-01T12:00:00Z",
+    durationSeconds: 60,
+    audioLocation: "recordings/probe.wav",
+  },
+};
 
 let counter = 0;
 const unique = () => `${Date.now() % 100000}${counter++}`.slice(-7);
@@ -116,6 +154,29 @@ export const PROBES: Record<RouteId, (context: ProbeContext) => Probe> = {
   "companyContactsRules.create": () => ({ body: CONTACTS_RULE }),
   "companyContactsRules.replace": () => ({ body: CONTACTS_RULE }),
   "companyContactsRules.delete": () => ({}),
+  "contacts.list": () => ({}),
+  "companyContacts.create": () => ({ body: CONTACT }),
+  "companyContacts.get": () => ({}),
+  "companyContacts.update": () => ({ body: { ...CONTACT, version: 1 } }),
+  "companyContacts.delete": () => ({}),
+  "companyContacts.changes": () => ({}),
+  "personalContacts.list": () => ({}),
+  "personalContacts.create": () => ({ body: CONTACT }),
+  "personalContacts.get": () => ({}),
+  "personalContacts.update": () => ({ body: { ...CONTACT, version: 1 } }),
+  "personalContacts.delete": () => ({}),
+  "personalContacts.share": () => ({}),
+  "callLogs.list": () => ({}),
+  "callLogs.delete": () => ({}),
+  "callLogs.addToContacts": () => ({ body: ADD_TO_PERSONAL }),
+  "voicemails.list": () => ({}),
+  "voicemails.delete": () => ({}),
+  "voicemails.addToContacts": () => ({ body: ADD_TO_PERSONAL }),
+  "voicemails.mark": () => ({ body: { read: true } }),
+  "recordings.list": () => ({}),
+  "recordings.delete": () => ({}),
+  "recordings.addToContacts": () => ({ body: ADD_TO_PERSONAL }),
+  "records.ingest": () => ({ body: RECORDS.call }),
   "organizations.list": () => ({}),
   "organizations.create": () => ({ body: { name: `Probe ${unique()}` } }),
   "organizations.get": () => ({}),
@@ -127,12 +188,70 @@ export const PROBES: Record<RouteId, (context: ProbeContext) => Probe> = {
 /** Fills a route's path template with the targets' ids; an unknown parameter name is a test failure. */
 export function fillPath(route: RouteContract, targets: ProbeTargets): string {
   return route.path.replace(/\{(\w+)\}/g, (_match, name: string) => {
-    // Both rule families name their id {ruleId}; each needs a rule of its own family.
-    const key = name === "ruleId" ? (route.id.startsWith("linkus") ? "linkusRuleId" : "companyContactsRuleId") : name;
+    const key = targetKey(route.id, name);
     const value = targets[key as keyof ProbeTargets];
     if (!value) throw new Error(`No probe target for path parameter {${name}} of ${route.id}`);
     return encodeURIComponent(value);
   });
+}
+
+/** Path parameters shared by several routes name different kinds of target. */
+function targetKey(routeId: string, param: string): string {
+  if (param === "ruleId") return routeId.startsWith("linkus") ? "linkusRuleId" : "companyContactsRuleId";
+  if (param === "contactId") {
+    if (routeId.startsWith("notifications")) return "notificationContactId";
+    return routeId.startsWith("personal") ? "personalContactId" : "companyContactId";
+  }
+  if (param === "recordId") {
+    return routeId.startsWith("callLogs") ? "callId" : routeId.startsWith("voicemails") ? "voicemailId" : "recordingId";
+  }
+  return param;
+}
+
+type Request = (
+  method: string,
+  path: string,
+  options: { token?: string; body?: unknown },
+) => Promise<{
+  status: number;
+  body: { id: string };
+}>;
+
+/** A company contact, a personal contact of the owner, and one record of each kind for the owner. */
+export async function seedContactsAndRecords(
+  request: Request,
+  admin: { token: string; tenantId: string },
+  owner: { token: string; extensionId: string },
+  platformKey: string,
+) {
+  const ingest = (record: unknown) =>
+    request("POST", `/api/v1/platform/tenants/${admin.tenantId}/extensions/${owner.extensionId}/records`, {
+      token: platformKey,
+      body: record,
+    });
+  const created = await Promise.all([
+    request("POST", "/api/v1/company-contacts", { token: admin.token, body: CONTACT }),
+    request("POST", "/api/v1/me/contacts", { token: owner.token, body: CONTACT }),
+    ingest(RECORDS.call),
+    ingest(RECORDS.voicemail),
+    ingest(RECORDS.recording),
+  ]);
+  for (const response of created)
+    if (response.status !== 201) throw new Error(`seed failed: ${JSON.stringify(response)}`);
+  const [company, personal, call, voicemail, recording] = created.map((r) => r.body.id) as [
+    string,
+    string,
+    string,
+    string,
+    string,
+  ];
+  return {
+    companyContactId: company,
+    personalContactId: personal,
+    callId: call,
+    voicemailId: voicemail,
+    recordingId: recording,
+  };
 }
 
 /** Routes in an order where the ones that end the caller's session come last. */

@@ -15,6 +15,8 @@ export type FunctionGroup =
   | "events"
   | "roles"
   | "permissions"
+  | "contacts"
+  | "records"
   | "meta";
 
 /**

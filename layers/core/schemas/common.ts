@@ -8,6 +8,16 @@ export const text = (max: number) =>
     .max(max, `must be at most ${max} characters`)
     .regex(/^[^\p{Cc}]*$/u, "must not contain control characters");
 
+/** Like `text`, but line breaks and tabs are allowed (remarks, street addresses). */
+export const multilineText = (max: number) =>
+  z
+    .string()
+    .max(max, `must be at most ${max} characters`)
+    .regex(
+      /^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]*$/,
+      "must not contain control characters other than line breaks",
+    );
+
 export const requiredText = (max: number) => text(max).min(1, "is required");
 
 export const email = z

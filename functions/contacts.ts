@@ -1,0 +1,34 @@
+import { createGroupHandler } from "#core/http/handler";
+import { readChanges } from "#core/services/change-feed";
+import {
+  createCompanyContact,
+  createPersonalContact,
+  deleteCompanyContact,
+  deletePersonalContact,
+  getCompanyContact,
+  getPersonalContact,
+  listPersonalContacts,
+  sharePersonalContact,
+  updateCompanyContact,
+  updatePersonalContact,
+} from "#core/services/contacts";
+import { listContacts } from "#core/services/directory";
+
+export const handler = createGroupHandler("contacts", {
+  "contacts.list": ({ query }, { deps, caller }) => listContacts(deps, caller, query),
+  "companyContacts.create": ({ body }, { deps, caller }) => createCompanyContact(deps, caller.tenantId, body),
+  "companyContacts.get": ({ params }, { deps, caller }) => getCompanyContact(deps, caller.tenantId, params.contactId),
+  "companyContacts.update": ({ params, body: { version, ...contact } }, { deps, caller }) =>
+    updateCompanyContact(deps, caller.tenantId, params.contactId, contact, version),
+  "companyContacts.delete": ({ params, query }, { deps, caller }) =>
+    deleteCompanyContact(deps, caller.tenantId, params.contactId, query.version),
+  "companyContacts.changes": ({ query }, { deps, caller }) =>
+    readChanges(deps, caller.tenantId, "contacts", query.since, query.limit),
+  "personalContacts.list": async (_input, { deps, caller }) => ({ items: await listPersonalContacts(deps, caller) }),
+  "personalContacts.create": ({ body }, { deps, caller }) => createPersonalContact(deps, caller, body),
+  "personalContacts.get": ({ params }, { deps, caller }) => getPersonalContact(deps, caller, params.contactId),
+  "personalContacts.update": ({ params, body: { version, ...contact } }, { deps, caller }) =>
+    updatePersonalContact(deps, caller, params.contactId, contact, version),
+  "personalContacts.delete": ({ params }, { deps, caller }) => deletePersonalContact(deps, caller, params.contactId),
+  "personalContacts.share": ({ params }, { deps, caller }) => sharePersonalContact(deps, caller, params.contactId),
+});

@@ -1,0 +1,482 @@
+import { BatchGetCommand, DeleteCommand, GetCommand, PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
+import { contactIdOf, indexTokens, sortName, tokenPrefix } from "../contacts/index-entries.js";
+import { digitsOf, nameKey } from "../contacts/normalize.js";
+import type { Deps } from "../deps.js";
+import { ConflictError, NotFoundError, ValidationError } from "../errors.js";
+import { keys } from "../keys.js";
+import type { Contact, ContactInput } from "../schemas/contacts.js";
+import { type GuardedItem, isConditionalCheckFailed } from "../storage/db.js";
+import type { TenantCaller } from "./caller.js";
+import { appendChanges, type Change } from "./change-feed.js";
+
+/**
+ * Company contacts (a tenant's shared directory, seed 001) and personal contacts (one
+ * extension's own). Company contacts carry a search index (contacts/index-entries.ts) written
+ * in the same transaction as the contact and its entry in the "contacts" change feed, so the
+ * directory, its index and the feed Linkus clients follow never disagree.
+ */
+interface StoredContact extends Contact {
+  PK: string;
+  SK: string;
+  type: "companyContact" | "personalContact";
+  sortName: string;
+  /** The index tokens written for this version, so an update knows exactly what to remove. */
+  tokens?: string[];
+  ownerId?: string;
+}
+
+const FIELDS = [
+  "firstName",
+  "lastName",
+  "company",
+  "email",
+  "remark",
+  "zipCode",
+  "street",
+  "city",
+  "state",
+  "country",
+  "numbers",
+] as const;
+
+export function toContact(item: object): Contact {
+  const stored = item as StoredContact;
+  const contact = { id: stored.id, directory: stored.directory } as Contact;
+  for (const field of FIELDS) (contact as Record<string, unknown>)[field] = stored[field];
+  return { ...contact, version: stored.version, createdAt: stored.createdAt, updatedAt: stored.updatedAt };
+}
+
+function inputOf(contact: Contact): ContactInput {
+  const input = {} as Record<string, unknown>;
+  for (const field of FIELDS) input[field] = contact[field];
+  return input as ContactInput;
+}
+
+function indexItem(tenantId: string, token: string, contactId: string) {
+  return { PK: keys.contactIndexPartition(tenantId), SK: token, contactId };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Company contacts
+
+/** The writes that create one company contact with its index (for single creates and imports). */
+export function companyContactWrites(deps: Deps, tenantId: string, input: ContactInput, id = deps.newId()) {
+  const now = deps.now().toISOString();
+  const tokens = indexTokens(input, id);
+  const item: StoredContact = {
+    ...keys.companyContact(tenantId, id),
+    type: "companyContact",
+    id,
+    directory: "company",
+    ...input,
+    sortName: sortName(input),
+    tokens,
+    version: 1,
+    createdAt: now,
+    updatedAt: now,
+  };
+  const writes: GuardedItem[] = [
+    {
+      item: { Put: { TableName: deps.config.tableName, Item: item, ConditionExpression: "attribute_not_exists(PK)" } },
+    },
+    ...tokens.map((token) => ({
+      item: { Put: { TableName: deps.config.tableName, Item: indexItem(tenantId, token, id) } },
+    })),
+  ];
+  const contact = toContact(item);
+  return { contact, writes, change: { action: "created", entity: "contact", id, data: contact } as Change };
+}
+
+/** The writes that replace a company contact's fields, moving its index with it. */
+export function companyContactUpdateWrites(deps: Deps, tenantId: string, current: StoredContact, input: ContactInput) {
+  const tokens = indexTokens(input, current.id);
+  const before = new Set(current.tokens ?? []);
+  const after = new Set(tokens);
+  const next: StoredContact = {
+    ...current,
+    ...input,
+    sortName: sortName(input),
+    tokens,
+    version: current.version + 1,
+    updatedAt: deps.now().toISOString(),
+  };
+  const contact = toContact(next);
+  const writes: GuardedItem[] = [
+    {
+      item: {
+        Put: {
+          TableName: deps.config.tableName,
+          Item: next,
+          ConditionExpression: "version = :version",
+          ExpressionAttributeValues: { ":version": current.version },
+        },
+      },
+      onConditionFailed: () =>
+        new ConflictError("version", "The contact was changed by someone else", { current: toContact(current) }),
+    },
+    ...[...before]
+      .filter((token) => !after.has(token))
+      .map((token) => ({
+        item: {
+          Delete: { TableName: deps.config.tableName, Key: { PK: keys.contactIndexPartition(tenantId), SK: token } },
+        },
+      })),
+    ...tokens
+      .filter((token) => !before.has(token))
+      .map((token) => ({
+        item: { Put: { TableName: deps.config.tableName, Item: indexItem(tenantId, token, current.id) } },
+      })),
+  ];
+  return { contact, writes, change: { action: "updated", entity: "contact", id: current.id, data: contact } as Change };
+}
+
+export async function createCompanyContact(deps: Deps, tenantId: string, input: ContactInput): Promise<Contact> {
+  const { contact, writes, change } = companyContactWrites(deps, tenantId, input);
+  await appendChanges(deps, tenantId, "contacts", [change], writes);
+  return contact;
+}
+
+async function getStoredCompanyContact(deps: Deps, tenantId: string, contactId: string) {
+  const result = await deps.db.send(
+    new GetCommand({
+      TableName: deps.config.tableName,
+      Key: keys.companyContact(tenantId, contactId),
+      ConsistentRead: true,
+    }),
+  );
+  if (!result.Item) throw new NotFoundError("Contact");
+  return result.Item as StoredContact;
+}
+
+export async function getCompanyContact(deps: Deps, tenantId: string, contactId: string): Promise<Contact> {
+  return toContact(await getStoredCompanyContact(deps, tenantId, contactId));
+}
+
+/**
+ * Replaces a company contact. The caller names the version they edited: two people editing
+ * the same contact never silently overwrite each other (409 with the current contact).
+ */
+export async function updateCompanyContact(
+  deps: Deps,
+  tenantId: string,
+  contactId: string,
+  input: ContactInput,
+  version: number,
+): Promise<Contact> {
+  const current = await getStoredCompanyContact(deps, tenantId, contactId);
+  if (current.version !== version) {
+    throw new ConflictError("version", "The contact was changed by someone else", { current: toContact(current) });
+  }
+  const { contact, writes, change } = companyContactUpdateWrites(deps, tenantId, current, input);
+  await appendChanges(deps, tenantId, "contacts", [change], writes);
+  return contact;
+}
+
+export async function deleteCompanyContact(deps: Deps, tenantId: string, contactId: string, version?: number) {
+  const current = await getStoredCompanyContact(deps, tenantId, contactId);
+  if (version !== undefined && current.version !== version) {
+    throw new ConflictError("version", "The contact was changed by someone else", { current: toContact(current) });
+  }
+  await appendChanges(
+    deps,
+    tenantId,
+    "contacts",
+    [{ action: "deleted", entity: "contact", id: contactId }],
+    [
+      {
+        item: {
+          Delete: {
+            TableName: deps.config.tableName,
+            Key: keys.companyContact(tenantId, contactId),
+            ConditionExpression: "version = :version",
+            ExpressionAttributeValues: { ":version": current.version },
+          },
+        },
+        onConditionFailed: () => new ConflictError("version", "The contact was changed by someone else"),
+      },
+      ...(current.tokens ?? []).map((token) => ({
+        item: {
+          Delete: { TableName: deps.config.tableName, Key: { PK: keys.contactIndexPartition(tenantId), SK: token } },
+        },
+      })),
+    ],
+  );
+}
+
+/** Loads company contacts by id, in the order given (missing ones skipped). */
+export async function loadCompanyContacts(deps: Deps, tenantId: string, ids: string[]): Promise<Contact[]> {
+  const found = new Map<string, Contact>();
+  for (let i = 0; i < ids.length; i += 100) {
+    let request: Record<string, unknown>[] | undefined = ids
+      .slice(i, i + 100)
+      .map((id) => keys.companyContact(tenantId, id));
+    for (let attempt = 0; request && request.length > 0 && attempt < 8; attempt++) {
+      const result = await deps.db.send(
+        new BatchGetCommand({ RequestItems: { [deps.config.tableName]: { Keys: request } } }),
+      );
+      for (const item of result.Responses?.[deps.config.tableName] ?? []) found.set(item.id as string, toContact(item));
+      request = result.UnprocessedKeys?.[deps.config.tableName]?.Keys as Record<string, unknown>[] | undefined;
+      if (request?.length) await new Promise((resolve) => setTimeout(resolve, 20 * 2 ** attempt));
+    }
+  }
+  return ids.flatMap((id) => {
+    const contact = found.get(id);
+    return contact ? [contact] : [];
+  });
+}
+
+export interface SearchPage {
+  items: Contact[];
+  nextCursor?: string;
+}
+
+/** A query on one kind of index token, from an optional position, returning distinct contact ids. */
+async function queryIndex(deps: Deps, tenantId: string, prefix: string, after: string | undefined, limit: number) {
+  const ids: string[] = [];
+  const seen = new Set<string>();
+  let startKey: Record<string, unknown> | undefined = after
+    ? { PK: keys.contactIndexPartition(tenantId), SK: after }
+    : undefined;
+  let last: string | undefined;
+  while (ids.length < limit) {
+    const page = await deps.db.send(
+      new QueryCommand({
+        TableName: deps.config.tableName,
+        KeyConditionExpression: "PK = :pk AND begins_with(SK, :prefix)",
+        ExpressionAttributeValues: { ":pk": keys.contactIndexPartition(tenantId), ":prefix": prefix },
+        ExclusiveStartKey: startKey,
+        Limit: Math.min(limit - ids.length + 10, 1000),
+        ProjectionExpression: "SK",
+      }),
+    );
+    for (const item of page.Items ?? []) {
+      if (ids.length >= limit) break;
+      last = item.SK as string;
+      const id = contactIdOf(last);
+      if (!seen.has(id)) {
+        seen.add(id);
+        ids.push(id);
+      }
+    }
+    startKey = page.LastEvaluatedKey;
+    if (!startKey) return { ids, last: undefined };
+  }
+  return { ids, last };
+}
+
+export interface CompanySearch {
+  q?: string;
+  company?: string;
+  limit: number;
+  cursor?: string;
+}
+
+/**
+ * Lists or searches company contacts. Without a query: sorted by name, with a cursor. With a
+ * query of digits (and phone punctuation): numbers that start or end with those digits. Otherwise:
+ * contacts with a name or company word starting with it; a page of results is sorted by name.
+ */
+export async function searchCompanyContacts(deps: Deps, tenantId: string, search: CompanySearch): Promise<SearchPage> {
+  const cursor = decodeSearchCursor(search.cursor);
+  const q = search.q?.trim() ?? "";
+  const digits = digitsOf(q);
+  const isNumber = q !== "" && /^[0-9 ().+-]+$/.test(q) && digits.length > 0;
+  if (isNumber) {
+    const [forward, backward] = await Promise.all([
+      cursor.d === null
+        ? { ids: [], last: undefined }
+        : queryIndex(deps, tenantId, tokenPrefix("d", digits), cursor.d, search.limit),
+      cursor.r === null
+        ? { ids: [], last: undefined }
+        : queryIndex(deps, tenantId, tokenPrefix("r", [...digits].reverse().join("")), cursor.r, search.limit),
+    ]);
+    const ids = [...new Set([...forward.ids, ...backward.ids])];
+    const items = sortByName(await loadCompanyContacts(deps, tenantId, ids));
+    const next = forward.last || backward.last ? { d: forward.last ?? null, r: backward.last ?? null } : undefined;
+    return next ? { items, nextCursor: encodeSearchCursor(next) } : { items };
+  }
+  const prefix = q
+    ? tokenPrefix("n", nameKey(q))
+    : search.company
+      ? tokenPrefix("c", nameKey(search.company))
+      : tokenPrefix("s", "");
+  const { ids, last } = await queryIndex(deps, tenantId, prefix, cursor.s ?? undefined, search.limit);
+  let items = await loadCompanyContacts(deps, tenantId, ids);
+  if (q && search.company) items = items.filter((c) => nameKey(c.company).startsWith(nameKey(search.company ?? "")));
+  if (q) items = sortByName(items);
+  return last ? { items, nextCursor: encodeSearchCursor({ s: last }) } : { items };
+}
+
+interface SearchCursor {
+  s?: string | null;
+  d?: string | null;
+  r?: string | null;
+}
+
+function encodeSearchCursor(cursor: SearchCursor): string {
+  return Buffer.from(JSON.stringify(cursor)).toString("base64url");
+}
+
+function decodeSearchCursor(cursor: string | undefined): SearchCursor {
+  if (!cursor) return {};
+  try {
+    const value = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as SearchCursor;
+    const ok = Object.entries(value).every(
+      ([key, v]) => ["s", "d", "r"].includes(key) && (v === null || (typeof v === "string" && v.length < 600)),
+    );
+    if (ok) return value;
+  } catch {
+    // fall through
+  }
+  throw ValidationError.one("cursor", "is not a cursor this API returned", "query");
+}
+
+const collator = new Intl.Collator("en", { sensitivity: "base", numeric: true });
+
+function sortByName(contacts: Contact[]): Contact[] {
+  return contacts.sort((a, b) => collator.compare(sortName(a), sortName(b)) || a.id.localeCompare(b.id));
+}
+
+/** Every company contact, in name order, a page at a time (exports, phonebooks). */
+export async function* allCompanyContacts(deps: Deps, tenantId: string, pageSize = 100): AsyncGenerator<Contact[]> {
+  let after: string | undefined;
+  for (;;) {
+    const { ids, last } = await queryIndex(deps, tenantId, tokenPrefix("s", ""), after, pageSize);
+    if (ids.length > 0) yield await loadCompanyContacts(deps, tenantId, ids);
+    if (!last) return;
+    after = last;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Personal contacts: one extension's own; a few thousand at most, listed with one Query.
+
+export async function listPersonalContacts(deps: Deps, caller: TenantCaller): Promise<Contact[]> {
+  const items: Record<string, unknown>[] = [];
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await deps.db.send(
+      new QueryCommand({
+        TableName: deps.config.tableName,
+        KeyConditionExpression: "PK = :pk AND begins_with(SK, :prefix)",
+        ExpressionAttributeValues: {
+          ":pk": keys.personalContact(caller.tenantId, caller.extensionId, "").PK,
+          ":prefix": keys.personalContactPrefix(caller.extensionId),
+        },
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    items.push(...(page.Items ?? []));
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+  return sortByName(items.map(toContact));
+}
+
+export async function createPersonalContact(deps: Deps, caller: TenantCaller, input: ContactInput): Promise<Contact> {
+  const id = deps.newId();
+  const now = deps.now().toISOString();
+  const item: StoredContact = {
+    ...keys.personalContact(caller.tenantId, caller.extensionId, id),
+    type: "personalContact",
+    id,
+    directory: "personal",
+    ownerId: caller.extensionId,
+    ...input,
+    sortName: sortName(input),
+    version: 1,
+    createdAt: now,
+    updatedAt: now,
+  };
+  await deps.db.send(new PutCommand({ TableName: deps.config.tableName, Item: item }));
+  return toContact(item);
+}
+
+async function getStoredPersonalContact(deps: Deps, caller: TenantCaller, contactId: string) {
+  const result = await deps.db.send(
+    new GetCommand({
+      TableName: deps.config.tableName,
+      Key: keys.personalContact(caller.tenantId, caller.extensionId, contactId),
+      ConsistentRead: true,
+    }),
+  );
+  if (!result.Item) throw new NotFoundError("Contact");
+  return result.Item as StoredContact;
+}
+
+export async function getPersonalContact(deps: Deps, caller: TenantCaller, contactId: string) {
+  return toContact(await getStoredPersonalContact(deps, caller, contactId));
+}
+
+export async function updatePersonalContact(
+  deps: Deps,
+  caller: TenantCaller,
+  contactId: string,
+  input: ContactInput,
+  version: number,
+): Promise<Contact> {
+  const current = await getStoredPersonalContact(deps, caller, contactId);
+  const next: StoredContact = {
+    ...current,
+    ...input,
+    sortName: sortName(input),
+    version: current.version + 1,
+    updatedAt: deps.now().toISOString(),
+  };
+  try {
+    await deps.db.send(
+      new PutCommand({
+        TableName: deps.config.tableName,
+        Item: next,
+        ConditionExpression: "version = :version",
+        ExpressionAttributeValues: { ":version": version },
+      }),
+    );
+  } catch (error) {
+    if (isConditionalCheckFailed(error)) {
+      throw new ConflictError("version", "The contact was changed meanwhile", { current: toContact(current) });
+    }
+    throw error;
+  }
+  return toContact(next);
+}
+
+export async function deletePersonalContact(deps: Deps, caller: TenantCaller, contactId: string) {
+  try {
+    await deps.db.send(
+      new DeleteCommand({
+        TableName: deps.config.tableName,
+        Key: keys.personalContact(caller.tenantId, caller.extensionId, contactId),
+        ConditionExpression: "attribute_exists(PK)",
+      }),
+    );
+  } catch (error) {
+    if (isConditionalCheckFailed(error)) throw new NotFoundError("Contact");
+    throw error;
+  }
+}
+
+/** "Add to Company Contacts": copies a personal contact into the directory. */
+export async function sharePersonalContact(deps: Deps, caller: TenantCaller, contactId: string): Promise<Contact> {
+  const personal = await getPersonalContact(deps, caller, contactId);
+  return createCompanyContact(deps, caller.tenantId, inputOf(personal));
+}
+
+export { inputOf };
+
+/** Filters personal contacts the way company search works: name word prefix, or number digits. */
+export function matchesQuery(contact: Contact, q: string): boolean {
+  const digits = digitsOf(q);
+  if (digits && /^[0-9 ().+-]+$/.test(q)) {
+    return contact.numbers.some((n) => {
+      const d = digitsOf(n.number);
+      return d.startsWith(digits) || d.endsWith(digits);
+    });
+  }
+  const needle = nameKey(q);
+  const words = `${nameKey(contact.firstName)} ${nameKey(contact.lastName)} ${nameKey(contact.company)}`.split(" ");
+  const full = [
+    `${nameKey(contact.firstName)} ${nameKey(contact.lastName)}`,
+    `${nameKey(contact.lastName)} ${nameKey(contact.firstName)}`,
+  ];
+  return [...words, ...full].some((word) => word.startsWith(needle));
+}

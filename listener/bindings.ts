@@ -1,0 +1,137 @@
+import { DeleteCommand, PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
+import type { Deps } from "../layers/core/deps.js";
+import { keys } from "../layers/core/keys.js";
+import { isConditionalCheckFailed } from "../layers/core/storage/db.js";
+
+/**
+ * Registrations (contact bindings) in DynamoDB, so every task routes to every phone and a
+ * restarted task still knows them. TTL `expiresAt` removes expired bindings eventually;
+ * readers also ignore any binding past `expiresAtMs`.
+ *
+ * IP phones hold numbered slots: the binding id is `p1`..`p3`, and a new contact claims the
+ * first slot (up to the extension's limit) that is absent, expired, or already its own, with a
+ * conditional write. Two tasks racing for the last slot cannot both win, so the limit holds
+ * across tasks without transactions or locks. Linkus clients bind under `l-<sessionId>` and
+ * take no slot.
+ */
+export type Transport = "udp" | "tcp" | "tls";
+
+export interface Flow {
+  transport: Transport;
+  address: string;
+  port: number;
+}
+
+export interface Binding {
+  tenantId: string;
+  extensionId: string;
+  bindingId: string;
+  kind: "phone" | "linkus";
+  sessionId?: string;
+  /** The Contact URI as registered. */
+  contact: string;
+  /** Where the REGISTER came from (NAT-friendly: requests go back there). */
+  flow: Flow;
+  callId: string;
+  cseq: number;
+  expiresAtMs: number;
+  userAgent?: string;
+  taskId: string;
+}
+
+export type ClaimResult = { ok: true; binding: Binding } | { ok: false; reason: "limit" };
+
+export class BindingStore {
+  constructor(private readonly deps: Deps) {}
+
+  private get table() {
+    return this.deps.config.tableName;
+  }
+
+  /** Live bindings of one extension (or of the whole tenant when extensionId is omitted). */
+  async list(tenantId: string, extensionId?: string): Promise<Binding[]> {
+    const out: Binding[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.deps.db.send(
+        new QueryCommand({
+          TableName: this.table,
+          KeyConditionExpression: extensionId === undefined ? "PK = :pk" : "PK = :pk AND begins_with(SK, :prefix)",
+          ExpressionAttributeValues: {
+            ":pk": keys.registrationPartition(tenantId),
+            ...(extensionId === undefined ? {} : { ":prefix": keys.registrationPrefix(extensionId) }),
+          },
+          ConsistentRead: true,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of page.Items ?? []) out.push(item.binding as Binding);
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    const now = Date.now();
+    return out.filter((binding) => binding && binding.expiresAtMs > now);
+  }
+
+  /**
+   * Adds or refreshes a phone contact. `existing` are the extension's current bindings (from
+   * `list`); the contact keeps its slot when it has one, else takes the first free slot.
+   */
+  async claimPhone(binding: Omit<Binding, "bindingId">, limit: number, existing: Binding[]): Promise<ClaimResult> {
+    const own = existing.find((b) => b.kind === "phone" && b.contact === binding.contact);
+    const order = own ? [own.bindingId] : [];
+    for (let slot = 1; slot <= limit; slot++) if (!order.includes(`p${slot}`)) order.push(`p${slot}`);
+    const now = Date.now();
+    for (const bindingId of order) {
+      const slot = Number(bindingId.slice(1));
+      if (slot > limit) continue;
+      const item: Binding = { ...binding, bindingId };
+      try {
+        await this.deps.db.send(
+          new PutCommand({
+            TableName: this.table,
+            Item: this.itemOf(item),
+            ConditionExpression: "attribute_not_exists(PK) OR expiresAtMs < :now OR contact = :contact",
+            ExpressionAttributeValues: { ":now": now, ":contact": binding.contact },
+          }),
+        );
+        return { ok: true, binding: item };
+      } catch (error) {
+        if (!isConditionalCheckFailed(error)) throw error;
+      }
+    }
+    return { ok: false, reason: "limit" };
+  }
+
+  async putLinkus(binding: Omit<Binding, "bindingId">): Promise<Binding> {
+    const item: Binding = { ...binding, bindingId: `l-${binding.sessionId}` };
+    await this.deps.db.send(new PutCommand({ TableName: this.table, Item: this.itemOf(item) }));
+    return item;
+  }
+
+  /** Removes a binding unless another contact took its slot meanwhile. */
+  async remove(binding: Binding): Promise<void> {
+    await this.deps.db
+      .send(
+        new DeleteCommand({
+          TableName: this.table,
+          Key: keys.registration(binding.tenantId, binding.extensionId, binding.bindingId),
+          ConditionExpression: "contact = :contact",
+          ExpressionAttributeValues: { ":contact": binding.contact },
+        }),
+      )
+      .catch((error: unknown) => {
+        if (!isConditionalCheckFailed(error)) throw error;
+      });
+  }
+
+  private itemOf(binding: Binding) {
+    return {
+      ...keys.registration(binding.tenantId, binding.extensionId, binding.bindingId),
+      type: "registration",
+      contact: binding.contact,
+      expiresAtMs: binding.expiresAtMs,
+      expiresAt: Math.ceil(binding.expiresAtMs / 1000),
+      binding,
+    };
+  }
+}

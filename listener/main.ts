@@ -1,0 +1,57 @@
+import { readFileSync } from "node:fs";
+import { logger } from "../layers/core/logger.js";
+import { type ListenerOptions, startListener } from "./server.js";
+
+/**
+ * The listener process: SIP on UDP and TCP (SIP_PORT, default 5060; TLS on SIP_TLS_PORT,
+ * default 5061, when SIP_TLS_CERT and SIP_TLS_KEY name PEM files), Linkus on LINKUS_PORT
+ * (default 8111), GET /health on HEALTH_PORT (default 8080). SIGTERM/SIGINT drain and stop.
+ */
+export function readListenerConfig(env: NodeJS.ProcessEnv = process.env): ListenerOptions {
+  const port = (name: string, fallback: number) => {
+    const value = env[name];
+    if (value === undefined || value === "") return fallback;
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`${name} must be a port number`);
+    return n;
+  };
+  const cert = env.SIP_TLS_CERT;
+  const key = env.SIP_TLS_KEY;
+  return {
+    host: env.LISTEN_HOST ?? "0.0.0.0",
+    sipPort: port("SIP_PORT", 5060),
+    linkusPort: port("LINKUS_PORT", 8111),
+    healthPort: port("HEALTH_PORT", 8080),
+    tls:
+      cert && key ? { cert: readFileSync(cert), key: readFileSync(key), port: port("SIP_TLS_PORT", 5061) } : undefined,
+    advertisedHost: env.SIP_ADVERTISED_HOST || env.PUBLIC_SIP_HOST || undefined,
+    drainMs: Number(env.DRAIN_SECONDS ?? 20) * 1000,
+  };
+}
+
+export async function main(): Promise<void> {
+  const listener = await startListener(readListenerConfig());
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info("Shutting down", { signal });
+    listener.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error("Shutdown failed", { error: error as Error });
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGTERM", () => shutdown("SIGTERM"));
+  process.on("SIGINT", () => shutdown("SIGINT"));
+}
+
+const entry = process.argv[1] ?? "";
+if (entry.endsWith("listener/main.ts") || entry.endsWith("listener.mjs") || entry.endsWith("listener/main.js")) {
+  main().catch((error: unknown) => {
+    logger.error("Listener failed to start", { error: error as Error });
+    process.exit(1);
+  });
+}

@@ -1,0 +1,160 @@
+import { createHmac, randomBytes } from "node:crypto";
+import { createServer, type Server } from "node:http";
+import { type Deps, defaultDeps } from "../layers/core/deps.js";
+import { logger } from "../layers/core/logger.js";
+import { BindingStore } from "./bindings.js";
+import { NonceManager } from "./digest.js";
+import { Directory } from "./directory.js";
+import { ListenerEvents } from "./events.js";
+import { FailureLimiter } from "./limiter.js";
+import { LinkusHub } from "./linkus-hub.js";
+import { SipService } from "./sip-service.js";
+import { SipTransport } from "./transport.js";
+
+/** Everything the listener can be told; `readListenerConfig` fills it from the environment. */
+export interface ListenerOptions {
+  /** Address to bind; 0.0.0.0 in a container, 127.0.0.1 in tests. */
+  host: string;
+  /** SIP over UDP and TCP (0 = any free port). */
+  sipPort: number;
+  linkusPort: number;
+  /** 0 = any free port; undefined = no health endpoint. */
+  healthPort?: number | undefined;
+  tls?: { cert: Buffer; key: Buffer; port: number } | undefined;
+  /** Written into Via and Record-Route; defaults to `host` (or 127.0.0.1 for 0.0.0.0). */
+  advertisedHost?: string | undefined;
+  minExpires?: number;
+  maxExpires?: number;
+  nonceLifetimeMs?: number;
+  credentialCacheMs?: number;
+  noAnswerMs?: number;
+  heartbeatMs?: number;
+  idleMs?: number;
+  feedPollMs?: number;
+  presencePollMs?: number;
+  maxBufferedBytes?: number;
+  failedAuth?: { max: number; windowMs: number; blockMs: number };
+  feedLoginSecurity?: boolean;
+  /** Longest wait for calls in progress to finish on shutdown. */
+  drainMs?: number;
+  deps?: Deps;
+}
+
+export interface RunningListener {
+  sipPort: number;
+  tlsPort: number;
+  linkusPort: number;
+  healthPort: number | undefined;
+  sip: SipService;
+  hub: LinkusHub;
+  stop: () => Promise<void>;
+}
+
+export async function startListener(options: ListenerOptions): Promise<RunningListener> {
+  const deps = options.deps ?? defaultDeps();
+  const taskId = randomBytes(4).toString("hex");
+  const { tokenKey } = await deps.keys();
+  const directory = new Directory(deps, options.credentialCacheMs ?? 2_000);
+  const bindings = new BindingStore(deps);
+  const events = new ListenerEvents();
+  const nonces = new NonceManager({
+    key: createHmac("sha256", tokenKey).update("sip-nonce/v1").digest(),
+    taskId,
+    lifetimeMs: options.nonceLifetimeMs ?? 300_000,
+  });
+  const limiter = new FailureLimiter(options.failedAuth ?? { max: 20, windowMs: 60_000, blockMs: 300_000 });
+  const advertisedHost = options.advertisedHost ?? (options.host === "0.0.0.0" ? "127.0.0.1" : options.host);
+  const sip = new SipService({
+    deps,
+    directory,
+    bindings,
+    nonces,
+    limiter,
+    events,
+    taskId,
+    advertisedHost,
+    minExpires: options.minExpires ?? 60,
+    maxExpires: options.maxExpires ?? 3600,
+    defaultExpires: Math.min(3600, options.maxExpires ?? 3600),
+    noAnswerMs: options.noAnswerMs ?? 60_000,
+    feedLoginSecurity: options.feedLoginSecurity ?? true,
+  });
+  const transport = new SipTransport(
+    { host: options.host, port: options.sipPort, tls: options.tls },
+    (data, flow) => sip.onDatagram(data, flow),
+    (event, flow) => sip.onStreamEvent(event, flow),
+  );
+  sip.transport = transport;
+  await transport.start();
+  const hub = new LinkusHub({
+    deps,
+    directory,
+    bindings,
+    events,
+    activeCalls: (tenantId) => sip.activeCalls(tenantId),
+    host: options.host,
+    port: options.linkusPort,
+    heartbeatMs: options.heartbeatMs ?? 30_000,
+    idleMs: options.idleMs ?? 90_000,
+    authTimeoutMs: 10_000,
+    feedPollMs: options.feedPollMs ?? 500,
+    presencePollMs: options.presencePollMs ?? 2_000,
+    maxBufferedBytes: options.maxBufferedBytes ?? 1024 * 1024,
+    maxClients: 50_000,
+  });
+  await hub.start();
+
+  let draining = false;
+  let health: Server | undefined;
+  let healthPort: number | undefined;
+  if (options.healthPort !== undefined) {
+    health = createServer((req, res) => {
+      if (req.method === "GET" && req.url === "/health") {
+        res.writeHead(draining ? 503 : 200, { "content-type": "application/json" });
+        res.end(JSON.stringify({ status: draining ? "draining" : "ok", taskId, linkusClients: hub.clientCount }));
+        return;
+      }
+      res.writeHead(404).end();
+    });
+    const server = health;
+    await new Promise<void>((resolve) => server.listen(options.healthPort, options.host, () => resolve()));
+    const address = server.address();
+    healthPort = typeof address === "object" && address ? address.port : undefined;
+  }
+
+  const housekeeping = setInterval(() => {
+    nonces.prune();
+    limiter.prune();
+    directory.prune();
+    sip.prune();
+  }, 30_000);
+  housekeeping.unref();
+
+  logger.info("Listener started", {
+    sipPort: transport.port,
+    tlsPort: transport.tlsPort || undefined,
+    linkusPort: hub.port,
+    healthPort,
+    taskId,
+  });
+
+  let stopping: Promise<void> | undefined;
+  const stop = () => {
+    stopping ??= (async () => {
+      // Registrations stay in DynamoDB: phones keep their bindings and another task serves them.
+      draining = true;
+      clearInterval(housekeeping);
+      hub.stopAccepting();
+      await transport.stopAccepting();
+      const deadline = Date.now() + (options.drainMs ?? 10_000);
+      while (sip.busy > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+      await hub.close();
+      await transport.close();
+      const server = health;
+      if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+      logger.info("Listener stopped", { taskId });
+    })();
+    return stopping;
+  };
+  return { sipPort: transport.port, tlsPort: transport.tlsPort, linkusPort: hub.port, healthPort, sip, hub, stop };
+}

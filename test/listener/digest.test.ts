@@ -1,0 +1,182 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { keyMaterial } from "../../layers/core/auth/keys.js";
+import { linkusSipCredentials } from "../../layers/core/sip/linkus-credentials.js";
+import { bindingsOf, createSipUser, type Fixture, startFixture } from "./support/fixture.js";
+import { answerChallenge, UdpSipClient } from "./support/udp-client.js";
+
+/** The registrar driven by an in-test UDP client: what sipp cannot do (SHA-256, replays, garbage). */
+describe("registrar digest details", () => {
+  let fx: Fixture;
+  const clients: UdpSipClient[] = [];
+  beforeAll(async () => {
+    fx = await startFixture({ nonceLifetimeMs: 1_500, failedAuth: { max: 4, windowMs: 60_000, blockMs: 60_000 } });
+  });
+  afterEach(() => {
+    for (const client of clients.splice(0)) client.close();
+  });
+  afterAll(async () => {
+    await fx?.stop();
+  });
+
+  const open = async () => {
+    const client = await UdpSipClient.open(fx.listener.sipPort);
+    clients.push(client);
+    return client;
+  };
+
+  it("offers MD5 first and SHA-256 second, and accepts a SHA-256 answer (RFC 8760)", async () => {
+    // Prepare
+    const tenant = await fx.api.createTenant();
+    const user = await createSipUser(fx.api, tenant, "401");
+    const client = await open();
+    client.register({ user: user.registrationName, domain: tenant.slug });
+    const challenge = await client.next();
+    const offered = challenge.headers.getAll("WWW-Authenticate");
+    expect(challenge.status).toBe(401);
+    expect(offered[0]).toContain("algorithm=MD5");
+    expect(offered[1]).toContain("algorithm=SHA-256");
+    // Act
+    const authorization = answerChallenge(
+      offered[1] ?? "",
+      user.registrationName,
+      user.password,
+      "REGISTER",
+      `sip:${tenant.slug}`,
+    );
+    client.register({ user: user.registrationName, domain: tenant.slug, cseq: 2, authorization });
+    const answer = await client.next();
+    // Assess
+    expect(answer.status).toBe(200);
+    expect(answer.headers.get("Contact")).toContain(`:${client.port}`);
+    expect(await bindingsOf(tenant.id, user.id)).toHaveLength(1);
+  });
+
+  it("refuses a replayed nonce count and an expired nonce with stale=true", async () => {
+    const tenant = await fx.api.createTenant();
+    const user = await createSipUser(fx.api, tenant, "402");
+    const client = await open();
+    client.register({ user: user.registrationName, domain: tenant.slug });
+    const challenge = (await client.next()).headers.get("WWW-Authenticate") ?? "";
+    const authorization = answerChallenge(
+      challenge,
+      user.registrationName,
+      user.password,
+      "REGISTER",
+      `sip:${tenant.slug}`,
+    );
+    client.register({ user: user.registrationName, domain: tenant.slug, cseq: 2, authorization });
+    expect((await client.next()).status).toBe(200);
+    // The same credentials again (same nonce, same nc): a replay.
+    client.register({ user: user.registrationName, domain: tenant.slug, cseq: 3, authorization });
+    const replay = await client.next();
+    expect(replay.status).toBe(401);
+    expect(replay.headers.get("WWW-Authenticate")).toContain("stale=TRUE");
+    // A higher nc on the same nonce is fine; once the nonce is too old it is stale.
+    const nc2 = answerChallenge(challenge, user.registrationName, user.password, "REGISTER", `sip:${tenant.slug}`, 2);
+    client.register({ user: user.registrationName, domain: tenant.slug, cseq: 4, authorization: nc2 });
+    expect((await client.next()).status).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, 1_700));
+    const nc3 = answerChallenge(challenge, user.registrationName, user.password, "REGISTER", `sip:${tenant.slug}`, 3);
+    client.register({ user: user.registrationName, domain: tenant.slug, cseq: 5, authorization: nc3 });
+    const stale = await client.next();
+    expect(stale.status).toBe(401);
+    expect(stale.headers.get("WWW-Authenticate")).toContain("stale=TRUE");
+  });
+
+  it("answers 404 for a domain that is no tenant's and 400 for a malformed request, and survives garbage", async () => {
+    const client = await open();
+    client.register({ user: "nobody", domain: "no-such-tenant" });
+    expect((await client.next()).status, "unknown domain").toBe(404);
+    client.sendRaw("REGISTER sip:x SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:1;branch=z9hG4bKx\r\nCall-ID: a\r\n\r\n");
+    expect((await client.next()).status, "malformed").toBe(400);
+    for (let i = 0; i < 200; i++)
+      client.sendRaw(Buffer.from(Array.from({ length: 1 + ((i * 37) % 900) }, (_, j) => (i * 31 + j * 7) % 256)));
+    client.sendRaw(Buffer.alloc(65_000, 65));
+    // UDP may drop under the burst: the process must still answer once it has read it all.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    client.register({ user: "nobody", domain: "no-such-tenant" });
+    expect((await client.next()).status, "after garbage").toBe(404);
+    expect(fx.listener.sip.stats.malformed).toBeGreaterThan(0);
+  });
+
+  it("registers a Linkus client with its session credentials outside the phone limit, and drops it on logout", async () => {
+    // Prepare: the phone slot is taken, then the user logs in to Linkus.
+    const tenant = await fx.api.createTenant();
+    const email = `linkus@${tenant.slug}.example.com`;
+    const user = await createSipUser(fx.api, tenant, "403", 1, { email, userPassword: "UserPassw0rd" });
+    const phone = await open();
+    phone.register({ user: user.registrationName, domain: tenant.slug });
+    phone.register({
+      user: user.registrationName,
+      domain: tenant.slug,
+      cseq: 2,
+      authorization: answerChallenge(
+        (await phone.next()).headers.get("WWW-Authenticate") ?? "",
+        user.registrationName,
+        user.password,
+        "REGISTER",
+        `sip:${tenant.slug}`,
+      ),
+    });
+    expect((await phone.next()).status).toBe(200);
+    const login = await fx.api.login(tenant.slug, email, "UserPassw0rd", "linkus_mobile");
+    const claims = JSON.parse(Buffer.from(String(login.accessToken).split(".")[1] ?? "", "base64url").toString()) as {
+      sid: string;
+    };
+    const sip = linkusSipCredentials((await keyMaterial()).tokenKey, tenant.id, tenant.slug, claims.sid);
+    // Act
+    const app = await open();
+    app.register({ user: sip.username, domain: tenant.slug });
+    const challenge = (await app.next()).headers.get("WWW-Authenticate") ?? "";
+    app.register({
+      user: sip.username,
+      domain: tenant.slug,
+      cseq: 2,
+      authorization: answerChallenge(challenge, sip.username, sip.password, "REGISTER", `sip:${tenant.slug}`),
+    });
+    // Assess
+    expect((await app.next()).status).toBe(200);
+    const bindings = await bindingsOf(tenant.id, user.id);
+    expect(bindings.map((b) => b.kind).sort()).toEqual(["linkus", "phone"]);
+    // Logout ends the session: the same credentials no longer register.
+    const out = await fx.api.request("POST", "/api/v1/auth/logout", { token: login.accessToken });
+    expect(out.status).toBeLessThan(300);
+    await new Promise((resolve) => setTimeout(resolve, 2_200));
+    app.register({ user: sip.username, domain: tenant.slug, cseq: 3 });
+    const again = (await app.next()).headers.get("WWW-Authenticate") ?? "";
+    app.register({
+      user: sip.username,
+      domain: tenant.slug,
+      cseq: 4,
+      authorization: answerChallenge(again, sip.username, sip.password, "REGISTER", `sip:${tenant.slug}`),
+    });
+    expect((await app.next()).status).toBe(401);
+  });
+
+  it("blocks an IP after a flood of failed registrations", async () => {
+    const tenant = await fx.api.createTenant();
+    const user = await createSipUser(fx.api, tenant, "404");
+    const client = await open();
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      client.register({ user: user.registrationName, domain: tenant.slug, cseq: i * 2 + 1 });
+      const challenge = await client.next();
+      if (challenge.status !== 401) {
+        statuses.push(challenge.status);
+        continue;
+      }
+      const bad = answerChallenge(
+        challenge.headers.get("WWW-Authenticate") ?? "",
+        user.registrationName,
+        "WrongPassw0rd",
+        "REGISTER",
+        `sip:${tenant.slug}`,
+      );
+      client.register({ user: user.registrationName, domain: tenant.slug, cseq: i * 2 + 2, authorization: bad });
+      statuses.push((await client.next()).status);
+    }
+    // The tenant's login security (5 failures by default) or the listener's own limiter (4 here) blocks first.
+    expect(statuses[0]).toBe(401);
+    expect(statuses.slice(-2)).toEqual([403, 403]);
+  });
+});

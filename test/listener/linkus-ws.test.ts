@@ -1,0 +1,150 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import WebSocket from "ws";
+import { defaultDeps } from "../../layers/core/deps.js";
+import { appendChanges } from "../../layers/core/services/change-feed.js";
+import { createSipUser, eventually, type Fixture, freePort, startFixture } from "./support/fixture.js";
+import { registerScenario, runSipp, SIPP } from "./support/sipp.js";
+
+type Frame = Record<string, any>;
+
+/** A real `ws` client that records every frame. */
+async function connect(
+  url: string,
+  first?: object,
+): Promise<{ ws: WebSocket; frames: Frame[]; closed: Promise<number> }> {
+  const ws = new WebSocket(url);
+  const frames: Frame[] = [];
+  ws.on("message", (data) => frames.push(JSON.parse(String(data)) as Frame));
+  const closed = new Promise<number>((resolve) => ws.on("close", (code) => resolve(code)));
+  await new Promise<void>((resolve, reject) => {
+    ws.once("open", () => resolve());
+    ws.once("error", reject);
+  });
+  if (first) ws.send(JSON.stringify(first));
+  return { ws, frames, closed };
+}
+
+describe("Linkus channel on 8111", () => {
+  let fx: Fixture;
+  beforeAll(async () => {
+    fx = await startFixture();
+  });
+  afterAll(async () => {
+    await fx?.stop();
+  });
+
+  async function linkusUser(number: string) {
+    const tenant = await fx.api.createTenant();
+    const email = `u${number}@${tenant.slug}.example.com`;
+    const user = await createSipUser(fx.api, tenant, number, 1, { email, userPassword: "UserPassw0rd" });
+    const login = await fx.api.login(tenant.slug, email, "UserPassw0rd", "linkus_desktop");
+    return { tenant, user, token: login.accessToken as string };
+  }
+
+  it.skipIf(!SIPP)("shows presence changing when a sipp phone registers", async () => {
+    // Prepare
+    const { tenant, user, token } = await linkusUser("501");
+    const client = await connect(`ws://127.0.0.1:${fx.listener.linkusPort}/?token=${token}`);
+    const snapshot = await eventually(() => {
+      const frame = client.frames.find((f) => f.type === "presence" && f.snapshot);
+      expect(frame).toBeDefined();
+      return frame as Frame;
+    });
+    expect(snapshot.extensions.find((e: Frame) => e.extensionId === user.id)?.state).toBe("unregistered");
+    // Act
+    const result = await runSipp({
+      scenario: registerScenario(200),
+      rows: [[user.registrationName, tenant.slug, user.auth, "300"]],
+      remotePort: fx.listener.sipPort,
+      localPort: await freePort(),
+    });
+    expect(result.code, result.output).toBe(0);
+    // Assess
+    await eventually(() => {
+      const updates = client.frames
+        .filter((f) => f.type === "presence" && !f.snapshot)
+        .flatMap((f) => f.extensions as Frame[])
+        .filter((e) => e.extensionId === user.id);
+      expect(updates.at(-1)).toMatchObject({ extensionId: user.id, number: "501", state: "registered" });
+    });
+    client.ws.close();
+  });
+
+  it("pushes a company contact change, and a reconnecting client gets what it missed from its cursor", async () => {
+    // Prepare: authenticate with the first message instead of the URL.
+    const { tenant, token } = await linkusUser("502");
+    const deps = defaultDeps();
+    const first = await connect(`ws://127.0.0.1:${fx.listener.linkusPort}/`, { type: "auth", token });
+    const hello = await eventually(() => {
+      const frame = first.frames.find((f) => f.type === "hello");
+      expect(frame).toBeDefined();
+      return frame as Frame;
+    });
+    const start = hello.latest.contacts as number;
+    // Act: a contact changes while connected.
+    await appendChanges(
+      deps,
+      tenant.id,
+      "contacts",
+      [{ action: "created", entity: "companyContact", id: "c1", data: { name: "Ada" } }],
+      [],
+    );
+    const change = await eventually(() => {
+      const frame = first.frames.find((f) => f.type === "change");
+      expect(frame).toBeDefined();
+      return frame as Frame;
+    });
+    expect(change).toMatchObject({ topic: "contacts", sequence: start + 1, action: "created", id: "c1" });
+    first.ws.close();
+    await first.closed;
+    // Two more while disconnected, then a reconnect from the last sequence seen.
+    await appendChanges(
+      deps,
+      tenant.id,
+      "contacts",
+      [
+        { action: "updated", entity: "companyContact", id: "c1", data: { name: "Ada L." } },
+        { action: "deleted", entity: "companyContact", id: "c2" },
+      ],
+      [],
+    );
+    const second = await connect(
+      `ws://127.0.0.1:${fx.listener.linkusPort}/?token=${token}&contacts=${change.sequence}`,
+    );
+    const missed = await eventually(() => {
+      const frames = second.frames.filter((f) => f.type === "change");
+      expect(frames).toHaveLength(2);
+      return frames;
+    });
+    // Assess
+    expect(missed.map((f) => [f.sequence, f.action, f.id])).toEqual([
+      [start + 2, "updated", "c1"],
+      [start + 3, "deleted", "c2"],
+    ]);
+    second.ws.close();
+  });
+
+  it("pushes permission changes and answers pings", async () => {
+    const { tenant, token } = await linkusUser("503");
+    const client = await connect(`ws://127.0.0.1:${fx.listener.linkusPort}/?token=${token}`);
+    await eventually(() => expect(client.frames.some((f) => f.type === "hello")).toBe(true));
+    client.ws.send(JSON.stringify({ type: "ping" }));
+    await appendChanges(defaultDeps(), tenant.id, "permissions", [{ action: "updated", entity: "role", id: "r1" }], []);
+    await eventually(() => {
+      expect(client.frames.some((f) => f.type === "pong")).toBe(true);
+      expect(client.frames.find((f) => f.type === "change")).toMatchObject({ topic: "permissions", entity: "role" });
+    });
+    client.ws.close();
+  });
+
+  it("refuses a bad token with close code 4001", async () => {
+    const client = await connect(`ws://127.0.0.1:${fx.listener.linkusPort}/?token=nope`);
+    expect(await client.closed).toBe(4001);
+  });
+
+  it("answers GET /health", async () => {
+    const response = await fetch(`http://127.0.0.1:${fx.listener.healthPort}/health`);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({ status: "ok" });
+  });
+});
