@@ -85,6 +85,16 @@ async function main(): Promise<void> {
   const baseUrl = await listen(server, port);
   stops.unshift(() => new Promise<void>((done) => server.close(() => done())));
 
+  // The SIP and Linkus 8111 listener (a Fargate task in AWS).
+  const { startListener } = await import("../listener/server.js");
+  const listener = await startListener({
+    host: "127.0.0.1",
+    sipPort: Number(env.SIP_PORT ?? 5060),
+    linkusPort: Number(env.LINKUS_PORT ?? 8111),
+    healthPort: Number(env.HEALTH_PORT ?? 8081),
+  });
+  stops.unshift(() => listener.stop());
+
   // The notifier, as the schedule runs it in AWS (there, new outbox items also arrive by stream).
   const { handler: notifier } = await import("../functions/notifier.js");
   const timer = setInterval(
@@ -103,6 +113,8 @@ async function main(): Promise<void> {
       `  API             ${baseUrl}/api/v1`,
       `  OpenAPI         ${baseUrl}/api/v1/openapi.json`,
       `  Mail viewer     ${mailViewer}`,
+      `  SIP             udp/tcp 127.0.0.1:${env.SIP_PORT ?? 5060} (domain = the tenant's slug)`,
+      `  Linkus          ws://127.0.0.1:${env.LINKUS_PORT ?? 8111}`,
       `  Data            ${dataDir}`,
       `  Platform key    ${secrets.platformKey}`,
       "",

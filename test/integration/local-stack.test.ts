@@ -30,6 +30,9 @@ interface Ports {
   api: number;
   dynamo: number;
   ses: number;
+  sip: number;
+  linkus: number;
+  health: number;
 }
 
 interface RunningStack {
@@ -124,6 +127,9 @@ function childEnv(dataDir: string, ports: Ports): NodeJS.ProcessEnv {
     PORT: String(ports.api),
     DYNAMODB_PORT: String(ports.dynamo),
     SES_PORT: String(ports.ses),
+    SIP_PORT: String(ports.sip),
+    LINKUS_PORT: String(ports.linkus),
+    HEALTH_PORT: String(ports.health),
     PBX_PLATFORM_KEY: PLATFORM_KEY,
     PBX_ADMIN_EMAIL: ADMIN_EMAIL,
     PBX_ADMIN_PASSWORD: ADMIN_PASSWORD,
@@ -214,8 +220,15 @@ describe("npm start (scripts/start.ts)", { timeout: 240_000 }, () => {
 
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), "cloud-pbx-local-stack-"));
-    const [api, dynamo, ses] = (await freePorts(3)) as [number, number, number];
-    ports = { api, dynamo, ses };
+    const [api, dynamo, ses, sip, linkus, health] = (await freePorts(6)) as [
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+    ];
+    ports = { api, dynamo, ses, sip, linkus, health };
   });
 
   afterAll(async () => {
@@ -250,6 +263,8 @@ describe("npm start (scripts/start.ts)", { timeout: 240_000 }, () => {
     expect(await accepts(ports.api)).toBe(true);
     expect(await accepts(ports.dynamo)).toBe(true);
     expect(await accepts(ports.ses)).toBe(true);
+    expect(await accepts(ports.sip), "the SIP listener (TCP)").toBe(true);
+    expect(await accepts(ports.linkus), "the Linkus 8111 channel").toBe(true);
   });
 
   it("keeps the generated secrets in the data folder, readable by the owner only", async () => {
@@ -325,6 +340,8 @@ describe("npm start (scripts/start.ts)", { timeout: 240_000 }, () => {
     expect(first.pids.filter(isAlive), "processes of the stack still alive").toEqual([]);
     expect(await accepts(ports.api), "API port closed").toBe(false);
     expect(await accepts(ports.dynamo), "DynamoDB Local port closed").toBe(false);
+    expect(await accepts(ports.sip), "SIP port closed").toBe(false);
+    expect(await accepts(ports.linkus), "Linkus port closed").toBe(false);
     expect(await accepts(ports.ses), "SES emulator port closed").toBe(false);
   });
 
@@ -368,5 +385,7 @@ describe("npm start (scripts/start.ts)", { timeout: 240_000 }, () => {
     expect(stopped, `still running 20 s after SIGINT:\n${second.output()}`).toBe(true);
     expect(await waitUntil(() => !isAlive(second.javaPid), 5_000), "the java process has exited").toBe(true);
     expect(await accepts(ports.dynamo), "DynamoDB Local port closed").toBe(false);
+    expect(await accepts(ports.sip), "SIP port closed").toBe(false);
+    expect(await accepts(ports.linkus), "Linkus port closed").toBe(false);
   });
 });

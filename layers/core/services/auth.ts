@@ -9,6 +9,7 @@ import { keys } from "../keys.js";
 import { logger } from "../logger.js";
 import type { Permission } from "../permissions.js";
 import type { Client, loginBody } from "../schemas/auth.js";
+import { linkusSipCredentials } from "../sip/linkus-credentials.js";
 import { isConditionalCheckFailed } from "../storage/db.js";
 import type { TenantCaller } from "./caller.js";
 import { recordEvent } from "./events.js";
@@ -85,7 +86,7 @@ export async function login(deps: Deps, input: z.output<typeof loginBody>, origi
   if (tenant.status !== "active") throw new ForbiddenError(SUSPENDED, { reason: "tenant_suspended" });
 
   await forgetFailedLogins(deps, tenant.id, origin.sourceIp, kind);
-  const tokens = await startSession(deps, tenant, extension, input.client);
+  const { sessionId, ...tokens } = await startSession(deps, tenant, extension, input.client);
   if (kind === "web") {
     await recordEvent(deps, tenant, {
       event: "web_user_login_success",
@@ -95,7 +96,18 @@ export async function login(deps: Deps, input: z.output<typeof loginBody>, origi
       details: `${extension.number} logged in to the Web Client`,
     });
   }
-  return { ...tokens, ...(await principalOf(deps, tenant, extension)) };
+  return {
+    ...tokens,
+    ...(await principalOf(deps, tenant, extension)),
+    ...(await linkusSip(deps, tenant, sessionId, input.client)),
+  };
+}
+
+/** Linkus clients also get SIP credentials tied to this session (docs/listener.md). */
+async function linkusSip(deps: Deps, tenant: TenantRecord, sessionId: string, client: Client) {
+  if (kindOf(client) !== "linkus") return {};
+  const { tokenKey } = await deps.keys();
+  return { sip: linkusSipCredentials(tokenKey, tenant.id, tenant.slug, sessionId) };
 }
 
 async function findExtension(deps: Deps, tenantId: string, input: { email?: string; extension?: string }) {
@@ -115,7 +127,7 @@ async function findExtension(deps: Deps, tenantId: string, input: { email?: stri
 export async function quickLogin(deps: Deps, input: { token: string; client: Client }, origin: RequestOrigin) {
   const { tenant, extension } = await consumeQuickLoginToken(deps, input.token);
   if (tenant.status !== "active") throw new ForbiddenError(SUSPENDED, { reason: "tenant_suspended" });
-  const tokens = await startSession(deps, tenant, extension, input.client);
+  const { sessionId, ...tokens } = await startSession(deps, tenant, extension, input.client);
   if (input.client === "web") {
     await recordEvent(deps, tenant, {
       event: "web_user_login_success",
@@ -125,7 +137,11 @@ export async function quickLogin(deps: Deps, input: { token: string; client: Cli
       details: `${extension.number} logged in to the Web Client by quick login`,
     });
   }
-  return { ...tokens, ...(await principalOf(deps, tenant, extension)) };
+  return {
+    ...tokens,
+    ...(await principalOf(deps, tenant, extension)),
+    ...(await linkusSip(deps, tenant, sessionId, input.client)),
+  };
 }
 
 export async function logout(deps: Deps, caller: TenantCaller): Promise<void> {

@@ -80,7 +80,7 @@ export async function startSession(
   tenant: TenantRecord,
   extension: ExtensionRecord,
   client: Client,
-): Promise<SessionTokens> {
+): Promise<SessionTokens & { sessionId: string }> {
   const now = deps.now().getTime();
   const secret = randomBytes(32).toString("base64url");
   const id = deps.newId();
@@ -101,7 +101,8 @@ export async function startSession(
     expiresAt: Math.floor(now / 1000) + deps.config.sessionMaxAgeSeconds,
   };
   await deps.db.send(new PutCommand({ TableName: deps.config.tableName, Item: session }));
-  return tokensFor(deps, session, extension.role, secret);
+  // The session id is for the caller (Linkus SIP credentials), not part of the HTTP answer.
+  return { ...(await tokensFor(deps, session, extension.role, secret)), sessionId: id };
 }
 
 export async function getSession(deps: Deps, tenantId: string, sessionId: string) {
