@@ -1,5 +1,7 @@
 import { createGroupHandler } from "#core/http/handler";
 import { readChanges } from "#core/services/change-feed";
+import { exportContacts, phonebookInfo, rotatePhonebookToken, servePhonebook } from "#core/services/contact-files";
+import { getImportJob, startImport } from "#core/services/contact-import";
 import {
   createCompanyContact,
   createPersonalContact,
@@ -24,6 +26,13 @@ export const handler = createGroupHandler("contacts", {
     deleteCompanyContact(deps, caller.tenantId, params.contactId, query.version),
   "companyContacts.changes": ({ query }, { deps, caller }) =>
     readChanges(deps, caller.tenantId, "contacts", query.since, query.limit),
+  "companyContacts.import": ({ body }, { deps, caller }) => startImport(deps, caller.tenantId, body),
+  "companyContacts.importStatus": ({ params }, { deps, caller }) => getImportJob(deps, caller.tenantId, params.jobId),
+  "companyContacts.export": ({ query }, { deps, caller }) => exportContacts(deps, caller.tenantId, query),
+  "phonebook.info": (_input, { deps, caller }) => phonebookInfo(deps, caller.tenantId, caller.tenantSlug),
+  "phonebook.rotateToken": (_input, { deps, caller }) => rotatePhonebookToken(deps, caller.tenantId, caller.tenantSlug),
+  "phonebook.serve": ({ params, query }, { deps, headers }) =>
+    servePhonebook(deps, params.server, params.file, query.token, headers),
   "personalContacts.list": async (_input, { deps, caller }) => ({ items: await listPersonalContacts(deps, caller) }),
   "personalContacts.create": ({ body }, { deps, caller }) => createPersonalContact(deps, caller, body),
   "personalContacts.get": ({ params }, { deps, caller }) => getPersonalContact(deps, caller, params.contactId),

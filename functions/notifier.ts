@@ -1,16 +1,30 @@
 import type { DynamoDBStreamEvent, ScheduledEvent } from "aws-lambda";
 import { defaultDeps } from "#core/deps";
 import { logger } from "#core/logger";
+import { processImportJob, processImportJobs } from "#core/services/contact-import";
 import { type DeliveryReport, deliverOutboxItems, processDueNotifications } from "#core/services/notifications";
 
 /**
- * Sends notification emails, away from the request path. Two triggers, one consumer:
+ * The background worker: sends notification emails and runs contact import jobs, away from the
+ * request path. Two triggers, one consumer:
  * - the table's stream, filtered to new outbox items, for prompt delivery;
  * - a schedule (every minute), which retries failed sends once their backoff has passed.
  * Locally, `npm start` runs the scheduled form every few seconds.
  */
 export async function handler(event: DynamoDBStreamEvent | ScheduledEvent): Promise<DeliveryReport> {
   const deps = defaultDeps();
+  // Import jobs: new ones from the stream, unfinished ones on the schedule; each run gets ~40 s.
+  const deadline = Date.now() + 40_000;
+  if ("Records" in event) {
+    for (const record of event.Records) {
+      const image = record.dynamodb?.NewImage;
+      if (record.eventName === "INSERT" && image?.type?.S === "importJob" && image.tenantId?.S && image.id?.S) {
+        await processImportJob(deps, image.tenantId.S, image.id.S, deadline);
+      }
+    }
+  } else {
+    await processImportJobs(deps, 40_000);
+  }
   const report =
     "Records" in event
       ? await deliverOutboxItems(

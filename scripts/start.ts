@@ -95,7 +95,8 @@ async function main(): Promise<void> {
   });
   stops.unshift(() => listener.stop());
 
-  // The notifier, as the schedule runs it in AWS (there, new outbox items also arrive by stream).
+  // The background worker (notifications, contact imports), as the schedule runs it in AWS
+  // (there, new outbox items and import jobs also arrive by stream).
   const { handler: notifier } = await import("../functions/notifier.js");
   const timer = setInterval(
     () => {

@@ -115,6 +115,7 @@ export const keys = {
   }),
   registrationPrefix: (extensionId: string) => `${extensionId}#`,
   registrationPartition: (tenantId: string) => `T#${tenantId}#REG`,
+  phonebookSettings: (tenantId: string) => ({ PK: `T#${tenantId}`, SK: "SETTINGS#PHONEBOOK" }),
   importChunk: (tenantId: string, jobId: string, chunk: number) => ({
     PK: `T#${tenantId}#JOB`,
     SK: `IMPORT#${jobId}#CHUNK#${String(chunk).padStart(6, "0")}`,

@@ -3,9 +3,9 @@ import { Match, Template } from "aws-cdk-lib/assertions";
 import { AttributeType, Table } from "aws-cdk-lib/aws-dynamodb";
 import { Secret } from "aws-cdk-lib/aws-secretsmanager";
 import { AwsSolutionsChecks } from "cdk-nag";
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { readStageConfig } from "../../infra/config.js";
-import { ListenerStack } from "../../infra/stacks/listener-stack.js";
+import { ListenerStack, privateEcrRepository } from "../../infra/stacks/listener-stack.js";
 
 function build(image: string | undefined = "public.ecr.aws/example/cloud-pbx-listener:test") {
   const app = new App({ context: { stage: "test" } });
@@ -21,9 +21,26 @@ function build(image: string | undefined = "public.ecr.aws/example/cloud-pbx-lis
   return { app, stack, template: Template.fromStack(stack) };
 }
 
+/** Actions of every statement of every policy in the template, with the policy's logical id. */
+function policyActions(template: Template): { id: string; actions: string[]; resources: unknown[] }[] {
+  return Object.entries(template.findResources("AWS::IAM::Policy")).flatMap(([id, policy]) =>
+    (policy.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[]).map((s) => ({
+      id,
+      actions: [s.Action].flat(),
+      resources: [s.Resource].flat(),
+    })),
+  );
+}
+
 describe("listener stack", { timeout: 120_000 }, () => {
+  let publicImage: ReturnType<typeof build>;
+
+  beforeAll(() => {
+    publicImage = build();
+  }, 120_000);
+
   it("runs the listener on Fargate behind an NLB with SIP UDP+TCP 5060 and TCP 8111", () => {
-    const { template } = build();
+    const { template } = publicImage;
     template.hasResourceProperties("AWS::ElasticLoadBalancingV2::Listener", { Port: 5060, Protocol: "TCP_UDP" });
     template.hasResourceProperties("AWS::ElasticLoadBalancingV2::Listener", { Port: 8111, Protocol: "TCP" });
     template.hasResourceProperties("AWS::ElasticLoadBalancingV2::TargetGroup", {
@@ -38,12 +55,40 @@ describe("listener stack", { timeout: 120_000 }, () => {
   });
 
   it("grants the task only the table and the master key secret", () => {
-    const { template } = build();
-    const policies = template.findResources("AWS::IAM::Policy");
-    const actions = Object.values(policies).flatMap((policy: any) =>
-      policy.Properties.PolicyDocument.Statement.flatMap((s: any) => [s.Action].flat()),
-    );
+    const { template } = publicImage;
+    const actions = policyActions(template).flatMap((s) => s.actions);
     for (const action of actions) expect(action).toMatch(/^(dynamodb|secretsmanager|logs|ecr):/);
+  });
+
+  it("grants no ECR access for an image outside ECR, and never a wildcard", () => {
+    const statements = policyActions(publicImage.template);
+    expect(statements.some((s) => s.actions.some((a) => a.startsWith("ecr:")))).toBe(false);
+    expect(statements.some((s) => s.resources.includes("*"))).toBe(false);
+  });
+
+  it("pulls a private ECR image from its repository only, the login token alone in its own policy", () => {
+    // Prepare / Act
+    const { template } = build(`123456789012.dkr.ecr.eu-central-1.amazonaws.com/pbx/listener@sha256:${"a".repeat(64)}`);
+    const statements = policyActions(template);
+
+    // Assess
+    const pull = statements.filter((s) => s.actions.includes("ecr:BatchGetImage"));
+    expect(pull).toHaveLength(1);
+    expect(JSON.stringify(pull[0]?.resources)).toContain(":ecr:eu-central-1:123456789012:repository/pbx/listener");
+    const wildcards = statements.filter((s) => s.resources.includes("*"));
+    expect(wildcards.map((s) => s.actions)).toEqual([["ecr:GetAuthorizationToken"]]);
+    expect(statements.filter((s) => s.id === wildcards[0]?.id)).toHaveLength(1);
+  });
+
+  it("recognises private ECR image URIs only", () => {
+    expect(privateEcrRepository("123456789012.dkr.ecr.us-east-1.amazonaws.com/listener:v1")).toEqual({
+      account: "123456789012",
+      region: "us-east-1",
+      repositoryName: "listener",
+    });
+    expect(privateEcrRepository("123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn/a/b")?.repositoryName).toBe("a/b");
+    expect(privateEcrRepository("public.ecr.aws/example/cloud-pbx-listener:test")).toBeUndefined();
+    expect(privateEcrRepository("docker.io/library/node:22")).toBeUndefined();
   });
 
   it("is cdk-nag AwsSolutions clean, with reasoned acknowledgements only", () => {

@@ -5,7 +5,6 @@
  * carry a reason and still match a finding (no stale ones).
  */
 import { type Stack, Validations } from "aws-cdk-lib";
-import { Annotations, Match } from "aws-cdk-lib/assertions";
 import * as iam from "aws-cdk-lib/aws-iam";
 import { AwsSolutionsChecks } from "cdk-nag";
 import type { IConstruct } from "constructs";
@@ -40,7 +39,7 @@ interface Acknowledgement {
   reason: string;
 }
 
-function acknowledgements(scope: IConstruct): Acknowledgement[] {
+function allAcknowledgements(scope: IConstruct): Acknowledgement[] {
   return scope.node.findAll().flatMap((construct) =>
     construct.node.metadata
       .filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
@@ -54,6 +53,23 @@ function acknowledgements(scope: IConstruct): Acknowledgement[] {
   );
 }
 
+/** The AwsSolutions acknowledgements, the ones this project writes. */
+function acknowledgements(scope: IConstruct): Acknowledgement[] {
+  return allAcknowledgements(scope).filter((ack) => ack.id.startsWith("AwsSolutions-"));
+}
+
+/**
+ * Acknowledgements aws-cdk-lib attaches to its own constructs, for its CloudFormation template
+ * validation rather than cdk-nag: W3010 on a stack that reads `stack.availabilityZones` (the VPC),
+ * F3002/F3003 on a VPC flow log's camelCase `DestinationOptions`. Any other one is new and must be
+ * looked at.
+ */
+const CDK_OWN_ACKNOWLEDGEMENTS = [
+  "CloudFormation-Validate::F3002",
+  "CloudFormation-Validate::F3003",
+  "CloudFormation-Validate::W3010",
+];
+
 describe("cdk-nag AwsSolutions", SLOW, () => {
   const stages: Record<string, SynthesizedPbx> = {};
 
@@ -66,8 +82,8 @@ describe("cdk-nag AwsSolutions", SLOW, () => {
   const everyStack = () =>
     Object.values(stages).flatMap((s) => s.stacks.map((stack) => [stack.stackName, stack] as [string, Stack]));
 
-  it("checks both stages, three stacks each", () => {
-    expect(everyStack()).toHaveLength(6);
+  it("checks both stages, four stacks each", () => {
+    expect(everyStack()).toHaveLength(8);
   });
 
   it("leaves zero unacknowledged errors and warnings in every stack", () => {
@@ -77,12 +93,14 @@ describe("cdk-nag AwsSolutions", SLOW, () => {
   });
 
   it("raises no CDK annotations (errors or warnings) in any stack", () => {
-    for (const [, stack] of everyStack()) {
-      const annotations = Annotations.fromStack(stack);
-      expect(annotations.findError("*", Match.stringLikeRegexp("AwsSolutions-.*"))).toEqual([]);
-      expect(annotations.findWarning("*", Match.stringLikeRegexp("AwsSolutions-.*"))).toEqual([]);
-      expect(annotations.findError("*", Match.anyValue())).toEqual([]);
-      expect(annotations.findWarning("*", Match.anyValue())).toEqual([]);
+    // The messages of the assembly beforeAll synthesized: what Annotations.fromStack reads, without the
+    // full re-synthesis of the app it forces for every stack.
+    for (const stage of Object.values(stages)) {
+      for (const stack of stage.stacks) {
+        const messages = stage.assembly.getStackArtifact(stack.artifactId).messages;
+        const raised = messages.filter((m) => m.level === "error" || m.level === "warning");
+        expect({ stack: stack.stackName, raised }).toEqual({ stack: stack.stackName, raised: [] });
+      }
     }
   });
 
@@ -110,8 +128,15 @@ describe("cdk-nag AwsSolutions", SLOW, () => {
   });
 
   it("acknowledges the Resource * wildcard only on policies that hold nothing else", () => {
-    // Actions AWS documents without resource-level permissions, granted in policies of their own.
-    const unscopable = ["xray:PutTraceSegments", "xray:PutTelemetryRecords", "dynamodb:ListStreams"];
+    // Actions AWS documents without resource-level permissions, granted in policies of their own:
+    // X-Ray for every function, ListStreams for the notifier, and the ECR login token the listener's
+    // execution role needs before it can pull the image (the pull itself is scoped to the repository).
+    const unscopable = [
+      "xray:PutTraceSegments",
+      "xray:PutTelemetryRecords",
+      "dynamodb:ListStreams",
+      "ecr:GetAuthorizationToken",
+    ];
     const wildcardAcks = Object.values(stages).flatMap((s) =>
       s.app.node.findAll().filter((construct) =>
         acknowledgements(construct)
@@ -129,10 +154,22 @@ describe("cdk-nag AwsSolutions", SLOW, () => {
         construct.node.path,
       ).toBe(true);
     }
+    // Per stage: the notifier's ListStreams and the listener's ECR login token (the image asset).
     expect(wildcardAcks.map((c) => c.node.id).filter((id) => !id.endsWith("XRay"))).toEqual([
       "NotifierListStreams",
+      "EcrAuthorizationToken",
       "NotifierListStreams",
+      "EcrAuthorizationToken",
     ]);
+  });
+
+  it("adds no acknowledgement of its own outside the AwsSolutions pack", () => {
+    const others = Object.values(stages).flatMap((s) =>
+      allAcknowledgements(s.app).filter((ack) => !ack.id.startsWith("AwsSolutions-")),
+    );
+    expect([...new Set(others.map((ack) => ack.id))].sort()).toEqual(CDK_OWN_ACKNOWLEDGEMENTS);
+    // All of them sit on the listener's VPC or its stack, where aws-cdk-lib put them.
+    for (const ack of others) expect(ack.path).toMatch(/^CloudPbx-\w+-Listener(\/Vpc\/|$)/);
   });
 
   it("acknowledges only these rules", () => {
@@ -140,6 +177,12 @@ describe("cdk-nag AwsSolutions", SLOW, () => {
     expect([...ids].sort()).toEqual([
       "AwsSolutions-APIG4",
       "AwsSolutions-COG4",
+      // Listener: the NLB's security group is open to the internet on the SIP and Linkus ports.
+      "AwsSolutions-EC23",
+      // Listener: non-secret settings in the task definition's environment.
+      "AwsSolutions-ECS2",
+      // Listener: NLB access logs exist for TLS listeners only; SIP and Linkus are plain UDP/TCP.
+      "AwsSolutions-ELB2",
       "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]",
       "AwsSolutions-IAM5[Resource::*]",
       "AwsSolutions-L1",

@@ -78,6 +78,17 @@ describe("cloud-pbx stacks", SLOW, () => {
   let mail: Template;
   let api: Template;
   let apiResources: Resources;
+  /** One more synth with every non-default option the tests below look at, made on first use. */
+  let variantSynth: SynthesizedPbx | undefined;
+  const CI_IMAGE = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/cloud-pbx/listener:1.2.3";
+  const variant = () => {
+    variantSynth ??= synthPbx({
+      mailHostedZoneId: "Z0123456789ABCDEFGHIJ",
+      notifierReservedConcurrency: "none",
+      listenerImage: CI_IMAGE,
+    });
+    return variantSynth;
+  };
 
   beforeAll(() => {
     dev = synthPbx();
@@ -95,12 +106,16 @@ describe("cloud-pbx stacks", SLOW, () => {
         "CloudPbx-dev-Data",
         "CloudPbx-dev-Mail",
         "CloudPbx-dev-Api",
+        "CloudPbx-dev-Listener",
       ]);
       expect(prod.stacks.map((s) => s.stackName)).toEqual([
         "CloudPbx-prod-Data",
         "CloudPbx-prod-Mail",
         "CloudPbx-prod-Api",
+        "CloudPbx-prod-Listener",
       ]);
+      // Everything `cdk deploy --all` deploys is built here.
+      expect(dev.assembly.stacks.map((s) => s.stackName).sort()).toEqual(dev.stacks.map((s) => s.stackName).sort());
     });
 
     it("is environment-agnostic, so synth needs no credentials and does no lookups", () => {
@@ -247,7 +262,7 @@ describe("cloud-pbx stacks", SLOW, () => {
 
     it("prints the DKIM records, or creates them when given the hosted zone", () => {
       // Prepare / Act
-      const withZone = synthPbx({ mailHostedZoneId: "Z0123456789ABCDEFGHIJ" });
+      const withZone = variant();
 
       // Assess
       expect(Object.keys(mail.findOutputs("*")).filter((id) => id.startsWith("DkimRecord"))).toHaveLength(3);
@@ -375,6 +390,12 @@ describe("cloud-pbx stacks", SLOW, () => {
       expect(FUNCTION_ACCESS.platform).toMatchObject({ table: "readWrite", masterKey: true, platformKey: false });
       const platformKeyReaders = functionEntries.filter((e) => FUNCTION_ACCESS[e.name].platformKey).map((e) => e.name);
       expect(platformKeyReaders).toEqual(["authorizer"]);
+    });
+
+    it("keeps the master key from the contacts and records groups, which seal nothing", () => {
+      for (const name of ["contacts", "records"] as const) {
+        expect(FUNCTION_ACCESS[name]).toMatchObject({ table: "readWrite", masterKey: false, platformKey: false });
+      }
     });
 
     it("gives the security and events groups the table and the master key, never the platform key", () => {
@@ -544,7 +565,7 @@ describe("cloud-pbx stacks", SLOW, () => {
 
     it("can leave its concurrency unreserved", () => {
       // Act
-      const unreserved = synthPbx({ notifierReservedConcurrency: "none" });
+      const unreserved = variant();
       const resources = Template.fromStack(unreserved.api).toJSON().Resources as Resources;
 
       // Assess
@@ -688,6 +709,172 @@ describe("cloud-pbx stacks", SLOW, () => {
       api.resourceCountIs("AWS::WAFv2::WebACLAssociation", 1);
       const association = Object.values(apiResources).find((r) => r.Type === "AWS::WAFv2::WebACLAssociation");
       expect(JSON.stringify(association?.Properties)).toMatch(/\/stages\/.*dev/);
+    });
+  });
+
+  describe("ListenerStack", () => {
+    let listener: Template;
+    let listenerResources: Resources;
+    const ofType = (type: string) => Object.entries(listenerResources).filter(([, r]) => r.Type === type);
+    /** The one resource of this type, as [logical id, resource]. */
+    const single = (type: string) => {
+      const [found, ...more] = ofType(type);
+      if (!found || more.length > 0) throw new Error(`Expected one ${type}, found ${more.length + (found ? 1 : 0)}`);
+      return found;
+    };
+
+    beforeAll(() => {
+      listener = Template.fromStack(dev.listener);
+      listenerResources = listener.toJSON().Resources as Resources;
+    });
+
+    it("runs on the Data stack's table and master key secret, with the stage's public SIP host", () => {
+      const [, task] = single("AWS::ECS::TaskDefinition");
+      const { ContainerDefinitions } = task.Properties as {
+        ContainerDefinitions: { Environment: { Name: string; Value: unknown }[] }[];
+      };
+      expect(ContainerDefinitions).toHaveLength(1);
+      const environment = Object.fromEntries(
+        (ContainerDefinitions[0]?.Environment ?? []).map((v) => [v.Name, v.Value]),
+      );
+      expect(environment).toMatchObject({
+        [ENV.publicSipHost]: "sip.dev.pbx.example.com",
+        SIP_PORT: "5060",
+        LINKUS_PORT: "8111",
+        HEALTH_PORT: "8080",
+      });
+      expect(JSON.stringify(environment[ENV.tableName])).toMatch(/"Fn::ImportValue":"CloudPbx-dev-Data:/);
+      expect(JSON.stringify(environment[ENV.masterKeySecretArn])).toMatch(/"Fn::ImportValue":"CloudPbx-dev-Data:/);
+      expect(environment).not.toHaveProperty(ENV.masterKey);
+      expect(environment).not.toHaveProperty(ENV.platformKeySecretArn);
+    });
+
+    it("builds the Dockerfile for arm64 at deploy time; synth only stages the build context", () => {
+      // Prepare
+      const manifest = JSON.parse(
+        readFileSync(join(dev.assembly.directory, `${dev.listener.stackName}.assets.json`), "utf8"),
+      ) as { dockerImages: Record<string, { source: { directory: string; platform?: string } }> };
+
+      // Act
+      const images = Object.values(manifest.dockerImages);
+      const staged = join(dev.assembly.directory, images[0]?.source.directory ?? "");
+
+      // Assess
+      expect(images).toHaveLength(1);
+      expect(images[0]?.source.platform).toBe("linux/arm64");
+      expect(readdirSync(staged).sort()).toEqual(
+        expect.arrayContaining(["Dockerfile", "layers", "listener", "package-lock.json", "package.json"]),
+      );
+      // .dockerignore keeps the context small: no dependencies, no cdk.out, no tests.
+      for (const excluded of ["node_modules", "cdk.out", "test", "infra", ".git"]) {
+        expect(readdirSync(staged)).not.toContain(excluded);
+      }
+      listener.hasResourceProperties("AWS::ECS::TaskDefinition", {
+        RuntimePlatform: { CpuArchitecture: "ARM64", OperatingSystemFamily: "LINUX" },
+      });
+    });
+
+    it("lets the execution role pull from the asset repository and write its log group, nothing more", () => {
+      // Prepare
+      const [, task] = single("AWS::ECS::TaskDefinition");
+      const roleRef = (task.Properties as { ExecutionRoleArn: { "Fn::GetAtt": [string, string] } }).ExecutionRoleArn;
+      const roleId = roleRef["Fn::GetAtt"][0];
+      const policies = ofType("AWS::IAM::Policy").filter(([, r]) =>
+        JSON.stringify((r.Properties as { Roles: unknown }).Roles).includes(`"${roleId}"`),
+      );
+      const statements = policies.flatMap(
+        ([, r]) => (r.Properties as { PolicyDocument: { Statement: Statement[] } }).PolicyDocument.Statement,
+      );
+      const tokenPolicies = policies.filter(([, r]) => JSON.stringify(r.Properties).includes("GetAuthorizationToken"));
+
+      // Assess
+      expect(actionsOf(statements).sort()).toEqual([
+        "ecr:BatchCheckLayerAvailability",
+        "ecr:BatchGetImage",
+        "ecr:GetAuthorizationToken",
+        "ecr:GetDownloadUrlForLayer",
+        "logs:CreateLogStream",
+        "logs:PutLogEvents",
+      ]);
+      for (const statement of statements.filter((s) => actionsOf([s]).some((a) => a !== "ecr:GetAuthorizationToken"))) {
+        expect(statement.Resource).not.toBe("*");
+      }
+      expect(JSON.stringify(statements.find((s) => actionsOf([s]).includes("ecr:BatchGetImage"))?.Resource)).toMatch(
+        /:repository\/.*container-assets/,
+      );
+      // The login token, the only wildcard, sits alone in a policy of its own.
+      expect(tokenPolicies).toHaveLength(1);
+      expect(tokenPolicies[0]?.[1].Properties).toMatchObject({
+        PolicyDocument: { Statement: [{ Action: "ecr:GetAuthorizationToken", Effect: "Allow", Resource: "*" }] },
+      });
+      // No task starts before the execution role holds these policies.
+      const [, service] = single("AWS::ECS::Service");
+      expect(service.DependsOn).toEqual(expect.arrayContaining([roleId, ...policies.map(([id]) => id)]));
+    });
+
+    it("admits the internet at the NLB only, on the SIP and Linkus ports; the tasks only from the NLB", () => {
+      // Prepare
+      const [, nlb] = single("AWS::ElasticLoadBalancingV2::LoadBalancer");
+      const [nlbGroup] = (nlb.Properties as { SecurityGroups: { "Fn::GetAtt": [string, string] }[] }).SecurityGroups;
+      const nlbSgId = nlbGroup?.["Fn::GetAtt"][0] ?? "";
+      const nlbSg = propertiesOf(listenerResources, nlbSgId);
+      const taskIngress = ofType("AWS::EC2::SecurityGroupIngress").map(
+        ([, r]) => r.Properties as Record<string, unknown>,
+      );
+      const open = (nlbSg as { SecurityGroupIngress: Record<string, unknown>[] }).SecurityGroupIngress;
+
+      // Assess
+      expect(nlb.Properties).toMatchObject({ Scheme: "internet-facing", Type: "network" });
+      expect(nlbGroup).toBeDefined();
+      expect(open.map((rule) => `${rule.IpProtocol}/${rule.FromPort}-${rule.ToPort} ${rule.CidrIp}`).sort()).toEqual([
+        "tcp/5060-5060 0.0.0.0/0",
+        "tcp/8111-8111 0.0.0.0/0",
+        "udp/5060-5060 0.0.0.0/0",
+      ]);
+      for (const [, group] of ofType("AWS::EC2::SecurityGroup").filter(([id]) => id !== nlbSgId)) {
+        expect(JSON.stringify(group.Properties)).not.toMatch(/SecurityGroupIngress/);
+      }
+      expect(taskIngress.map((rule) => `${rule.IpProtocol}/${rule.FromPort}`).sort()).toEqual([
+        "tcp/5060",
+        "tcp/8080",
+        "tcp/8111",
+        "udp/5060",
+      ]);
+      for (const rule of taskIngress) {
+        expect(rule.SourceSecurityGroupId).toEqual({ "Fn::GetAtt": [nlbSgId, "GroupId"] });
+      }
+    });
+
+    it("runs a CI-built image from -c listenerImage instead, pulling from its ECR repository only", () => {
+      // Prepare / Act
+      const image = CI_IMAGE;
+      const withImage = variant();
+      const template = Template.fromStack(withImage.listener);
+      const manifest = JSON.parse(
+        readFileSync(join(withImage.assembly.directory, `${withImage.listener.stackName}.assets.json`), "utf8"),
+      ) as { dockerImages?: Record<string, unknown> };
+
+      // Assess
+      expect(Object.keys(manifest.dockerImages ?? {})).toHaveLength(0);
+      template.hasResourceProperties("AWS::ECS::TaskDefinition", {
+        ContainerDefinitions: [Match.objectLike({ Image: image })],
+      });
+      template.hasResourceProperties("AWS::IAM::Policy", {
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({
+              Action: ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+              Resource: {
+                "Fn::Join": [
+                  "",
+                  ["arn:", { Ref: "AWS::Partition" }, ":ecr:eu-west-1:123456789012:repository/cloud-pbx/listener"],
+                ],
+              },
+            }),
+          ]),
+        },
+      });
+      expect(() => synthPbx({ listenerImage: "not an image" })).toThrow(/listenerImage/);
     });
   });
 });

@@ -32,5 +32,5 @@ export function synthPbx(context: Record<string, unknown> = {}, options: { bundl
   const built = buildPbxApp(app);
   // Runs the validation plugins too: an unacknowledged AwsSolutions error makes this throw.
   const assembly = app.synth();
-  return { ...built, app, assembly, stacks: [built.data, built.mail, built.api] };
+  return { ...built, app, assembly, stacks: [built.data, built.mail, built.api, built.listener] };
 }

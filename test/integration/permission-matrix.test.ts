@@ -72,6 +72,7 @@ describe("permission matrix: default roles x route table", () => {
       callId: "",
       voicemailId: "",
       recordingId: "",
+      jobId: "",
     };
     const user = users.get(role);
     if (!user) throw new Error(`no user for ${role}`);

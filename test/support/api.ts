@@ -62,7 +62,8 @@ export class TestApi {
     }
     const response = await fetch(url, { method, headers, body });
     const text = await response.text();
-    const parsed = text ? JSON.parse(text) : undefined;
+    const isJson = (response.headers.get("content-type") ?? "").includes("json");
+    const parsed = text && isJson ? JSON.parse(text) : text || undefined;
     const route = findRoute(method, url.pathname);
     if (route?.response && response.status === route.successStatus && route.successStatus !== 204) {
       const check = (route.response as z.ZodType).safeParse(parsed);

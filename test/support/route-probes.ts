@@ -22,6 +22,7 @@ export interface ProbeTargets {
   callId: string;
   voicemailId: string;
   recordingId: string;
+  jobId: string;
 }
 
 /**
@@ -39,6 +40,7 @@ export const OWNED_PARAMS: ReadonlySet<string> = new Set([
   "ruleId",
   "contactId",
   "recordId",
+  "jobId",
 ]);
 
 /** Routes that end the session they are called with; loops give them a fresh login. */
@@ -58,6 +60,7 @@ export interface ProbeContext {
 const LINKUS_RULE = { kind: "menu", name: "Probe", members: { everyone: true }, effect: "disallow", items: ["chat"] };
 const CONTACTS_RULE = { name: "Probe", members: { everyone: true }, access: "view" };
 
+const IMPORT = { format: "csv", mode: "valid_rows", content: "First Name,Business Number\nProbe,555 0100\n" };
 const CONTACT = { firstName: "Probe", numbers: [{ type: "business", number: "555 0100" }] };
 const ADD_TO_PERSONAL = { mode: "new", directory: "personal", contact: { firstName: "Probe" } };
 const RECORDS = {
@@ -160,6 +163,12 @@ export const PROBES: Record<RouteId, (context: ProbeContext) => Probe> = {
   "companyContacts.update": () => ({ body: { ...CONTACT, version: 1 } }),
   "companyContacts.delete": () => ({}),
   "companyContacts.changes": () => ({}),
+  "companyContacts.import": () => ({ body: IMPORT }),
+  "companyContacts.importStatus": () => ({}),
+  "companyContacts.export": () => ({}),
+  "phonebook.info": () => ({}),
+  "phonebook.rotateToken": () => ({}),
+  "phonebook.serve": () => ({}),
   "personalContacts.list": () => ({}),
   "personalContacts.create": () => ({ body: CONTACT }),
   "personalContacts.get": () => ({}),
@@ -235,10 +244,12 @@ export async function seedContactsAndRecords(
     ingest(RECORDS.call),
     ingest(RECORDS.voicemail),
     ingest(RECORDS.recording),
+    request("POST", "/api/v1/company-contacts/imports", { token: admin.token, body: IMPORT }),
   ]);
   for (const response of created)
-    if (response.status !== 201) throw new Error(`seed failed: ${JSON.stringify(response)}`);
-  const [company, personal, call, voicemail, recording] = created.map((r) => r.body.id) as [
+    if (response.status !== 201 && response.status !== 202) throw new Error(`seed failed: ${JSON.stringify(response)}`);
+  const [company, personal, call, voicemail, recording, job] = created.map((r) => r.body.id) as [
+    string,
     string,
     string,
     string,
@@ -251,6 +262,7 @@ export async function seedContactsAndRecords(
     callId: call,
     voicemailId: voicemail,
     recordingId: recording,
+    jobId: job,
   };
 }
 
@@ -269,7 +281,7 @@ export async function seedRolesAndRules(
     request("POST", "/api/v1/company-contacts-rules", CONTACTS_RULE),
   ]);
   for (const response of created)
-    if (response.status !== 201) throw new Error(`seed failed: ${JSON.stringify(response)}`);
+    if (response.status !== 201 && response.status !== 202) throw new Error(`seed failed: ${JSON.stringify(response)}`);
   const [role, linkus, contacts] = created.map((response) => response.body.id) as [string, string, string];
   return { roleId: role, linkusRuleId: linkus, companyContactsRuleId: contacts };
 }

@@ -50,7 +50,7 @@ export interface RouteContract<
   query?: Query;
   body?: Body;
   response?: Response;
-  successStatus: 200 | 201 | 204;
+  successStatus: 200 | 201 | 202 | 204;
 }
 
 export function defineRoute<

@@ -8,7 +8,7 @@ import type { Caller, TenantCaller } from "../services/caller.js";
 import { assertLinkusAllowed } from "../services/linkus-permissions.js";
 import { decodeCaller } from "./authorizer-context.js";
 import type { FunctionGroup, RouteContract, RouteInput, RouteOutput } from "./contract.js";
-import { errorResponse, jsonResponse } from "./responses.js";
+import { errorResponse, jsonResponse, RawBody } from "./responses.js";
 import { parsePart } from "./validate.js";
 
 type CallerFor<R> = R extends { auth: { kind: "tenant" } }
@@ -19,6 +19,8 @@ type CallerFor<R> = R extends { auth: { kind: "tenant" } }
 
 export interface RequestContext<R> {
   caller: CallerFor<R>;
+  /** Request headers, lower-cased names (for the few routes that read one, such as If-None-Match). */
+  headers: Record<string, string | undefined>;
   requestId: string;
   sourceIp: string;
   deps: Deps;
@@ -30,7 +32,7 @@ export type Implementations<G extends FunctionGroup> = {
   [K in RouteIdsOf<G>]: (
     input: RouteInput<Routes[K]>,
     context: RequestContext<Routes[K]>,
-  ) => Promise<RouteOutput<Routes[K]>> | Promise<void>;
+  ) => Promise<RouteOutput<Routes[K]>> | Promise<void> | Promise<RawBody>;
 };
 
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -71,11 +73,19 @@ export function createGroupHandler<G extends FunctionGroup>(
       ) => Promise<unknown>;
       const result = await implementation(input, {
         caller,
+        headers: Object.fromEntries(Object.entries(event.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v])),
         requestId,
         sourceIp: event.requestContext?.identity?.sourceIp ?? "",
         deps: depsFactory(),
       });
-      response = jsonResponse(route.successStatus, result, requestId);
+      response =
+        result instanceof RawBody
+          ? {
+              statusCode: result.status ?? route.successStatus,
+              headers: { "content-type": result.contentType, "x-request-id": requestId, ...result.headers },
+              body: result.body,
+            }
+          : jsonResponse(route.successStatus, result, requestId);
     } catch (error) {
       if (!(error instanceof DomainError)) logger.error("Request failed", error as Error);
       response = errorResponse(error, requestId);

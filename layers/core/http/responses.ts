@@ -7,6 +7,16 @@ const JSON_HEADERS = {
   "x-content-type-options": "nosniff",
 };
 
+/** A non-JSON answer (CSV, vCard, XML): a handler returns it and the body goes out as it is. */
+export class RawBody {
+  constructor(
+    readonly body: string,
+    readonly contentType: string,
+    readonly headers: Record<string, string> = {},
+    readonly status?: number,
+  ) {}
+}
+
 export function jsonResponse(statusCode: number, body: unknown, requestId: string): APIGatewayProxyResult {
   return {
     statusCode,

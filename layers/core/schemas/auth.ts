@@ -44,13 +44,9 @@ export const sessionTokens = z.object({
 });
 
 export const loginResponse = principal.extend(sessionTokens.shape).extend({
-  sip: z
-    .object({ domain: z.string(), username: z.string(), password: z.string() })
-    .optional()
-    .meta({
-      description:
-        "Linkus clients only: SIP credentials tied to this session; logout or a password change retires them",
-    }),
+  sip: z.object({ domain: z.string(), username: z.string(), password: z.string() }).optional().meta({
+    description: "Linkus clients only: SIP credentials tied to this session; logout or a password change retires them",
+  }),
 });
 
 export const refreshBody = z.strictObject({ refreshToken: z.string().min(1, "is required").max(512) });

@@ -134,3 +134,11 @@ export async function readChanges(deps: Deps, tenantId: string, topic: FeedTopic
     resyncRequired: since < latest && (oldest === undefined || oldest > since + 1),
   };
 }
+
+/** The newest sequence of a feed (0 when it has none): what caches of the feed's data key on. */
+export async function feedSequence(deps: Deps, tenantId: string, topic: FeedTopic): Promise<number> {
+  const counter = await deps.db.send(
+    new GetCommand({ TableName: deps.config.tableName, Key: keys.feedCounter(tenantId, topic), ConsistentRead: true }),
+  );
+  return (counter.Item?.sequence as number | undefined) ?? 0;
+}

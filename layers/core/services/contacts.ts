@@ -259,7 +259,7 @@ async function queryIndex(deps: Deps, tenantId: string, prefix: string, after: s
       }
     }
     startKey = page.LastEvaluatedKey;
-    if (!startKey) return { ids, last: undefined };
+    if (!startKey) return { ids, last: ids.length >= limit ? last : undefined };
   }
   return { ids, last };
 }

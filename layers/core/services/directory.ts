@@ -84,7 +84,7 @@ export async function listContacts(deps: Deps, caller: TenantCaller, query: z.ou
   if (!companyLeft && !personalLeft) return page(items, undefined);
   const c = companyLeft ? (lastCompany ? encodeIndexCursor(lastCompany) : (cursor.c ?? undefined)) : null;
   const p = personalLeft ? (lastPersonal ? positionOf(lastPersonal) : cursor.p) : null;
-  return page(items, { c: c ?? undefined, p: p ?? null });
+  return page(items, { c, p });
 }
 
 /** Where a contact sits in name order: its sort name, then its id. */

@@ -1,0 +1,158 @@
+import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
+import type * as z from "zod";
+import { csvChunks } from "../contacts/formats/csv.js";
+import { type PhonebookFormat, phonebookXml } from "../contacts/formats/phonebook.js";
+import { vcardChunks } from "../contacts/formats/vcard.js";
+
+import type { Deps } from "../deps.js";
+import { UnauthorizedError } from "../errors.js";
+import { RawBody } from "../http/responses.js";
+import { keys } from "../keys.js";
+import type { exportQuery, PHONEBOOK_FILES } from "../schemas/contact-files.js";
+import type { Contact } from "../schemas/contacts.js";
+import { feedSequence } from "./change-feed.js";
+import { allCompanyContacts, searchCompanyContacts } from "./contacts.js";
+import { findTenantBySlug } from "./tenants.js";
+
+/**
+ * Company contacts out of the PBX: exports for administrators, and the remote phonebooks and
+ * vCard feed that IP phones and address books fetch with their own credential.
+ */
+
+// ---------------------------------------------------------------------------------------------
+// Export: a page of the directory in name order as CSV or vCard, with a cursor to the next page.
+// Paged because a Lambda answer is limited to 6 MB; the contacts are read a hundred at a time,
+// so memory stays flat however large the directory.
+
+export async function exportContacts(deps: Deps, tenantId: string, query: z.output<typeof exportQuery>) {
+  const contacts: Contact[] = [];
+  let cursor = query.cursor;
+  while (contacts.length < query.limit) {
+    const page = await searchCompanyContacts(deps, tenantId, {
+      limit: Math.min(100, query.limit - contacts.length),
+      cursor,
+    });
+    contacts.push(...page.items);
+    cursor = page.nextCursor;
+    if (!cursor) break;
+  }
+  const first = !query.cursor;
+  const body =
+    query.format === "csv"
+      ? [...csvChunks(contacts, { bom: first })].join("").replace(first ? "" : /^[^\n]*\n/, "")
+      : [...vcardChunks(contacts, query.format === "vcard3" ? "3.0" : "4.0")].join("");
+  const extension = query.format === "csv" ? "csv" : "vcf";
+  return new RawBody(body, query.format === "csv" ? "text/csv; charset=utf-8" : "text/vcard; charset=utf-8", {
+    "content-disposition": `attachment; filename="company-contacts.${extension}"`,
+    ...(cursor ? { "x-next-cursor": cursor } : {}),
+    "x-contact-count": String(contacts.length),
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Phonebooks for IP phones, which cannot log in: a per-tenant token, given once, stored hashed.
+
+/** Phones and feeds get at most this many contacts (phones keep far fewer; Lambda answers 6 MB). */
+export const PHONEBOOK_MAX_CONTACTS = 10_000;
+
+const hash = (token: string) => createHash("sha256").update(token).digest();
+
+export async function phonebookInfo(deps: Deps, tenantId: string, slug: string) {
+  const settings = await deps.db.send(
+    new GetCommand({ TableName: deps.config.tableName, Key: keys.phonebookSettings(tenantId) }),
+  );
+  return { configured: Boolean(settings.Item), urls: phonebookUrls(deps, slug, "<token>") };
+}
+
+export async function rotatePhonebookToken(deps: Deps, tenantId: string, slug: string) {
+  const token = randomBytes(24).toString("base64url");
+  await deps.db.send(
+    new PutCommand({
+      TableName: deps.config.tableName,
+      Item: {
+        ...keys.phonebookSettings(tenantId),
+        type: "phonebookSettings",
+        tokenHash: hash(token).toString("base64"),
+        rotatedAt: deps.now().toISOString(),
+      },
+    }),
+  );
+  return { configured: true, token, urls: phonebookUrls(deps, slug, token) };
+}
+
+function phonebookUrls(deps: Deps, slug: string, token: string): Record<string, string> {
+  const base = `${deps.config.publicWebUrl}/api/v1/phonebook/${slug}`;
+  const files: (typeof PHONEBOOK_FILES)[number][] = [
+    "yealink.xml",
+    "yealink-menu.xml",
+    "cisco.xml",
+    "fanvil.xml",
+    "snom.xml",
+    "grandstream.xml",
+    "contacts.vcf",
+  ];
+  return Object.fromEntries(files.map((file) => [file, `${base}/${file}?token=${encodeURIComponent(token)}`]));
+}
+
+interface CachedBook {
+  sequence: number;
+  etag: string;
+  body: string;
+}
+
+/** Built books per container, keyed by tenant and file, valid while the contacts feed has not moved. */
+const cache = new Map<string, CachedBook>();
+
+export async function servePhonebook(
+  deps: Deps,
+  server: string,
+  file: (typeof PHONEBOOK_FILES)[number],
+  token: string | undefined,
+  headers: Record<string, string | undefined>,
+) {
+  const tenant = await findTenantBySlug(deps, server.toLowerCase());
+  const given = token ?? basicPassword(headers.authorization);
+  const settings = tenant
+    ? await deps.db.send(new GetCommand({ TableName: deps.config.tableName, Key: keys.phonebookSettings(tenant.id) }))
+    : undefined;
+  const expected = settings?.Item?.tokenHash as string | undefined;
+  const ok =
+    given !== undefined && expected !== undefined && timingSafeEqual(hash(given), Buffer.from(expected, "base64"));
+  if (!tenant || tenant.status !== "active" || !ok) throw new UnauthorizedError("A valid phonebook token is required");
+
+  // The feed's sequence changes with every contact change: the cache and ETag follow it.
+  const latest = await feedSequence(deps, tenant.id, "contacts");
+  const key = `${tenant.id}:${file}`;
+  let book = cache.get(key);
+  if (!book || book.sequence !== latest) {
+    book = {
+      sequence: latest,
+      etag: `"${tenant.id.slice(-8)}-${latest}"`,
+      body: await buildBook(deps, tenant.id, tenant.name, file),
+    };
+    cache.set(key, book);
+  }
+  const contentType = file.endsWith(".vcf") ? "text/vcard; charset=utf-8" : "application/xml; charset=utf-8";
+  if (headers["if-none-match"] === book.etag) return new RawBody("", contentType, { etag: book.etag }, 304);
+  return new RawBody(book.body, contentType, { etag: book.etag, "cache-control": "private, max-age=60" });
+}
+
+async function buildBook(deps: Deps, tenantId: string, title: string, file: string): Promise<string> {
+  const contacts: Contact[] = [];
+  for await (const page of allCompanyContacts(deps, tenantId)) {
+    contacts.push(...page);
+    if (contacts.length >= PHONEBOOK_MAX_CONTACTS) break;
+  }
+  const limited = contacts.slice(0, PHONEBOOK_MAX_CONTACTS);
+  if (file === "contacts.vcf") return [...vcardChunks(limited, "4.0")].join("");
+  return phonebookXml(file.replace(/\.xml$/, "") as PhonebookFormat, title, limited);
+}
+
+function basicPassword(authorization: string | undefined): string | undefined {
+  const match = /^Basic\s+(\S+)$/i.exec(authorization ?? "");
+  if (!match?.[1]) return undefined;
+  const decoded = Buffer.from(match[1], "base64").toString("utf8");
+  const colon = decoded.indexOf(":");
+  return colon >= 0 ? decoded.slice(colon + 1) : undefined;
+}
