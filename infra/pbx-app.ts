@@ -8,6 +8,7 @@ import { AwsSolutionsChecks } from "cdk-nag";
 import { readStageConfig, type StageConfig, stackName } from "./config.js";
 import { ApiStack } from "./stacks/api-stack.js";
 import { DataStack } from "./stacks/data-stack.js";
+import { ListenerStack } from "./stacks/listener-stack.js";
 import { MailStack } from "./stacks/mail-stack.js";
 
 export interface PbxStacks {
@@ -15,6 +16,7 @@ export interface PbxStacks {
   data: DataStack;
   mail: MailStack;
   api: ApiStack;
+  listener: ListenerStack;
 }
 
 export function buildPbxApp(app: App): PbxStacks {
@@ -43,7 +45,25 @@ export function buildPbxApp(app: App): PbxStacks {
     sesConfigurationSetName: mail.configurationSet.configurationSetName,
   });
 
+  const listener = new ListenerStack(app, stackName(config, "Listener"), {
+    config,
+    tags,
+    description: `cloud-pbx ${config.stage}: SIP and Linkus 8111 listener on ECS Fargate behind a Network Load Balancer`,
+    table: data.table,
+    masterKeySecret: data.masterKeySecret,
+    // An arm64 image URI built by CI; without it, `cdk deploy` builds ./Dockerfile (needs Docker).
+    image: listenerImage(app),
+  });
+
   // `cdk synth` fails on any unacknowledged AwsSolutions error; warnings are printed.
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-  return { config, data, mail, api };
+  return { config, data, mail, api, listener };
+}
+
+/** `-c listenerImage=<uri>`: the listener image to run instead of building the Dockerfile. */
+function listenerImage(app: App): string | undefined {
+  const value: unknown = app.node.tryGetContext("listenerImage");
+  if (value === undefined || value === null || value === "") return undefined;
+  if (typeof value !== "string" || /\s/.test(value)) throw new Error('Context "listenerImage" must be an image URI');
+  return value;
 }

@@ -61,6 +61,9 @@ interface TenantState {
   presence: Map<string, string>;
   polling: boolean;
   presenceTimer: NodeJS.Timeout | undefined;
+  /** A presence refresh is running; `presenceAgain` asks for one more when it ends. */
+  presenceBusy: boolean;
+  presenceAgain: boolean;
 }
 
 export class LinkusHub {
@@ -313,7 +316,7 @@ export class LinkusHub {
     if (!tenant || tenant.presenceTimer) return;
     tenant.presenceTimer = setTimeout(() => {
       tenant.presenceTimer = undefined;
-      void this.refreshPresence(tenantId, tenant);
+      void this.refreshPresence(tenantId, tenant, true);
     }, 20);
   }
 
@@ -336,7 +339,17 @@ export class LinkusHub {
     return out;
   }
 
-  private async refreshPresence(tenantId: string, tenant: TenantState): Promise<void> {
+  /**
+   * One refresh per tenant at a time: when listing the tenant's registrations takes longer than
+   * the poll interval, overlapping refreshes would pile up, each holding a full listing. A
+   * periodic refresh that finds one running is skipped; an event's (`queue`) runs after it.
+   */
+  private async refreshPresence(tenantId: string, tenant: TenantState, queue = false): Promise<void> {
+    if (tenant.presenceBusy) {
+      if (queue) tenant.presenceAgain = true;
+      return;
+    }
+    tenant.presenceBusy = true;
     try {
       const current = await this.presenceOf(tenantId);
       const changed: object[] = [];
@@ -351,6 +364,12 @@ export class LinkusHub {
       for (const client of tenant.clients) this.sendRaw(client, frame);
     } catch (error) {
       logger.error("Presence refresh failed", { error: error as Error, tenantId });
+    } finally {
+      tenant.presenceBusy = false;
+      if (tenant.presenceAgain && this.tenants.get(tenantId) === tenant) {
+        tenant.presenceAgain = false;
+        void this.refreshPresence(tenantId, tenant, true);
+      }
     }
   }
 
@@ -386,9 +405,13 @@ export class LinkusHub {
         }
         client.awaitingPong = true;
         client.ws.ping();
-        void this.options.directory.liveSession(client.tenantId, client.sessionId).then((live) => {
-          if (!live) client.ws.close(4003, "Session ended");
-        });
+        // A failed lookup (DynamoDB throttling, a timeout) keeps the client; the next beat checks again.
+        void this.options.directory.liveSession(client.tenantId, client.sessionId).then(
+          (live) => {
+            if (!live) client.ws.close(4003, "Session ended");
+          },
+          (error: unknown) => logger.warn("Session check failed", { error: error as Error }),
+        );
       }
     }
   }
@@ -402,6 +425,8 @@ export class LinkusHub {
         presence: new Map(),
         polling: false,
         presenceTimer: undefined,
+        presenceBusy: false,
+        presenceAgain: false,
       };
       this.tenants.set(tenantId, tenant);
     }

@@ -115,6 +115,8 @@ export class SipService {
   private readonly dialogs = new Map<string, Dialog>();
   /** Contact host:port → the flow it registered from, for in-dialog requests to NATed phones. */
   private readonly contactFlows = new Map<string, Flow>();
+  /** UDP REGISTERs being handled, by source and branch (retransmissions are absorbed). */
+  private readonly registering = new Set<string>();
   private inFlight = 0;
   stats = { received: 0, malformed: 0, registers: 0, invites: 0 };
 
@@ -209,9 +211,22 @@ export class SipService {
     request = routedToUs.request;
     const toTag = tagOf(request.headers.get("To"));
     switch (request.method) {
-      case "REGISTER":
+      case "REGISTER": {
         this.stats.registers++;
-        return this.register(request, flow);
+        // A UDP retransmission of a REGISTER still being handled (storage slower than T1) is
+        // absorbed: handling it again would repeat the writes, and its reused nonce count would
+        // get a stale 401 that can overtake the 200.
+        const key = flow.transport === "udp" ? `${flow.address}:${flow.port}/${branchOf(request)}` : undefined;
+        if (key !== undefined) {
+          if (this.registering.has(key)) return;
+          this.registering.add(key);
+        }
+        try {
+          return await this.register(request, flow);
+        } finally {
+          if (key !== undefined) this.registering.delete(key);
+        }
+      }
       case "CANCEL":
         return this.cancel(request, flow);
       case "ACK":
@@ -455,7 +470,8 @@ export class SipService {
         taskId: this.options.taskId,
       };
       if (identity.kind === "linkus") {
-        await this.options.bindings.putLinkus(binding);
+        const stored = await this.options.bindings.putLinkus(binding);
+        current = [...current.filter((b) => b.bindingId !== stored.bindingId), stored];
       } else {
         const claimed = await this.options.bindings.claimPhone(binding, extension.concurrentRegistrations, current);
         if (!claimed.ok) {
@@ -468,16 +484,12 @@ export class SipService {
       this.contactFlows.set(hostPortOf(uri), flow);
     }
     this.options.events.emit("presence", { tenantId: tenant.id, extensionId: extension.id });
-    this.reply(request, flow, 200, "OK", await this.contactList(tenant.id, extension.id));
+    // The bindings read at the start with this request's writes applied: no second read.
+    this.reply(request, flow, 200, "OK", contactHeaders(current));
   }
 
   private async contactList(tenantId: string, extensionId: string): Promise<[string, string][]> {
-    const now = Date.now();
-    const bindings = await this.options.bindings.list(tenantId, extensionId);
-    return bindings.map((b) => [
-      "Contact",
-      `<${b.contact}>;expires=${Math.max(0, Math.round((b.expiresAtMs - now) / 1000))}`,
-    ]);
+    return contactHeaders(await this.options.bindings.list(tenantId, extensionId));
   }
 
   /** Bindings a call may use: phones within the current limit, Linkus clients whose session is live. */
@@ -1014,6 +1026,14 @@ function rank(status: number): number {
   if (status >= 600) return 1;
   if (status === 408) return 1000;
   return status;
+}
+
+/** The Contact headers of a 200 to a REGISTER: every live binding with its remaining seconds. */
+function contactHeaders(bindings: Binding[]): [string, string][] {
+  const now = Date.now();
+  return bindings
+    .filter((b) => b.expiresAtMs > now)
+    .map((b) => ["Contact", `<${b.contact}>;expires=${Math.max(0, Math.round((b.expiresAtMs - now) / 1000))}`]);
 }
 
 function branchOf(request: SipRequest): string {

@@ -105,10 +105,13 @@ export const FUNCTION_ACCESS: Readonly<Record<FunctionName, Access>> = {
     memorySize: 512,
     timeout: NORMAL,
   },
-  // Company and personal contacts, the contacts change feed, imports and exports.
-  contacts: { table: "readWrite", masterKey: true, platformKey: false, ses: false, memorySize: 1024, timeout: NORMAL },
-  // Call logs, voicemails, recordings, adding their numbers to contacts, and the internal ingest.
-  records: { table: "readWrite", masterKey: true, platformKey: false, ses: false, memorySize: 512, timeout: NORMAL },
+  // Company and personal contacts, the contacts change feed, imports and exports (1024 MB for parsing
+  // and writing large CSV and vCard files). Contacts hold no sealed value and the caller comes from
+  // the authorizer, so it never reads the master key.
+  contacts: { table: "readWrite", masterKey: false, platformKey: false, ses: false, memorySize: 1024, timeout: NORMAL },
+  // Call logs, voicemails, recordings, adding their numbers to contacts, and the internal ingest (a
+  // platform route: the authorizer checks the platform key). No key of its own either.
+  records: { table: "readWrite", masterKey: false, platformKey: false, ses: false, memorySize: 512, timeout: NORMAL },
   // Serves the OpenAPI document generated from the route table: touches no data and no secret.
   meta: { table: "none", masterKey: false, platformKey: false, ses: false, memorySize: 512, timeout: NORMAL },
   // Sends the outbox: queries GSI1 for due items, claims and updates them, calls SES. Reads no secret.

@@ -1,32 +1,61 @@
 /**
  * The SIP and Linkus 8111 listener (listener/) on ECS Fargate behind a Network Load Balancer:
  * UDP+TCP 5060 and TCP 8111, a health check on the container's HTTP /health, CPU-based
- * autoscaling, and least privilege (the table, the master key secret, nothing else).
+ * autoscaling, and least privilege (the table, the master key secret, nothing else). The internet
+ * reaches the NLB's security group only; the tasks, in private subnets, accept the NLB alone.
  *
- * The image: by default `ContainerImage.fromAsset` on the repository's Dockerfile. A
- * DockerImageAsset needs no Docker at synth time (only `cdk deploy` builds and pushes it);
- * `-c listenerImage=<uri>` uses an image CI built and pushed instead.
+ * The image: by default the repository's Dockerfile as a DockerImageAsset, built for arm64 like
+ * the tasks. Synth only copies the build context (what .dockerignore lets through) into cdk.out;
+ * Docker runs at `cdk deploy`, when the asset is built and pushed. `-c listenerImage=<uri>` uses
+ * an arm64 image CI built and pushed instead; a private ECR repository named in the URI gets the
+ * same pull grant as the asset repository.
+ *
+ * The execution role (image pull, log writing) is explicit and handed to the task definition
+ * without policy updates, so nothing CDK grants implicitly lands in it. `grantPull` would put
+ * `ecr:GetAuthorizationToken` on `*` into the role's default policy, next to the scoped grants,
+ * where an acknowledgement would hide any other wildcard too; that one action sits alone in the
+ * `EcrAuthorizationToken` policy instead.
  */
-import { CfnOutput, Duration, Stack, type StackProps, Validations } from "aws-cdk-lib";
+import { fileURLToPath } from "node:url";
+import { Arn, Aws, CfnOutput, Duration, Stack, type StackProps, Validations } from "aws-cdk-lib";
 import type { ITable } from "aws-cdk-lib/aws-dynamodb";
 import * as ec2 from "aws-cdk-lib/aws-ec2";
+import { DockerImageAsset, Platform } from "aws-cdk-lib/aws-ecr-assets";
 import * as ecs from "aws-cdk-lib/aws-ecs";
 import * as elbv2 from "aws-cdk-lib/aws-elasticloadbalancingv2";
 import * as iam from "aws-cdk-lib/aws-iam";
 import * as logs from "aws-cdk-lib/aws-logs";
 import type { ISecret } from "aws-cdk-lib/aws-secretsmanager";
-import type { Construct } from "constructs";
+import type { Construct, IConstruct } from "constructs";
 import type { StageConfig } from "../config.js";
 
 export interface ListenerStackProps extends StackProps {
   config: StageConfig;
   table: ITable;
   masterKeySecret: ISecret;
-  /** An image URI built by CI; undefined builds ./Dockerfile as an asset. */
+  /** An arm64 image URI built by CI; undefined builds the repository's Dockerfile as an asset. */
   image?: string | undefined;
 }
 
 export const LISTENER_PORTS = { sip: 5060, linkus: 8111, health: 8080 } as const;
+
+/** The Docker build context of the listener image: the repository root (Dockerfile, .dockerignore). */
+export const LISTENER_BUILD_CONTEXT = fileURLToPath(new URL("../..", import.meta.url));
+
+/** What the execution role needs to pull an image from one ECR repository (besides the token). */
+export const ECR_PULL_ACTIONS = ["ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"];
+
+const PRIVATE_ECR_IMAGE =
+  /^(?<account>\d{12})\.dkr\.ecr\.(?<region>[a-z0-9-]+)\.amazonaws\.com(?:\.cn)?\/(?<repository>[a-z0-9._/-]+?)(?::[\w.-]+)?(?:@sha256:[a-f0-9]{64})?$/;
+
+/** The repository of an image URI in a private ECR registry, or undefined (public ECR, Docker Hub, ...). */
+export function privateEcrRepository(
+  image: string,
+): { account: string; region: string; repositoryName: string } | undefined {
+  const match = PRIVATE_ECR_IMAGE.exec(image)?.groups;
+  if (!match?.account || !match.region || !match.repository) return undefined;
+  return { account: match.account, region: match.region, repositoryName: match.repository };
+}
 
 export class ListenerStack extends Stack {
   readonly service: ecs.FargateService;
@@ -56,6 +85,11 @@ export class ListenerStack extends Stack {
       retention: config.logRetention,
       removalPolicy: config.removalPolicy,
     });
+    // Pulls the image and writes the container's logs; granted explicitly below, nothing else.
+    const executionRole = new iam.Role(this, "ExecutionRole", {
+      assumedBy: new iam.ServicePrincipal("ecs-tasks.amazonaws.com"),
+      description: "cloud-pbx listener: pulls the listener image and writes its logs",
+    });
     const task = new ecs.FargateTaskDefinition(this, "Task", {
       cpu: 512,
       memoryLimitMiB: 1024,
@@ -63,10 +97,40 @@ export class ListenerStack extends Stack {
         cpuArchitecture: ecs.CpuArchitecture.ARM64,
         operatingSystemFamily: ecs.OperatingSystemFamily.LINUX,
       },
+      // The image and the log driver grant to the task definition's execution role; through this
+      // view their grants go nowhere, and the role holds exactly what is granted below.
+      executionRole: executionRole.withoutPolicyUpdates(),
     });
+
+    let image: ecs.ContainerImage;
+    let pullRepositoryArn: string | undefined;
+    if (props.image) {
+      image = ecs.ContainerImage.fromRegistry(props.image);
+      const ecr = privateEcrRepository(props.image);
+      if (ecr) {
+        pullRepositoryArn = Arn.format({
+          partition: Aws.PARTITION,
+          service: "ecr",
+          region: ecr.region,
+          account: ecr.account,
+          resource: "repository",
+          resourceName: ecr.repositoryName,
+        });
+      }
+    } else {
+      const asset = new DockerImageAsset(this, "Image", {
+        directory: LISTENER_BUILD_CONTEXT,
+        // The tasks run on Graviton; a build on an x86 machine must still produce an arm64 image.
+        platform: Platform.LINUX_ARM64,
+      });
+      image = ecs.ContainerImage.fromDockerImageAsset(asset);
+      pullRepositoryArn = asset.repository.repositoryArn;
+    }
+
     const container = task.addContainer("listener", {
-      image: props.image ? ecs.ContainerImage.fromRegistry(props.image) : ecs.ContainerImage.fromAsset("."),
+      image,
       logging: ecs.LogDrivers.awsLogs({ logGroup, streamPrefix: "listener" }),
+      // Deploy-time settings, none secret: the master key is read from Secrets Manager at start.
       environment: {
         TABLE_NAME: props.table.tableName,
         PBX_MASTER_KEY_SECRET_ARN: props.masterKeySecret.secretArn,
@@ -85,6 +149,28 @@ export class ListenerStack extends Stack {
         { containerPort: LISTENER_PORTS.health, protocol: ecs.Protocol.TCP },
       ],
     });
+
+    // The execution role: the container's log group, and the image's repository when it is in ECR.
+    logGroup.grantWrite(executionRole);
+    const executionPolicies: IConstruct[] = [executionRole];
+    if (pullRepositoryArn) {
+      executionRole.addToPrincipalPolicy(
+        new iam.PolicyStatement({ actions: ECR_PULL_ACTIONS, resources: [pullRepositoryArn] }),
+      );
+      const authorizationToken = new iam.Policy(this, "EcrAuthorizationToken", {
+        roles: [executionRole],
+        statements: [new iam.PolicyStatement({ actions: ["ecr:GetAuthorizationToken"], resources: ["*"] })],
+      });
+      Validations.of(authorizationToken).acknowledge({
+        id: "AwsSolutions-IAM5[Resource::*]",
+        reason:
+          "ecr:GetAuthorizationToken, which ECS needs to log in to ECR before pulling the image, supports no " +
+          "resource-level permissions (Resource must be *) and grants no repository access by itself. This policy " +
+          "holds only that action; pulling layers is granted on the image's repository alone.",
+      });
+      executionPolicies.push(authorizationToken);
+    }
+
     // Least privilege: items of the one table and the master key secret; nothing else.
     // The listener reads and writes items of the base table (no index, no scan, no stream).
     task.taskRole.addToPrincipalPolicy(
@@ -102,28 +188,32 @@ export class ListenerStack extends Stack {
       }),
     );
     props.masterKeySecret.grantRead(task.taskRole);
-    if (!props.image) {
-      Validations.of(task).acknowledge({
-        id: "AwsSolutions-IAM5[Resource::*]",
-        reason:
-          "The execution role's ecr:GetAuthorizationToken (added by the image asset) supports no resource-level " +
-          "permissions; pulling layers is granted on the asset repository alone.",
-      });
-    }
 
+    // The internet reaches the NLB only, on the listener ports; the NLB reaches the tasks only.
+    const nlbSecurityGroup = new ec2.SecurityGroup(this, "NlbSecurityGroup", {
+      vpc,
+      description: "cloud-pbx listener NLB: SIP and Linkus from the internet, to the listener tasks only",
+      allowAllOutbound: false,
+    });
+    nlbSecurityGroup.addIngressRule(ec2.Peer.anyIpv4(), ec2.Port.udp(LISTENER_PORTS.sip), "SIP over UDP (phones)");
+    nlbSecurityGroup.addIngressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(LISTENER_PORTS.sip), "SIP over TCP (phones)");
+    nlbSecurityGroup.addIngressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(LISTENER_PORTS.linkus), "Linkus 8111 (clients)");
+    // "Fragmentation needed" only, so that path MTU discovery works for the TCP connections.
+    nlbSecurityGroup.addIngressRule(ec2.Peer.anyIpv4(), ec2.Port.icmpTypeAndCode(3, 4), "Path MTU discovery");
+    Validations.of(nlbSecurityGroup).acknowledge({
+      id: "AwsSolutions-EC23",
+      reason:
+        "The NLB is the public entry of a PBX: SIP phones and Linkus clients connect from any address (SIP 5060 " +
+        "UDP/TCP, Linkus TCP 8111, and ICMP fragmentation-needed for path MTU discovery, nothing else). Abuse is " +
+        "limited by digest authentication and registration limits in the listener; the tasks accept traffic from " +
+        "this security group only.",
+    });
     const securityGroup = new ec2.SecurityGroup(this, "ServiceSecurityGroup", {
       vpc,
-      description: "cloud-pbx listener tasks: SIP and Linkus from the internet through the NLB, health from the VPC",
+      description: "cloud-pbx listener tasks: SIP, Linkus and health checks from the NLB only",
+      // DynamoDB through the gateway endpoint; Secrets Manager, ECR and CloudWatch Logs through the NAT.
       allowAllOutbound: true,
     });
-    securityGroup.addIngressRule(ec2.Peer.anyIpv4(), ec2.Port.udp(LISTENER_PORTS.sip), "SIP over UDP (phones)");
-    securityGroup.addIngressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(LISTENER_PORTS.sip), "SIP over TCP (phones)");
-    securityGroup.addIngressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(LISTENER_PORTS.linkus), "Linkus 8111 (clients)");
-    securityGroup.addIngressRule(
-      ec2.Peer.ipv4(vpc.vpcCidrBlock),
-      ec2.Port.tcp(LISTENER_PORTS.health),
-      "NLB health checks",
-    );
 
     this.service = new ecs.FargateService(this, "Service", {
       cluster,
@@ -135,6 +225,8 @@ export class ListenerStack extends Stack {
       vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
       circuitBreaker: { rollback: true },
     });
+    // No task starts before its execution role may pull the image and write logs.
+    this.service.node.addDependency(...executionPolicies);
     const scaling = this.service.autoScaleTaskCount({ minCapacity: 2, maxCapacity: 20 });
     scaling.scaleOnCpuUtilization("Cpu", { targetUtilizationPercent: 60 });
 
@@ -142,7 +234,18 @@ export class ListenerStack extends Stack {
       vpc,
       internetFacing: true,
       crossZoneEnabled: true,
+      securityGroups: [nlbSecurityGroup],
     });
+    // Targets accept the NLB's security group: UDP and TCP_UDP target groups always preserve the
+    // client's address, and a security-group reference still matches that traffic (a CIDR would not).
+    // Health checks leave through the NLB's outbound rules, which these rules also open.
+    const fromNlb = (port: ec2.Port, description: string) =>
+      this.service.connections.allowFrom(this.loadBalancer, port, description);
+    fromNlb(ec2.Port.udp(LISTENER_PORTS.sip), "SIP over UDP from the NLB");
+    fromNlb(ec2.Port.tcp(LISTENER_PORTS.sip), "SIP over TCP from the NLB");
+    fromNlb(ec2.Port.tcp(LISTENER_PORTS.linkus), "Linkus 8111 from the NLB");
+    fromNlb(ec2.Port.tcp(LISTENER_PORTS.health), "NLB health checks");
+
     const healthCheck = {
       protocol: elbv2.Protocol.HTTP,
       port: String(LISTENER_PORTS.health),
@@ -175,17 +278,16 @@ export class ListenerStack extends Stack {
     Validations.of(this.loadBalancer).acknowledge({
       id: "AwsSolutions-ELB2",
       reason:
-        "NLB access logs only cover TLS listeners; these listeners are UDP/TCP (SIP, Linkus), whose traffic is logged by the listener itself and by VPC flow logs.",
+        "NLB access logs record TLS listeners only; these listeners are plain UDP/TCP (SIP 5060, Linkus 8111), " +
+        "so there is nothing to log. Connections are recorded by the VPC flow logs and by the listener's own logs.",
     });
     Validations.of(task).acknowledge({
       id: "AwsSolutions-ECS2",
       reason:
-        "The environment holds names (table, secret ARN, ports), no secrets: the key is fetched from Secrets Manager at start.",
-    });
-    Validations.of(securityGroup).acknowledge({
-      id: "AwsSolutions-EC23",
-      reason:
-        "SIP phones and Linkus clients connect from anywhere on the internet (5060 UDP/TCP, 8111); health is VPC-only.",
+        "The environment holds deploy-time settings, none secret: the table name, the ARN (not the value) of the " +
+        "master key secret, the public SIP host, ports and the service name. The key itself is read from Secrets " +
+        "Manager by the task role at start. In the task definition, a changed setting rolls the service; " +
+        "injected from Parameter Store, it would wait for the next task replacement.",
     });
 
     new CfnOutput(this, "SipEndpoint", {

@@ -827,6 +827,7 @@ describe("cloud-pbx stacks", SLOW, () => {
       expect(nlb.Properties).toMatchObject({ Scheme: "internet-facing", Type: "network" });
       expect(nlbGroup).toBeDefined();
       expect(open.map((rule) => `${rule.IpProtocol}/${rule.FromPort}-${rule.ToPort} ${rule.CidrIp}`).sort()).toEqual([
+        "icmp/3-4 0.0.0.0/0",
         "tcp/5060-5060 0.0.0.0/0",
         "tcp/8111-8111 0.0.0.0/0",
         "udp/5060-5060 0.0.0.0/0",

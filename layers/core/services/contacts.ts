@@ -168,7 +168,15 @@ export async function updateCompanyContact(
     throw new ConflictError("version", "The contact was changed by someone else", { current: toContact(current) });
   }
   const { contact, writes, change } = companyContactUpdateWrites(deps, tenantId, current, input);
-  await appendChanges(deps, tenantId, "contacts", [change], writes);
+  try {
+    await appendChanges(deps, tenantId, "contacts", [change], writes);
+  } catch (error) {
+    if (!(error instanceof ConflictError)) throw error;
+    // Lost a race after reading: answer with the winner's contact, not the one we read.
+    throw new ConflictError("version", "The contact was changed by someone else", {
+      current: await getCompanyContact(deps, tenantId, contactId),
+    });
+  }
   return contact;
 }
 
@@ -230,38 +238,73 @@ export interface SearchPage {
   nextCursor?: string;
 }
 
-/** A query on one kind of index token, from an optional position, returning distinct contact ids. */
-async function queryIndex(deps: Deps, tenantId: string, prefix: string, after: string | undefined, limit: number) {
-  const ids: string[] = [];
-  const seen = new Set<string>();
-  let startKey: Record<string, unknown> | undefined = after
-    ? { PK: keys.contactIndexPartition(tenantId), SK: after }
-    : undefined;
-  let last: string | undefined;
-  while (ids.length < limit) {
-    const page = await deps.db.send(
-      new QueryCommand({
-        TableName: deps.config.tableName,
-        KeyConditionExpression: "PK = :pk AND begins_with(SK, :prefix)",
-        ExpressionAttributeValues: { ":pk": keys.contactIndexPartition(tenantId), ":prefix": prefix },
-        ExclusiveStartKey: startKey,
-        Limit: Math.min(limit - ids.length + 10, 1000),
-        ProjectionExpression: "SK",
-      }),
+/** One page of index entries under a prefix, from an optional position. */
+async function indexPage(deps: Deps, tenantId: string, prefix: string, after: string | undefined, limit: number) {
+  const page = await deps.db.send(
+    new QueryCommand({
+      TableName: deps.config.tableName,
+      KeyConditionExpression: "PK = :pk AND begins_with(SK, :prefix)",
+      ExpressionAttributeValues: { ":pk": keys.contactIndexPartition(tenantId), ":prefix": prefix },
+      ExclusiveStartKey: after ? { PK: keys.contactIndexPartition(tenantId), SK: after } : undefined,
+      Limit: limit,
+      ProjectionExpression: "SK",
+    }),
+  );
+  return { tokens: (page.Items ?? []).map((item) => item.SK as string), more: Boolean(page.LastEvaluatedKey) };
+}
+
+/**
+ * Walks the index under one or more prefixes and returns up to `limit` contacts with the
+ * position to continue from. A contact has several entries (each name word, the number read
+ * forwards and backwards), so it could be met more than once: it is returned only at its
+ * smallest entry that matches the search, which makes every page distinct from the others.
+ */
+async function walkIndex(
+  deps: Deps,
+  tenantId: string,
+  prefixes: string[],
+  from: (string | null)[],
+  limit: number,
+): Promise<{ items: Contact[]; next: (string | null)[] | undefined }> {
+  const positions = [...from];
+  const items: Contact[] = [];
+  const taken = new Set<string>();
+  for (let round = 0; items.length < limit && positions.some((p) => p !== null) && round < 50; round++) {
+    const pages = await Promise.all(
+      prefixes.map((prefix, i) =>
+        positions[i] === null
+          ? { tokens: [], more: false }
+          : indexPage(deps, tenantId, prefix, positions[i] ?? undefined, limit),
+      ),
     );
-    for (const item of page.Items ?? []) {
-      if (ids.length >= limit) break;
-      last = item.SK as string;
-      const id = contactIdOf(last);
-      if (!seen.has(id)) {
-        seen.add(id);
-        ids.push(id);
+    const hits = pages.flatMap((page, i) => page.tokens.map((token) => ({ token, stream: i })));
+    const contacts = new Map(
+      (await loadCompanyContacts(deps, tenantId, [...new Set(hits.map((h) => contactIdOf(h.token)))])).map((c) => [
+        c.id,
+        c,
+      ]),
+    );
+    // Consume each stream in order, stopping every stream at the page's last token it read.
+    for (const [i, page] of pages.entries()) {
+      if (positions[i] === null) continue;
+      for (const token of page.tokens) {
+        positions[i] = token;
+        const contact = contacts.get(contactIdOf(token));
+        if (!contact || taken.has(contact.id)) continue;
+        if (firstMatchingToken(contact, prefixes) !== token) continue;
+        taken.add(contact.id);
+        items.push(contact);
       }
+      if (!page.more) positions[i] = null;
     }
-    startKey = page.LastEvaluatedKey;
-    if (!startKey) return { ids, last: ids.length >= limit ? last : undefined };
   }
-  return { ids, last };
+  return { items, next: positions.some((p) => p !== null) ? positions : undefined };
+}
+
+function firstMatchingToken(contact: Contact, prefixes: string[]): string | undefined {
+  return indexTokens(inputOf(contact), contact.id)
+    .filter((token) => prefixes.some((prefix) => token.startsWith(prefix)))
+    .sort()[0];
 }
 
 export interface CompanySearch {
@@ -277,54 +320,42 @@ export interface CompanySearch {
  * contacts with a name or company word starting with it; a page of results is sorted by name.
  */
 export async function searchCompanyContacts(deps: Deps, tenantId: string, search: CompanySearch): Promise<SearchPage> {
-  const cursor = decodeSearchCursor(search.cursor);
   const q = search.q?.trim() ?? "";
   const digits = digitsOf(q);
   const isNumber = q !== "" && /^[0-9 ().+-]+$/.test(q) && digits.length > 0;
-  if (isNumber) {
-    const [forward, backward] = await Promise.all([
-      cursor.d === null
-        ? { ids: [], last: undefined }
-        : queryIndex(deps, tenantId, tokenPrefix("d", digits), cursor.d, search.limit),
-      cursor.r === null
-        ? { ids: [], last: undefined }
-        : queryIndex(deps, tenantId, tokenPrefix("r", [...digits].reverse().join("")), cursor.r, search.limit),
-    ]);
-    const ids = [...new Set([...forward.ids, ...backward.ids])];
-    const items = sortByName(await loadCompanyContacts(deps, tenantId, ids));
-    const next = forward.last || backward.last ? { d: forward.last ?? null, r: backward.last ?? null } : undefined;
-    return next ? { items, nextCursor: encodeSearchCursor(next) } : { items };
-  }
-  const prefix = q
-    ? tokenPrefix("n", nameKey(q))
-    : search.company
-      ? tokenPrefix("c", nameKey(search.company))
-      : tokenPrefix("s", "");
-  const { ids, last } = await queryIndex(deps, tenantId, prefix, cursor.s ?? undefined, search.limit);
-  let items = await loadCompanyContacts(deps, tenantId, ids);
-  if (q && search.company) items = items.filter((c) => nameKey(c.company).startsWith(nameKey(search.company ?? "")));
-  if (q) items = sortByName(items);
-  return last ? { items, nextCursor: encodeSearchCursor({ s: last }) } : { items };
+  const prefixes = isNumber
+    ? [tokenPrefix("d", digits), tokenPrefix("r", [...digits].reverse().join(""))]
+    : [
+        q
+          ? tokenPrefix("n", nameKey(q))
+          : search.company
+            ? tokenPrefix("c", nameKey(search.company))
+            : tokenPrefix("s", ""),
+      ];
+  const cursor = decodeSearchCursor(search.cursor, prefixes.length);
+  const { items, next } = await walkIndex(deps, tenantId, prefixes, cursor, search.limit);
+  const filtered =
+    q && search.company ? items.filter((c) => nameKey(c.company).startsWith(nameKey(search.company ?? ""))) : items;
+  const page = q ? sortByName(filtered) : filtered;
+  return next ? { items: page, nextCursor: encodeSearchCursor(next) } : { items: page };
 }
 
-interface SearchCursor {
-  s?: string | null;
-  d?: string | null;
-  r?: string | null;
+/** A search cursor: the last index entry read in each stream, null for a finished stream. */
+function encodeSearchCursor(positions: (string | null)[]): string {
+  return Buffer.from(JSON.stringify(positions)).toString("base64url");
 }
 
-function encodeSearchCursor(cursor: SearchCursor): string {
-  return Buffer.from(JSON.stringify(cursor)).toString("base64url");
-}
-
-function decodeSearchCursor(cursor: string | undefined): SearchCursor {
-  if (!cursor) return {};
+function decodeSearchCursor(cursor: string | undefined, streams: number): (string | null)[] {
+  if (!cursor) return Array.from({ length: streams }, () => "");
   try {
-    const value = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as SearchCursor;
-    const ok = Object.entries(value).every(
-      ([key, v]) => ["s", "d", "r"].includes(key) && (v === null || (typeof v === "string" && v.length < 600)),
-    );
-    if (ok) return value;
+    const value = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as unknown;
+    if (
+      Array.isArray(value) &&
+      value.length === streams &&
+      value.every((v) => v === null || (typeof v === "string" && v.length < 600))
+    ) {
+      return value as (string | null)[];
+    }
   } catch {
     // fall through
   }
@@ -339,12 +370,11 @@ function sortByName(contacts: Contact[]): Contact[] {
 
 /** Every company contact, in name order, a page at a time (exports, phonebooks). */
 export async function* allCompanyContacts(deps: Deps, tenantId: string, pageSize = 100): AsyncGenerator<Contact[]> {
-  let after: string | undefined;
-  for (;;) {
-    const { ids, last } = await queryIndex(deps, tenantId, tokenPrefix("s", ""), after, pageSize);
-    if (ids.length > 0) yield await loadCompanyContacts(deps, tenantId, ids);
-    if (!last) return;
-    after = last;
+  let positions: (string | null)[] | undefined = [""];
+  while (positions) {
+    const { items, next } = await walkIndex(deps, tenantId, [tokenPrefix("s", "")], positions, pageSize);
+    if (items.length > 0) yield items;
+    positions = next;
   }
 }
 

@@ -56,6 +56,7 @@ export async function listContacts(deps: Deps, caller: TenantCaller, query: z.ou
   if (!wantsPersonal) return page(company.items, company.nextCursor ? { c: company.nextCursor, p: null } : undefined);
 
   const personal = (await listPersonalContacts(deps, caller))
+    .sort(byPosition)
     .filter((contact) => !query.q || matchesQuery(contact, query.q))
     .filter((contact) => !query.company || contact.company.toLowerCase().startsWith(query.company.toLowerCase()))
     .filter((contact) => cursor.p === undefined || (cursor.p !== null && positionOf(contact) > cursor.p));
@@ -68,14 +69,12 @@ export async function listContacts(deps: Deps, caller: TenantCaller, query: z.ou
   // Both, searching: company matches page by their own cursor; the (few) personal matches come
   // on the first page.
   if (query.q || query.company) {
-    const items = [...company.items, ...(cursor.p === undefined ? personal : [])].sort((a, b) =>
-      positionOf(a).localeCompare(positionOf(b)),
-    );
+    const items = [...company.items, ...(cursor.p === undefined ? personal : [])].sort(byPosition);
     return page(items, company.nextCursor ? { c: company.nextCursor, p: null } : undefined);
   }
 
   // Both, listing: merge the two name-ordered streams and take a page; each cursor moves by what was used.
-  const merged = [...company.items, ...personal].sort((a, b) => positionOf(a).localeCompare(positionOf(b)));
+  const merged = [...company.items, ...personal].sort(byPosition);
   const items = merged.slice(0, query.limit);
   const lastCompany = items.filter((c) => c.directory === "company").at(-1);
   const lastPersonal = items.filter((c) => c.directory === "personal").at(-1);
@@ -87,6 +86,13 @@ export async function listContacts(deps: Deps, caller: TenantCaller, query: z.ou
   return page(items, { c, p });
 }
 
+/** Index order (code units, as DynamoDB orders the company index), so merges and cursors agree. */
+function byPosition(a: Contact, b: Contact): number {
+  const x = positionOf(a);
+  const y = positionOf(b);
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
 /** Where a contact sits in name order: its sort name, then its id. */
 function positionOf(contact: Contact): string {
   return `${sortName(contact)}\u0001${contact.id}`;
@@ -96,7 +102,7 @@ function positionOf(contact: Contact): string {
 function encodeIndexCursor(contact: Contact): string {
   const sk = `${tokenPrefix("s", sortName(contact))}\u0001${contact.id}`;
   if (contactIdOf(sk) !== contact.id) throw new Error("index key layout changed");
-  return Buffer.from(JSON.stringify({ s: sk })).toString("base64url");
+  return Buffer.from(JSON.stringify([sk])).toString("base64url");
 }
 
 interface DirectoryCursor {
