@@ -13,8 +13,8 @@ export const multilineText = (max: number) =>
   z
     .string()
     .max(max, `must be at most ${max} characters`)
-    .regex(
-      /^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]*$/,
+    .refine(
+      (value) => ![...value].some((c) => /\p{Cc}/u.test(c) && c !== "\n" && c !== "\r" && c !== "\t"),
       "must not contain control characters other than line breaks",
     );
 

@@ -119,7 +119,7 @@ export async function servePhonebook(
   const expected = settings?.Item?.tokenHash as string | undefined;
   const ok =
     given !== undefined && expected !== undefined && timingSafeEqual(hash(given), Buffer.from(expected, "base64"));
-  if (!tenant || tenant.status !== "active" || !ok) throw new UnauthorizedError("A valid phonebook token is required");
+  if (tenant?.status !== "active" || !ok) throw new UnauthorizedError("A valid phonebook token is required");
 
   // The feed's sequence changes with every contact change: the cache and ETag follow it.
   const latest = await feedSequence(deps, tenant.id, "contacts");
