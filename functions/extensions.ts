@@ -1,4 +1,6 @@
+import { provideMailer } from "#core/deps";
 import { createGroupHandler } from "#core/http/handler";
+import { sesMailer } from "#core/mail";
 import { setExtensionPassword } from "#core/services/auth";
 import {
   createExtension,
@@ -9,6 +11,8 @@ import {
   updateExtension,
 } from "#core/services/extensions";
 import { sendWelcomeEmails } from "#core/services/welcome";
+
+provideMailer((config) => sesMailer(config.mailFrom, config.sesConfigurationSet));
 
 export const handler = createGroupHandler("extensions", {
   "extensions.list": ({ query }, { deps, caller }) => listExtensions(deps, caller, query),

@@ -1,8 +1,11 @@
 import type { DynamoDBStreamEvent, ScheduledEvent } from "aws-lambda";
-import { defaultDeps } from "#core/deps";
+import { defaultDeps, provideMailer } from "#core/deps";
 import { logger } from "#core/logger";
+import { sesMailer } from "#core/mail";
 import { processImportJob, processImportJobs } from "#core/services/contact-import";
 import { type DeliveryReport, deliverOutboxItems, processDueNotifications } from "#core/services/notifications";
+
+provideMailer((config) => sesMailer(config.mailFrom, config.sesConfigurationSet));
 
 /**
  * The background worker: sends notification emails and runs contact import jobs, away from the

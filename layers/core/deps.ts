@@ -2,7 +2,7 @@ import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { monotonicFactory } from "ulid";
 import { type KeyMaterial, keyMaterial } from "./auth/keys.js";
 import { type Config, readConfig } from "./config.js";
-import { type Mailer, sesMailer } from "./mail.js";
+import type { Mailer } from "./mail.js";
 import { createDocumentClient } from "./storage/db.js";
 
 /**
@@ -19,6 +19,15 @@ export interface Deps {
 }
 
 let defaults: Deps | undefined;
+let mailerFactory: ((config: Config) => Mailer) | undefined;
+
+/**
+ * The functions that send mail (extensions: welcome emails; the notifier) say how, at module
+ * scope. The others never import the MIME composer, which would add ~140 KiB to each bundle.
+ */
+export function provideMailer(factory: (config: Config) => Mailer): void {
+  mailerFactory = factory;
+}
 
 /** Production defaults, built once per container. */
 export function defaultDeps(): Deps {
@@ -32,9 +41,9 @@ export function defaultDeps(): Deps {
       now: () => new Date(),
       newId: () => ulid(),
       keys: keyMaterial,
-      // Built on first use: most functions never send mail and should not load the SES client.
       mailer: () => {
-        mailer ??= sesMailer(config.mailFrom, config.sesConfigurationSet);
+        if (!mailerFactory) throw new Error("This function sends no mail (see provideMailer)");
+        mailer ??= mailerFactory(config);
         return mailer;
       },
     };
