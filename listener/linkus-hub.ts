@@ -70,6 +70,8 @@ export class LinkusHub {
   private server: Server | undefined;
   private wss: WebSocketServer | undefined;
   private readonly tenants = new Map<string, TenantState>();
+  /** Presence listings in progress for snapshots, per tenant (shared by clients connecting meanwhile). */
+  private readonly snapshotLoads = new Map<string, ReturnType<LinkusHub["presenceOf"]>>();
   private readonly timers: NodeJS.Timeout[] = [];
   private accepting = true;
   port = 0;
@@ -374,7 +376,15 @@ export class LinkusHub {
   }
 
   private async sendPresenceSnapshot(client: Client, tenant: TenantState): Promise<void> {
-    const current = await this.presenceOf(client.tenantId);
+    // Clients connecting together (a reconnect storm after a task restart) share one listing of
+    // the tenant's registrations instead of reading the whole partition once each.
+    let pending = this.snapshotLoads.get(client.tenantId);
+    if (!pending) {
+      const load = this.presenceOf(client.tenantId).finally(() => this.snapshotLoads.delete(client.tenantId));
+      this.snapshotLoads.set(client.tenantId, load);
+      pending = load;
+    }
+    const current = await pending;
     const extensions: object[] = [];
     for (const [extensionId, entry] of current) {
       tenant.presence.set(extensionId, entry.state);
