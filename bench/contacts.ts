@@ -398,6 +398,7 @@ async function main() {
     const { matchKey } = await import("../layers/core/contacts/index-entries.js");
     const { GetCommand, QueryCommand } = await import("@aws-sdk/lib-dynamodb");
     const { keys } = await import("../layers/core/keys.js");
+    const { sortKeyStartsWith } = await import("../layers/core/storage/db.js");
 
     const deps: Deps = defaultDeps();
     instrument(deps.db);
@@ -518,7 +519,12 @@ async function main() {
       return percentile(sorted, 50);
     };
     const indexPk = keys.contactIndexPartition(tenant.id);
+    // What the services send (sortKeyStartsWith: a BETWEEN range), and begins_with for comparison.
     const rangeQuery = (prefix: string) => () =>
+      deps.db.send(
+        new QueryCommand({ TableName: deps.config.tableName, ...sortKeyStartsWith(indexPk, prefix), Limit: 1 }),
+      );
+    const beginsWithQuery = (prefix: string) => () =>
       deps.db.send(
         new QueryCommand({
           TableName: deps.config.tableName,
@@ -533,13 +539,16 @@ async function main() {
           new GetCommand({ TableName: deps.config.tableName, Key: keys.feedCounter(tenant.id, "contacts") }),
         ),
       ),
-      first: await probe('Query Limit 1, begins_with "c#" (start of the partition)', rangeQuery("c#")),
-      last: await probe('Query Limit 1, begins_with "s#" (end of the partition)', rangeQuery("s#")),
-      none: await probe('Query Limit 1, begins_with "n#qqqq" (no match)', rangeQuery("n#qqqq")),
+      first: await probe('Query Limit 1, range "c#" (start of the partition)', rangeQuery("c#")),
+      last: await probe('Query Limit 1, range "s#" (end of the partition)', rangeQuery("s#")),
+      none: await probe('Query Limit 1, range "n#qqqq" (no match)', rangeQuery("n#qqqq")),
+      beginsFirst: await probe('Query Limit 1, begins_with "c#" (start)', beginsWithQuery("c#")),
+      beginsLast: await probe('Query Limit 1, begins_with "s#" (end)', beginsWithQuery("s#")),
     };
     summary.push([
       "DynamoDB Local Query cost",
-      `Limit 1 at start ${ms(probes.first)}, at end ${ms(probes.last)}, no match ${ms(probes.none)} (GetItem ${ms(probes.get)})`,
+      `range at start ${ms(probes.first)}, at end ${ms(probes.last)}, no match ${ms(probes.none)}; ` +
+        `begins_with at start ${ms(probes.beginsFirst)}, at end ${ms(probes.beginsLast)} (GetItem ${ms(probes.get)})`,
     ]);
 
     // -- Search ----------------------------------------------------------------------------

@@ -30,7 +30,7 @@ describe("Contacts", () => {
 
   beforeAll(async () => {
     api = await TestApi.start();
-    pool = await Promise.all(Array.from({ length: 8 }, () => api.createTenant()));
+    pool = await Promise.all(Array.from({ length: 9 }, () => api.createTenant()));
   });
   afterAll(() => api.stop());
 
@@ -596,6 +596,25 @@ describe("Contacts", () => {
       expect(await search({ company: "glob" })).toEqual(ids("bob", "dora"));
       expect(await search({ company: "globex", q: "dor" })).toEqual(ids("dora"));
       expect(await search({ company: "nobody" })).toEqual([]);
+    });
+
+    it("finds names in every script by prefix, the ones sorting after the rest of Unicode included", async () => {
+      // Arrange: searches are key ranges ending at U+10FFFF, so names past the Basic Multilingual
+      // Plane (emoji, CJK extension B) and private-use characters must still fall inside them.
+      const own = freshTenant();
+      const names = ["Ab\u{E000}c", "Ab\u{FFFD}", "Ab\u{20000}", "Ab\u{1F600}", "Abz", "Ac"];
+      const created = new Map<string, string>();
+      for (const lastName of names)
+        created.set(lastName, (await mustCreate(own.token, { lastName, numbers: num("100") })).id);
+      const walkOwn = async (q: string) =>
+        (await walk(own.token, { directory: "company", q, limit: 2 })).map((c) => c.lastName).sort();
+
+      // Act & Assess
+      expect(await walkOwn("ab")).toEqual(names.filter((n) => n.startsWith("Ab")).sort());
+      expect(await walkOwn("ab\u{1F600}")).toEqual(["Ab\u{1F600}"]);
+      expect(await walkOwn("ab\u{20000}")).toEqual(["Ab\u{20000}"]);
+      expect(await walkOwn("a")).toHaveLength(names.length);
+      expect(await walkOwn("ad")).toEqual([]);
     });
 
     it("never shows another tenant's contacts", async () => {

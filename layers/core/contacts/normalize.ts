@@ -6,9 +6,17 @@ export function digitsOf(number: string): string {
   return number.replace(/[^0-9]/g, "");
 }
 
-/** Lower case, accents removed, spaces collapsed: "Zoë  Ångström" → "zoe angstrom". */
+/**
+ * Lower case, accents removed, spaces collapsed: "Zoë  Ångström" → "zoe angstrom". Noncharacters
+ * (U+FFFF, U+10FFFF, ...) are dropped: the last one bounds index ranges (sortKeyStartsWith).
+ */
 export function nameKey(value: string): string {
-  return value.normalize("NFKD").replace(/\p{M}/gu, "").toLowerCase().replace(/\s+/g, " ").trim();
+  return value
+    .normalize("NFKD")
+    .replace(/[\p{M}\p{Noncharacter_Code_Point}]/gu, "")
+    .toLowerCase()
+    .replace(/\s+/g, " ")
+    .trim();
 }
 
 /** How a contact is shown and sorted: "First Last", or the company when there is no name. */

@@ -11,7 +11,7 @@ import { keys } from "../keys.js";
 import { logger } from "../logger.js";
 import type { ImportJob, importBody } from "../schemas/contact-files.js";
 import { type ContactInput, contactInput } from "../schemas/contacts.js";
-import { type GuardedItem, isConditionalCheckFailed } from "../storage/db.js";
+import { type GuardedItem, isConditionalCheckFailed, sortKeyStartsWith } from "../storage/db.js";
 import { appendChanges, type Change } from "./change-feed.js";
 import { companyContactUpdateWrites, companyContactWrites, toContact } from "./contacts.js";
 
@@ -316,8 +316,7 @@ async function loadMatchIndex(deps: Deps, tenantId: string): Promise<Map<string,
     const page = await deps.db.send(
       new QueryCommand({
         TableName: deps.config.tableName,
-        KeyConditionExpression: "PK = :pk AND begins_with(SK, :prefix)",
-        ExpressionAttributeValues: { ":pk": keys.contactIndexPartition(tenantId), ":prefix": prefix },
+        ...sortKeyStartsWith(keys.contactIndexPartition(tenantId), prefix),
         ProjectionExpression: "SK",
         ExclusiveStartKey: startKey,
       }),

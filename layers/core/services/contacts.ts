@@ -5,7 +5,7 @@ import type { Deps } from "../deps.js";
 import { ConflictError, NotFoundError, ValidationError } from "../errors.js";
 import { keys } from "../keys.js";
 import type { Contact, ContactInput } from "../schemas/contacts.js";
-import { type GuardedItem, isConditionalCheckFailed } from "../storage/db.js";
+import { type GuardedItem, isConditionalCheckFailed, sortKeyStartsWith } from "../storage/db.js";
 import type { TenantCaller } from "./caller.js";
 import { appendChanges, type Change } from "./change-feed.js";
 
@@ -243,8 +243,7 @@ async function indexPage(deps: Deps, tenantId: string, prefix: string, after: st
   const page = await deps.db.send(
     new QueryCommand({
       TableName: deps.config.tableName,
-      KeyConditionExpression: "PK = :pk AND begins_with(SK, :prefix)",
-      ExpressionAttributeValues: { ":pk": keys.contactIndexPartition(tenantId), ":prefix": prefix },
+      ...sortKeyStartsWith(keys.contactIndexPartition(tenantId), prefix),
       ExclusiveStartKey: after ? { PK: keys.contactIndexPartition(tenantId), SK: after } : undefined,
       Limit: limit,
       ProjectionExpression: "SK",

@@ -1,5 +1,10 @@
 import { DynamoDBClient, TransactionCanceledException } from "@aws-sdk/client-dynamodb";
-import { DynamoDBDocumentClient, TransactWriteCommand, type TransactWriteCommandInput } from "@aws-sdk/lib-dynamodb";
+import {
+  DynamoDBDocumentClient,
+  type QueryCommandInput,
+  TransactWriteCommand,
+  type TransactWriteCommandInput,
+} from "@aws-sdk/lib-dynamodb";
 import type { DomainError } from "../errors.js";
 
 /** Created once per container; the SDK reads AWS_ENDPOINT_URL so emulators need no code path of their own. */
@@ -44,4 +49,22 @@ export async function transactWrite(db: DynamoDBDocumentClient, items: GuardedIt
 
 export function isConditionalCheckFailed(error: unknown): boolean {
   return error instanceof Error && error.name === "ConditionalCheckFailedException";
+}
+
+/**
+ * The key condition "in `partition`, sort key starts with `prefix`", written as a BETWEEN range.
+ * DynamoDB answers both forms the same way, but DynamoDB Local answers begins_with by reading the
+ * partition from its first item (3 ms at the start of a 50,000-item partition, 18 ms at its end),
+ * and BETWEEN by seeking (2-3 ms anywhere): with begins_with a large directory would be searched
+ * far slower locally than in AWS. In UTF-8 order U+10FFFF follows every other character, and no
+ * stored key contains it (nameKey drops noncharacters), so the range holds exactly the prefix's keys.
+ */
+export function sortKeyStartsWith(
+  partition: string,
+  prefix: string,
+): Required<Pick<QueryCommandInput, "KeyConditionExpression" | "ExpressionAttributeValues">> {
+  return {
+    KeyConditionExpression: "PK = :pk AND SK BETWEEN :from AND :to",
+    ExpressionAttributeValues: { ":pk": partition, ":from": prefix, ":to": `${prefix}\u{10FFFF}` },
+  };
 }
