@@ -1,7 +1,7 @@
-import { DeleteCommand, PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
+import { DeleteCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
 import type { Deps } from "../layers/core/deps.js";
 import { keys } from "../layers/core/keys.js";
-import { isConditionalCheckFailed } from "../layers/core/storage/db.js";
+import { isConditionalCheckFailed, queryAll, sortKeyStartsWith } from "../layers/core/storage/db.js";
 
 /**
  * Registrations (contact bindings) in DynamoDB, so every task routes to every phone and a
@@ -50,26 +50,19 @@ export class BindingStore {
 
   /** Live bindings of one extension (or of the whole tenant when extensionId is omitted). */
   async list(tenantId: string, extensionId?: string): Promise<Binding[]> {
-    const out: Binding[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.deps.db.send(
-        new QueryCommand({
-          TableName: this.table,
-          KeyConditionExpression: extensionId === undefined ? "PK = :pk" : "PK = :pk AND begins_with(SK, :prefix)",
-          ExpressionAttributeValues: {
-            ":pk": keys.registrationPartition(tenantId),
-            ...(extensionId === undefined ? {} : { ":prefix": keys.registrationPrefix(extensionId) }),
-          },
-          ConsistentRead: true,
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const item of page.Items ?? []) out.push(item.binding as Binding);
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
+    const items = await queryAll<{ binding?: Binding }>(this.deps.db, {
+      TableName: this.table,
+      // The whole tenant's partition, or one extension's range of it.
+      ...(extensionId === undefined
+        ? {
+            KeyConditionExpression: "PK = :pk",
+            ExpressionAttributeValues: { ":pk": keys.registrationPartition(tenantId) },
+          }
+        : sortKeyStartsWith(keys.registrationPartition(tenantId), keys.registrationPrefix(extensionId))),
+      ConsistentRead: true,
+    });
     const now = Date.now();
-    return out.filter((binding) => binding && binding.expiresAtMs > now);
+    return items.flatMap(({ binding }) => (binding && binding.expiresAtMs > now ? [binding] : []));
   }
 
   /**

@@ -1,10 +1,11 @@
-import { GetCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
+import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import { unseal } from "../layers/core/auth/sealed.js";
 import type { Deps } from "../layers/core/deps.js";
 import { keys } from "../layers/core/keys.js";
 import { type ExtensionRecord, registrationSecretContext } from "../layers/core/services/records.js";
 import { type SessionRecord, sessionIsLive } from "../layers/core/services/sessions.js";
 import { findTenantBySlug } from "../layers/core/services/tenants.js";
+import { queryAll, sortKeyStartsWith } from "../layers/core/storage/db.js";
 
 /**
  * Read-through cache of what the listener looks up per message: tenants by slug, extensions by
@@ -112,20 +113,12 @@ export class Directory {
   /** Every extension of a tenant (for presence snapshots). */
   listExtensions(tenantId: string): Promise<ExtensionInfo[]> {
     return this.lists.get(tenantId, async () => {
+      const records = await queryAll<ExtensionRecord>(this.deps.db, {
+        TableName: this.deps.config.tableName,
+        ...sortKeyStartsWith(keys.tenant(tenantId).PK, keys.extensionPrefix),
+      });
       const out: ExtensionInfo[] = [];
-      let startKey: Record<string, unknown> | undefined;
-      do {
-        const page = await this.deps.db.send(
-          new QueryCommand({
-            TableName: this.deps.config.tableName,
-            KeyConditionExpression: "PK = :pk AND begins_with(SK, :prefix)",
-            ExpressionAttributeValues: { ":pk": keys.tenant(tenantId).PK, ":prefix": keys.extensionPrefix },
-            ExclusiveStartKey: startKey,
-          }),
-        );
-        for (const item of page.Items ?? []) out.push(await this.toInfo(item as ExtensionRecord));
-        startKey = page.LastEvaluatedKey;
-      } while (startKey);
+      for (const record of records) out.push(await this.toInfo(record));
       return out;
     });
   }

@@ -131,10 +131,14 @@ const WRITE_ACTIONS = ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Dele
  */
 export const SES_SEND_ACTIONS = ["ses:SendEmail", "ses:SendRawEmail"];
 
-/** What the notifier's stream trigger lets through: new outbox items only (see layers/core/services/notifications.ts). */
+/**
+ * What the notifier's stream trigger lets through: new outbox items (layers/core/services/notifications.ts)
+ * and new contact import jobs (contact-import.ts), so both start at once rather than on the next
+ * scheduled run. Every other write to the table stays out of the notifier's invocations.
+ */
 export const NOTIFIER_STREAM_FILTER = FilterCriteria.filter({
   eventName: FilterRule.isEqual("INSERT"),
-  dynamodb: { NewImage: { type: { S: FilterRule.isEqual("outbox") } } },
+  dynamodb: { NewImage: { type: { S: FilterRule.or("outbox", "importJob") } } },
 });
 
 /** JSON bodies of the responses API Gateway itself produces, in the shape of the handlers' errors. */
@@ -370,8 +374,8 @@ export class ApiStack extends Stack {
   }
 
   /**
-   * The notifier's two triggers: the table's stream, filtered to new outbox items, for prompt
-   * delivery; and a schedule every minute, which sends whatever is due (retries after backoff, and
+   * The notifier's two triggers: the table's stream, filtered to new outbox items and import jobs,
+   * for prompt delivery and import; and a schedule every minute, which sends whatever is due (retries after backoff, and
    * anything the stream trigger missed). Delivery is idempotent (a lease per item), so the two may
    * overlap.
    */

@@ -452,7 +452,7 @@ describe("cloud-pbx stacks", SLOW, () => {
       expect(propertiesOf(apiResources, notifierId())).toMatchObject({ ReservedConcurrentExecutions: 2 });
     });
 
-    it("is triggered by new outbox items on the table's stream, with retries and an on-failure queue", () => {
+    it("is triggered by new outbox items and import jobs on the table's stream, with retries and an on-failure queue", () => {
       // Act
       const mappings = ofType("AWS::Lambda::EventSourceMapping");
 
@@ -474,7 +474,7 @@ describe("cloud-pbx stacks", SLOW, () => {
       expect(props.FunctionResponseTypes).toBeUndefined();
       const filters = (props.FilterCriteria as { Filters: { Pattern: string }[] }).Filters;
       expect(filters.map((f) => JSON.parse(f.Pattern))).toEqual([
-        { eventName: ["INSERT"], dynamodb: { NewImage: { type: { S: ["outbox"] } } } },
+        { eventName: ["INSERT"], dynamodb: { NewImage: { type: { S: ["outbox", "importJob"] } } } },
       ]);
       // Created only once the role may read the stream.
       expect(mapping.DependsOn).toEqual(

@@ -1,6 +1,8 @@
 import { gzipSync } from "node:zlib";
+import type { DynamoDBStreamEvent } from "aws-lambda";
 import { XMLParser } from "fast-xml-parser";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { handler as notifier } from "../../functions/notifier.js";
 import { defaultDeps } from "../../layers/core/deps.js";
 import { processImportJob } from "../../layers/core/services/contact-import.js";
 import { TestApi } from "../support/api.js";
@@ -91,6 +93,30 @@ describe("company contact files", () => {
     expect(queued.body).toMatchObject({ status: "queued", total: 450, done: 0 });
     expect(finished.body).toMatchObject({ status: "completed", total: 450, done: 450, created: 450 });
     expect(await all(tenant)).toHaveLength(450);
+  });
+
+  it("starts a queued job when its item reaches the notifier through the table's stream", async () => {
+    // Arrange: the record the stream trigger delivers for the job's INSERT (NEW_IMAGE, filtered on type).
+    const tenant = await api.createTenant();
+    const rows = Array.from({ length: 300 }, (_, i) => `Streamed${i},Row,,,555 ${String(i).padStart(4, "0")},,`);
+    const content = gzipSync([HEADER, ...rows].join("\n")).toString("base64");
+    const queued = await importFile(tenant, { format: "csv", mode: "valid_rows", content, encoding: "gzip+base64" });
+    const record = {
+      eventName: "INSERT",
+      dynamodb: { NewImage: { type: { S: "importJob" }, tenantId: { S: tenant.id }, id: { S: queued.body.id } } },
+    };
+
+    // Act
+    const report = await notifier({ Records: [record] } as unknown as DynamoDBStreamEvent);
+    const finished = await api.request("GET", `/api/v1/company-contacts/imports/${queued.body.id}`, {
+      token: tenant.token,
+    });
+
+    // Assess
+    expect(queued.body).toMatchObject({ status: "queued", done: 0 });
+    expect(report).toMatchObject({ sent: 0, dead: 0 });
+    expect(finished.body).toMatchObject({ status: "completed", total: 300, done: 300, created: 300 });
+    expect(await all(tenant)).toHaveLength(300);
   });
 
   it("round-trips the directory through CSV and vCard export and import", async () => {

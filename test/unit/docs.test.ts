@@ -31,3 +31,46 @@ describe("docs/permissions.md", () => {
     }
   });
 });
+
+describe("docs/deploy.md", () => {
+  it("lists each function's access exactly as FUNCTION_ACCESS grants it", async () => {
+    // Arrange
+    const { FUNCTION_ACCESS } = await import("../../infra/stacks/api-stack.js");
+    const doc = readFileSync("docs/deploy.md", "utf8");
+    const names = Object.keys(FUNCTION_ACCESS);
+    const rows = new Map(
+      doc
+        .split("\n")
+        .map((line) =>
+          line
+            .split("|")
+            .slice(1, -1)
+            .map((cell) => cell.trim()),
+        )
+        .filter((cells) => cells.length === 6 && names.includes(cells[0] as string))
+        .map((cells) => [cells[0], cells.slice(1)] as const),
+    );
+    const yesNo = (value: boolean) => (value ? "yes" : "no");
+
+    // Act
+    const expected = Object.entries(FUNCTION_ACCESS).map(([name, access]) => [
+      name,
+      [
+        { none: "none", read: "read", readWrite: "read/write" }[access.table],
+        yesNo(access.masterKey),
+        yesNo(access.platformKey),
+        yesNo(access.ses),
+        `${access.memorySize} MB, ${access.timeout.toSeconds()} s`,
+      ],
+    ]);
+
+    // Assess: the table cell may add a note after the fact it states ("read/write + stream", "yes (why)").
+    expect([...rows.keys()].sort()).toEqual(names.sort());
+    for (const [name, cells] of expected) {
+      const documented = rows.get(name as string) ?? [];
+      (cells as string[]).forEach((cell, i) => {
+        expect(documented[i]?.split(" (")[0]?.replace(" + stream", ""), `${name}, column ${i + 2}`).toBe(cell);
+      });
+    }
+  });
+});

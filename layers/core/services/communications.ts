@@ -6,7 +6,7 @@ import type { Deps } from "../deps.js";
 import { NotFoundError, ValidationError } from "../errors.js";
 import { keys } from "../keys.js";
 import type { listRecordsQuery, RecordInput, RecordKind, StoredRecord } from "../schemas/communications.js";
-import { isConditionalCheckFailed } from "../storage/db.js";
+import { isConditionalCheckFailed, sortKeyStartsWith } from "../storage/db.js";
 import type { TenantCaller } from "./caller.js";
 import { getExtensionRecord } from "./records.js";
 
@@ -56,10 +56,7 @@ export async function listRecords(
 ) {
   const filters: string[] = [];
   const names: Record<string, string> = {};
-  const values: Record<string, unknown> = {
-    ":pk": keys.recordPartition(caller.tenantId),
-    ":prefix": keys.recordPrefix(caller.extensionId, kind),
-  };
+  const values: Record<string, unknown> = {};
   if (kind === "call" && query.type !== "all") {
     if (query.type === "missed") {
       filters.push("#direction = :inbound AND #status IN (:missed, :noAnswer, :cancelled, :busy)");
@@ -97,10 +94,13 @@ export async function listRecords(
     const page = await deps.db.send(
       new QueryCommand({
         TableName: deps.config.tableName,
-        KeyConditionExpression: "PK = :pk AND begins_with(SK, :prefix)",
+        ...sortKeyStartsWith(
+          keys.recordPartition(caller.tenantId),
+          keys.recordPrefix(caller.extensionId, kind),
+          values,
+        ),
         FilterExpression: filters.length ? filters.join(" AND ") : undefined,
         ExpressionAttributeNames: Object.keys(names).length ? names : undefined,
-        ExpressionAttributeValues: values,
         ScanIndexForward: false,
         Limit: query.limit - items.length,
         ExclusiveStartKey: startKey,

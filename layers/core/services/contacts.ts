@@ -5,7 +5,7 @@ import type { Deps } from "../deps.js";
 import { ConflictError, NotFoundError, ValidationError } from "../errors.js";
 import { keys } from "../keys.js";
 import type { Contact, ContactInput } from "../schemas/contacts.js";
-import { type GuardedItem, isConditionalCheckFailed, sortKeyStartsWith } from "../storage/db.js";
+import { type GuardedItem, isConditionalCheckFailed, queryAll, sortKeyStartsWith } from "../storage/db.js";
 import type { TenantCaller } from "./caller.js";
 import { appendChanges, type Change } from "./change-feed.js";
 
@@ -381,23 +381,13 @@ export async function* allCompanyContacts(deps: Deps, tenantId: string, pageSize
 // Personal contacts: one extension's own; a few thousand at most, listed with one Query.
 
 export async function listPersonalContacts(deps: Deps, caller: TenantCaller): Promise<Contact[]> {
-  const items: Record<string, unknown>[] = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await deps.db.send(
-      new QueryCommand({
-        TableName: deps.config.tableName,
-        KeyConditionExpression: "PK = :pk AND begins_with(SK, :prefix)",
-        ExpressionAttributeValues: {
-          ":pk": keys.personalContact(caller.tenantId, caller.extensionId, "").PK,
-          ":prefix": keys.personalContactPrefix(caller.extensionId),
-        },
-        ExclusiveStartKey: startKey,
-      }),
-    );
-    items.push(...(page.Items ?? []));
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
+  const items = await queryAll(deps.db, {
+    TableName: deps.config.tableName,
+    ...sortKeyStartsWith(
+      keys.personalContact(caller.tenantId, caller.extensionId, "").PK,
+      keys.personalContactPrefix(caller.extensionId),
+    ),
+  });
   return sortByName(items.map(toContact));
 }
 

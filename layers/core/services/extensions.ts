@@ -1,4 +1,3 @@
-import { QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { generatePassword, generateRegistrationName, hashPassword } from "../auth/password.js";
 import { seal, unseal } from "../auth/sealed.js";
 import type { Deps } from "../deps.js";
@@ -10,7 +9,7 @@ import type {
   ListExtensionsQuery,
   UpdateExtensionInput,
 } from "../schemas/extensions.js";
-import { type GuardedItem, transactWrite } from "../storage/db.js";
+import { type GuardedItem, queryAll, sortKeyStartsWith, transactWrite } from "../storage/db.js";
 import type { TenantCaller } from "./caller.js";
 import {
   type ExtensionRecord,
@@ -352,22 +351,11 @@ export async function listExtensions(deps: Deps, caller: TenantCaller, query: Li
   };
 }
 
-export async function queryAllExtensions(deps: Deps, tenantId: string): Promise<ExtensionRecord[]> {
-  const records: ExtensionRecord[] = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await deps.db.send(
-      new QueryCommand({
-        TableName: deps.config.tableName,
-        KeyConditionExpression: "PK = :pk AND begins_with(SK, :prefix)",
-        ExpressionAttributeValues: { ":pk": keys.tenant(tenantId).PK, ":prefix": keys.extensionPrefix },
-        ExclusiveStartKey: startKey,
-      }),
-    );
-    records.push(...((page.Items ?? []) as ExtensionRecord[]));
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
-  return records;
+export function queryAllExtensions(deps: Deps, tenantId: string): Promise<ExtensionRecord[]> {
+  return queryAll<ExtensionRecord>(deps.db, {
+    TableName: deps.config.tableName,
+    ...sortKeyStartsWith(keys.tenant(tenantId).PK, keys.extensionPrefix),
+  });
 }
 
 const collator = new Intl.Collator("en", { sensitivity: "base", numeric: true });

@@ -1,4 +1,4 @@
-import { BatchGetCommand, GetCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
+import { BatchGetCommand, GetCommand } from "@aws-sdk/lib-dynamodb";
 import type * as z from "zod";
 import type { Deps } from "../deps.js";
 import { type FieldError, ForbiddenError, NotFoundError, ValidationError } from "../errors.js";
@@ -12,7 +12,7 @@ import type {
   linkusRuleBody,
   members,
 } from "../schemas/linkus-rules.js";
-import { isConditionalCheckFailed } from "../storage/db.js";
+import { isConditionalCheckFailed, queryAll, sortKeyStartsWith } from "../storage/db.js";
 import type { TenantCaller } from "./caller.js";
 import { appendChanges } from "./change-feed.js";
 import { type ExtensionRecord, getExtensionRecord, type OrganizationRecord } from "./records.js";
@@ -72,20 +72,10 @@ interface RuleSet {
 }
 
 async function loadRules(deps: Deps, tenantId: string): Promise<RuleSet> {
-  const items: Record<string, unknown>[] = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await deps.db.send(
-      new QueryCommand({
-        TableName: deps.config.tableName,
-        KeyConditionExpression: "PK = :pk AND begins_with(SK, :prefix)",
-        ExpressionAttributeValues: { ":pk": keys.tenant(tenantId).PK, ":prefix": keys.rulePrefix },
-        ExclusiveStartKey: startKey,
-      }),
-    );
-    items.push(...(page.Items ?? []));
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
+  const items = await queryAll(deps.db, {
+    TableName: deps.config.tableName,
+    ...sortKeyStartsWith(keys.tenant(tenantId).PK, keys.rulePrefix),
+  });
   return {
     linkus: items.filter((item) => item.type === "linkusRule").map((item) => toLinkusRule(item)),
     companyContacts: items
@@ -98,15 +88,12 @@ async function loadRules(deps: Deps, tenantId: string): Promise<RuleSet> {
 async function organizationsWithAncestors(deps: Deps, tenantId: string, direct: readonly string[]) {
   const result = new Set(direct);
   if (direct.length === 0) return result;
-  const page = await deps.db.send(
-    new QueryCommand({
-      TableName: deps.config.tableName,
-      KeyConditionExpression: "PK = :pk AND begins_with(SK, :prefix)",
-      ExpressionAttributeValues: { ":pk": keys.tenant(tenantId).PK, ":prefix": keys.organizationPrefix },
-      ProjectionExpression: "id, parentId",
-    }),
-  );
-  const parentOf = new Map((page.Items ?? []).map((org) => [org.id as string, (org as OrganizationRecord).parentId]));
+  const organizations = await queryAll<Pick<OrganizationRecord, "id" | "parentId">>(deps.db, {
+    TableName: deps.config.tableName,
+    ...sortKeyStartsWith(keys.tenant(tenantId).PK, keys.organizationPrefix),
+    ProjectionExpression: "id, parentId",
+  });
+  const parentOf = new Map(organizations.map((org) => [org.id, org.parentId]));
   for (const id of direct) {
     for (let parent = parentOf.get(id); parent && !result.has(parent); parent = parentOf.get(parent))
       result.add(parent);

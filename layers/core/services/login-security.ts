@@ -1,10 +1,10 @@
 import { BlockList, isIP } from "node:net";
-import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import type { Deps } from "../deps.js";
 import { DomainError, NotFoundError } from "../errors.js";
 import { keys } from "../keys.js";
 import { DEFAULT_LOGIN_SECURITY, type LoginSecuritySettings } from "../schemas/security.js";
-import { isConditionalCheckFailed } from "../storage/db.js";
+import { isConditionalCheckFailed, queryAll, sortKeyStartsWith } from "../storage/db.js";
 
 /**
  * Defence against password guessing, per tenant: failed logins are counted per source IP and
@@ -195,21 +195,11 @@ export async function forgetFailedLogins(deps: Deps, tenantId: string, ip: strin
 
 export async function listBlockedIps(deps: Deps, tenantId: string) {
   const now = deps.now().getTime();
-  const items: BlockRecord[] = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await deps.db.send(
-      new QueryCommand({
-        TableName: deps.config.tableName,
-        KeyConditionExpression: "PK = :pk AND begins_with(SK, :prefix)",
-        FilterExpression: "blockedUntilMs > :now",
-        ExpressionAttributeValues: { ":pk": keys.tenant(tenantId).PK, ":prefix": keys.blockedIpPrefix, ":now": now },
-        ExclusiveStartKey: startKey,
-      }),
-    );
-    items.push(...((page.Items ?? []) as BlockRecord[]));
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
+  const items = await queryAll<BlockRecord>(deps.db, {
+    TableName: deps.config.tableName,
+    ...sortKeyStartsWith(keys.tenant(tenantId).PK, keys.blockedIpPrefix, { ":now": now }),
+    FilterExpression: "blockedUntilMs > :now",
+  });
   return {
     items: items.map(({ ip, clientKind, blockedAt, blockedUntil }) => ({ ip, clientKind, blockedAt, blockedUntil })),
   };

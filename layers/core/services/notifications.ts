@@ -20,7 +20,7 @@ import type {
   updateNotificationContactBody,
   updateNotificationSettingBody,
 } from "../schemas/events.js";
-import { isConditionalCheckFailed } from "../storage/db.js";
+import { isConditionalCheckFailed, queryAll, sortKeyStartsWith } from "../storage/db.js";
 import type { ExtensionRecord } from "./records.js";
 
 type NotificationSetting = z.infer<typeof notificationSetting>;
@@ -70,14 +70,11 @@ export async function notificationSettingFor(deps: Deps, tenantId: string, event
 }
 
 export async function listNotificationSettings(deps: Deps, tenantId: string) {
-  const result = await deps.db.send(
-    new QueryCommand({
-      TableName: deps.config.tableName,
-      KeyConditionExpression: "PK = :pk AND begins_with(SK, :prefix)",
-      ExpressionAttributeValues: { ":pk": keys.tenant(tenantId).PK, ":prefix": keys.notificationSettingPrefix },
-    }),
-  );
-  const stored = new Map((result.Items ?? []).map((item) => [item.event as EventType, item as StoredSetting]));
+  const settings = await queryAll<StoredSetting & { event: EventType }>(deps.db, {
+    TableName: deps.config.tableName,
+    ...sortKeyStartsWith(keys.tenant(tenantId).PK, keys.notificationSettingPrefix),
+  });
+  const stored = new Map(settings.map((item) => [item.event, item]));
   return {
     items: EVENT_TYPES.map((event) => present(event, stored.get(event))),
     methods: NOTIFICATION_METHODS.map((method) => ({ ...method })),
@@ -121,14 +118,11 @@ export async function resetNotificationSetting(deps: Deps, tenantId: string, eve
 // Notification contacts: an extension (its email, kept current) or a custom name and email.
 
 export async function listNotificationContacts(deps: Deps, tenantId: string): Promise<NotificationContact[]> {
-  const result = await deps.db.send(
-    new QueryCommand({
-      TableName: deps.config.tableName,
-      KeyConditionExpression: "PK = :pk AND begins_with(SK, :prefix)",
-      ExpressionAttributeValues: { ":pk": keys.tenant(tenantId).PK, ":prefix": keys.notificationContactPrefix },
-    }),
-  );
-  return (result.Items ?? []).map(toContact);
+  const items = await queryAll(deps.db, {
+    TableName: deps.config.tableName,
+    ...sortKeyStartsWith(keys.tenant(tenantId).PK, keys.notificationContactPrefix),
+  });
+  return items.map(toContact);
 }
 
 /** Stored with `contactType`, since `type` names the kind of item in this table. */
@@ -382,22 +376,12 @@ async function deliver(deps: Deps, message: OutboxRecord, report: DeliveryReport
 
 /** Messages that exhausted their retries: the dead-letter list administrators can see and retry. */
 export async function listFailedDeliveries(deps: Deps, tenantId: string) {
-  const items: OutboxRecord[] = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await deps.db.send(
-      new QueryCommand({
-        TableName: deps.config.tableName,
-        KeyConditionExpression: "PK = :pk AND begins_with(SK, :prefix)",
-        FilterExpression: "#status = :dead",
-        ExpressionAttributeNames: { "#status": "status" },
-        ExpressionAttributeValues: { ":pk": keys.tenant(tenantId).PK, ":prefix": keys.outboxPrefix, ":dead": "dead" },
-        ExclusiveStartKey: startKey,
-      }),
-    );
-    items.push(...((page.Items ?? []) as OutboxRecord[]));
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
+  const items = await queryAll<OutboxRecord>(deps.db, {
+    TableName: deps.config.tableName,
+    ...sortKeyStartsWith(keys.tenant(tenantId).PK, keys.outboxPrefix, { ":dead": "dead" }),
+    FilterExpression: "#status = :dead",
+    ExpressionAttributeNames: { "#status": "status" },
+  });
   return {
     items: items.map(({ id, event, to, subject, attempts, lastError, createdAt }) => ({
       id,

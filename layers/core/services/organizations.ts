@@ -1,10 +1,10 @@
-import { GetCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
+import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import type { z } from "zod";
 import type { Deps } from "../deps.js";
 import { ConflictError, NotFoundError, ValidationError } from "../errors.js";
 import { keys } from "../keys.js";
 import type { createOrganizationBody, Organization, updateOrganizationBody } from "../schemas/organizations.js";
-import { type GuardedItem, transactWrite } from "../storage/db.js";
+import { type GuardedItem, queryAll, sortKeyStartsWith, transactWrite } from "../storage/db.js";
 import type { TenantCaller } from "./caller.js";
 import { type OrganizationRecord, toOrganization } from "./records.js";
 
@@ -101,22 +101,11 @@ export async function listOrganizations(deps: Deps, caller: TenantCaller) {
   return { items: records.sort((a, b) => collator.compare(a.name, b.name)).map(toOrganization) };
 }
 
-async function queryOrganizations(deps: Deps, tenantId: string): Promise<OrganizationRecord[]> {
-  const records: OrganizationRecord[] = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await deps.db.send(
-      new QueryCommand({
-        TableName: deps.config.tableName,
-        KeyConditionExpression: "PK = :pk AND begins_with(SK, :prefix)",
-        ExpressionAttributeValues: { ":pk": keys.tenant(tenantId).PK, ":prefix": keys.organizationPrefix },
-        ExclusiveStartKey: startKey,
-      }),
-    );
-    records.push(...((page.Items ?? []) as OrganizationRecord[]));
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
-  return records;
+function queryOrganizations(deps: Deps, tenantId: string): Promise<OrganizationRecord[]> {
+  return queryAll<OrganizationRecord>(deps.db, {
+    TableName: deps.config.tableName,
+    ...sortKeyStartsWith(keys.tenant(tenantId).PK, keys.organizationPrefix),
+  });
 }
 
 export async function updateOrganization(

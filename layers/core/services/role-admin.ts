@@ -1,11 +1,11 @@
-import { GetCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
+import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import type * as z from "zod";
 import type { Deps } from "../deps.js";
 import { ConflictError, NotFoundError, ValidationError } from "../errors.js";
 import { keys } from "../keys.js";
 import { DEFAULT_ROLE_IDS, DEFAULT_ROLES, isDefaultRoleId } from "../permissions.js";
 import type { createRoleBody, Role, updateRoleBody } from "../schemas/roles.js";
-import { type GuardedItem, transactWrite } from "../storage/db.js";
+import { type GuardedItem, queryAll, sortKeyStartsWith, transactWrite } from "../storage/db.js";
 import type { TenantCaller } from "./caller.js";
 import { appendChanges } from "./change-feed.js";
 import { queryAllExtensions, updateExtension } from "./extensions.js";
@@ -30,16 +30,12 @@ export async function listRoles(deps: Deps, tenantId: string): Promise<{ items: 
   return { items: [...system, ...custom.map(toRole)] };
 }
 
-async function queryCustomRoles(deps: Deps, tenantId: string): Promise<CustomRoleRecord[]> {
-  const result = await deps.db.send(
-    new QueryCommand({
-      TableName: deps.config.tableName,
-      KeyConditionExpression: "PK = :pk AND begins_with(SK, :prefix)",
-      ExpressionAttributeValues: { ":pk": keys.tenant(tenantId).PK, ":prefix": keys.rolePrefix },
-      ConsistentRead: true,
-    }),
-  );
-  return (result.Items ?? []) as CustomRoleRecord[];
+function queryCustomRoles(deps: Deps, tenantId: string): Promise<CustomRoleRecord[]> {
+  return queryAll<CustomRoleRecord>(deps.db, {
+    TableName: deps.config.tableName,
+    ...sortKeyStartsWith(keys.tenant(tenantId).PK, keys.rolePrefix),
+    ConsistentRead: true,
+  });
 }
 
 function toRole(record: CustomRoleRecord): Role {

@@ -1,6 +1,7 @@
 import { DynamoDBClient, TransactionCanceledException } from "@aws-sdk/client-dynamodb";
 import {
   DynamoDBDocumentClient,
+  QueryCommand,
   type QueryCommandInput,
   TransactWriteCommand,
   type TransactWriteCommandInput,
@@ -62,9 +63,29 @@ export function isConditionalCheckFailed(error: unknown): boolean {
 export function sortKeyStartsWith(
   partition: string,
   prefix: string,
+  /** Values the rest of the Query (a filter) refers to. */
+  values: Record<string, unknown> = {},
 ): Required<Pick<QueryCommandInput, "KeyConditionExpression" | "ExpressionAttributeValues">> {
   return {
     KeyConditionExpression: "PK = :pk AND SK BETWEEN :from AND :to",
-    ExpressionAttributeValues: { ":pk": partition, ":from": prefix, ":to": `${prefix}\u{10FFFF}` },
+    ExpressionAttributeValues: { ...values, ":pk": partition, ":from": prefix, ":to": `${prefix}\u{10FFFF}` },
   };
+}
+
+/**
+ * Every item a Query matches, page after page. For the sets a tenant keeps few of (extensions,
+ * organizations, roles, rules, settings); the contact directory is walked page by page instead.
+ */
+export async function queryAll<T = Record<string, unknown>>(
+  db: DynamoDBDocumentClient,
+  input: QueryCommandInput,
+): Promise<T[]> {
+  const items: T[] = [];
+  let startKey = input.ExclusiveStartKey;
+  do {
+    const page = await db.send(new QueryCommand({ ...input, ExclusiveStartKey: startKey }));
+    items.push(...((page.Items ?? []) as T[]));
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+  return items;
 }
