@@ -65,6 +65,10 @@ export interface SipServiceOptions {
 const BRANCH_PREFIX = "z9hG4bK-cp";
 const T1 = 500;
 const TIMER_B = 32_000;
+/** How long a UDP non-INVITE server transaction stays to answer retransmissions (Timer J, 64·T1). */
+const TIMER_J = 64 * T1;
+/** Completed REGISTER transactions kept at most: a flood of distinct branches cannot grow memory. */
+const MAX_COMPLETED_REGISTERS = 50_000;
 const LIMIT_REASON = "Concurrent registration limit reached";
 
 type Identity =
@@ -115,8 +119,12 @@ export class SipService {
   private readonly dialogs = new Map<string, Dialog>();
   /** Contact host:port → the flow it registered from, for in-dialog requests to NATed phones. */
   private readonly contactFlows = new Map<string, Flow>();
-  /** UDP REGISTERs being handled, by source and branch (retransmissions are absorbed). */
-  private readonly registering = new Set<string>();
+  /**
+   * UDP REGISTER server transactions by source and branch (RFC 3261 §17.2.2): `null` while being
+   * handled (retransmissions are absorbed), then the final response, sent again to a
+   * retransmission until Timer J expires. Insertion order is expiry order.
+   */
+  private readonly registerTx = new Map<string, { response: Buffer; until: number } | null>();
   private inFlight = 0;
   stats = { received: 0, malformed: 0, registers: 0, invites: 0 };
 
@@ -213,18 +221,25 @@ export class SipService {
     switch (request.method) {
       case "REGISTER": {
         this.stats.registers++;
-        // A UDP retransmission of a REGISTER still being handled (storage slower than T1) is
-        // absorbed: handling it again would repeat the writes, and its reused nonce count would
-        // get a stale 401 that can overtake the 200.
-        const key = flow.transport === "udp" ? `${flow.address}:${flow.port}/${branchOf(request)}` : undefined;
-        if (key !== undefined) {
-          if (this.registering.has(key)) return;
-          this.registering.add(key);
+        // A UDP retransmission is not a new REGISTER: handling it again would repeat the writes,
+        // and its reused nonce count would get a stale 401 that can overtake the 200. One still
+        // being handled (storage slower than T1) is absorbed; one after the answer gets the
+        // answer again.
+        const key = flow.transport === "udp" ? registerTxKey(request, flow) : undefined;
+        if (key === undefined) return this.register(request, flow);
+        const tx = this.registerTx.get(key);
+        if (tx === null) return;
+        if (tx && tx.until > Date.now()) {
+          this.sendRaw(flow, tx.response);
+          return;
         }
+        this.registerTx.delete(key);
+        this.registerTx.set(key, null);
         try {
           return await this.register(request, flow);
         } finally {
-          if (key !== undefined) this.registering.delete(key);
+          // No final response recorded (the handler threw): forget it, a retransmission retries.
+          if (this.registerTx.get(key) === null) this.registerTx.delete(key);
         }
       }
       case "CANCEL":
@@ -1009,7 +1024,20 @@ export class SipService {
     reason: string,
     headers?: Iterable<readonly [string, string]>,
   ): void {
-    this.sendRaw(flow, serializeMessage(buildResponse(request, status, reason, headers ? { headers } : {})));
+    const response = serializeMessage(buildResponse(request, status, reason, headers ? { headers } : {}));
+    if (request.method === "REGISTER" && flow.transport === "udp") this.completeRegister(request, flow, response);
+    this.sendRaw(flow, response);
+  }
+
+  private completeRegister(request: SipRequest, flow: Flow, response: Buffer): void {
+    const key = registerTxKey(request, flow);
+    if (this.registerTx.get(key) !== null) return; // not a transaction being handled (a 400 before it)
+    this.registerTx.delete(key);
+    this.registerTx.set(key, { response, until: Date.now() + TIMER_J });
+    while (this.registerTx.size > MAX_COMPLETED_REGISTERS) {
+      const oldest = this.registerTx.keys().next().value as string;
+      this.registerTx.delete(oldest);
+    }
   }
 
   private sendRaw(flow: Flow, data: Buffer): boolean {
@@ -1018,7 +1046,17 @@ export class SipService {
 
   prune(): void {
     if (this.contactFlows.size > 200_000) this.contactFlows.clear();
+    const now = Date.now();
+    for (const [key, tx] of this.registerTx) {
+      if (tx === null) continue;
+      if (tx.until > now) break;
+      this.registerTx.delete(key);
+    }
   }
+}
+
+function registerTxKey(request: SipRequest, flow: Flow): string {
+  return `${flow.address}:${flow.port}/${branchOf(request)}`;
 }
 
 function rank(status: number): number {

@@ -83,6 +83,38 @@ describe("registrar digest details", () => {
     expect(stale.headers.get("WWW-Authenticate")).toContain("stale=TRUE");
   });
 
+  it("answers a retransmitted REGISTER with its first answer, not a new challenge (RFC 3261 §17.2.2)", async () => {
+    // Prepare
+    const tenant = await fx.api.createTenant();
+    const user = await createSipUser(fx.api, tenant, "403");
+    const client = await open();
+    const first = client.register({ user: user.registrationName, domain: tenant.slug });
+    const challenge = await client.next();
+    client.sendRaw(first.text); // the same request again: same branch, as a phone's Timer E resends it
+    const challengeAgain = await client.next();
+    const authorization = answerChallenge(
+      challenge.headers.get("WWW-Authenticate") ?? "",
+      user.registrationName,
+      user.password,
+      "REGISTER",
+      `sip:${tenant.slug}`,
+    );
+    const second = client.register({ user: user.registrationName, domain: tenant.slug, cseq: 2, authorization });
+    const answer = await client.next();
+
+    // Act: the 200 was lost on the way; the phone resends the authenticated REGISTER.
+    client.sendRaw(second.text);
+    const answerAgain = await client.next();
+
+    // Assess
+    expect(challengeAgain.status).toBe(401);
+    expect(challengeAgain.headers.get("WWW-Authenticate")).toBe(challenge.headers.get("WWW-Authenticate"));
+    expect(answer.status).toBe(200);
+    expect(answerAgain.status).toBe(200);
+    expect(answerAgain.headers.get("Contact")).toBe(answer.headers.get("Contact"));
+    expect(await bindingsOf(tenant.id, user.id)).toHaveLength(1);
+  });
+
   it("answers 404 for a domain that is no tenant's and 400 for a malformed request, and survives garbage", async () => {
     const client = await open();
     client.register({ user: "nobody", domain: "no-such-tenant" });
