@@ -4,7 +4,7 @@ import * as z from "zod";
 import type { Deps } from "../layers/core/deps.js";
 import { logger } from "../layers/core/logger.js";
 import { authorizeAccessToken } from "../layers/core/services/auth.js";
-import { type FeedTopic, readChanges } from "../layers/core/services/change-feed.js";
+import { type FeedEntry, type FeedTopic, readChanges } from "../layers/core/services/change-feed.js";
 import type { BindingStore } from "./bindings.js";
 import type { Directory } from "./directory.js";
 import type { CallEvent, ListenerEvents } from "./events.js";
@@ -256,10 +256,10 @@ export class LinkusHub {
           this.send(client, { type: "resync", topic, latest: page.latest });
           break;
         }
-        for (const change of page.changes) {
-          if (change.sequence <= client.cursors[topic]) continue;
-          this.send(client, { type: "change", topic, ...change });
-          client.cursors[topic] = change.sequence;
+        const unseen = page.changes.filter((change) => change.sequence > client.cursors[topic]);
+        if (unseen.length > 0) {
+          this.sendRaw(client, changesFrame(topic, unseen));
+          client.cursors[topic] = (unseen.at(-1) as FeedEntry).sequence;
         }
         if (page.changes.length === 0) break;
       }
@@ -288,14 +288,27 @@ export class LinkusHub {
             }
             break;
           }
-          for (const change of page.changes) {
-            const frame = JSON.stringify({ type: "change", topic, ...change });
+          const first = page.changes[0];
+          const last = page.changes.at(-1);
+          if (first && last) {
+            // One frame per page for every client that is up to date: a burst (an import) costs a
+            // socket write per 100 changes per client, not one per change.
+            const frame = changesFrame(topic, page.changes);
             for (const client of tenant.clients) {
-              if (client.catchingUp[topic] || client.cursors[topic] >= change.sequence) continue;
-              this.sendRaw(client, frame);
-              client.cursors[topic] = change.sequence;
+              const cursor = client.cursors[topic];
+              // Behind the page (a gap) or catching up: catchUp below sends from its own cursor.
+              if (client.catchingUp[topic] || cursor < first.sequence - 1 || cursor >= last.sequence) continue;
+              const unseen =
+                cursor === first.sequence - 1
+                  ? frame
+                  : changesFrame(
+                      topic,
+                      page.changes.filter((c) => c.sequence > cursor),
+                    );
+              this.sendRaw(client, unseen);
+              client.cursors[topic] = last.sequence;
             }
-            tenant.heads[topic] = change.sequence;
+            tenant.heads[topic] = last.sequence;
           }
           if (page.changes.length < PAGE) break;
         }
@@ -471,4 +484,14 @@ function parseClientMessage(data: unknown): z.output<typeof clientMessage> | und
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The frame for changes sent together, in sequence order: `change` for one, `changes` for several
+ * (a poll or catch-up page), so a burst is one socket write per page.
+ */
+function changesFrame(topic: FeedTopic, changes: readonly FeedEntry[]): string {
+  return changes.length === 1
+    ? JSON.stringify({ type: "change", topic, ...changes[0] })
+    : JSON.stringify({ type: "changes", topic, changes });
 }

@@ -24,6 +24,13 @@ async function connect(
   return { ws, frames, closed };
 }
 
+/** Every change-feed entry received, in order: a `change` frame holds one, a `changes` frame several. */
+function entriesOf(frames: Frame[], topic = "contacts"): Frame[] {
+  return frames
+    .filter((f) => f.topic === topic && (f.type === "change" || f.type === "changes"))
+    .flatMap((f) => (f.type === "change" ? [f] : (f.changes as Frame[])));
+}
+
 describe("Linkus channel on 8111", () => {
   let fx: Fixture;
   beforeAll(async () => {
@@ -112,9 +119,9 @@ describe("Linkus channel on 8111", () => {
       `ws://127.0.0.1:${fx.listener.linkusPort}/?token=${token}&contacts=${change.sequence}`,
     );
     const missed = await eventually(() => {
-      const frames = second.frames.filter((f) => f.type === "change");
-      expect(frames).toHaveLength(2);
-      return frames;
+      const entries = entriesOf(second.frames);
+      expect(entries).toHaveLength(2);
+      return entries;
     });
     // Assess
     expect(missed.map((f) => [f.sequence, f.action, f.id])).toEqual([
@@ -122,6 +129,40 @@ describe("Linkus channel on 8111", () => {
       [start + 3, "deleted", "c2"],
     ]);
     second.ws.close();
+  });
+
+  it("sends a burst of changes (an import) a page per frame, every entry once and in order", async () => {
+    // Prepare
+    const { tenant, token } = await linkusUser("504");
+    const client = await connect(`ws://127.0.0.1:${fx.listener.linkusPort}/?token=${token}`);
+    const hello = await eventually(() => {
+      const frame = client.frames.find((f) => f.type === "hello");
+      expect(frame).toBeDefined();
+      return frame as Frame;
+    });
+    const start = hello.latest.contacts as number;
+
+    // Act: 240 changes committed in three transactions, as an import job writes them.
+    for (let batch = 0; batch < 3; batch++) {
+      const changes = Array.from({ length: 80 }, (_, i) => ({
+        action: "created" as const,
+        entity: "companyContact",
+        id: `bulk-${batch * 80 + i}`,
+      }));
+      await appendChanges(defaultDeps(), tenant.id, "contacts", changes, []);
+    }
+    const entries = await eventually(() => {
+      const received = entriesOf(client.frames);
+      expect(received).toHaveLength(240);
+      return received;
+    }, 15_000);
+
+    // Assess
+    expect(entries.map((e) => e.sequence)).toEqual(Array.from({ length: 240 }, (_, i) => start + 1 + i));
+    expect(entries.map((e) => e.id)).toEqual(Array.from({ length: 240 }, (_, i) => `bulk-${i}`));
+    const frames = client.frames.filter((f) => f.type === "change" || f.type === "changes");
+    expect(frames.length).toBeLessThanOrEqual(6);
+    client.ws.close();
   });
 
   it("pushes permission changes and answers pings", async () => {
