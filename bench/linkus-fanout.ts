@@ -19,6 +19,7 @@
 import "./support/env.js";
 import { fork } from "node:child_process";
 import { cpus } from "node:os";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { startDynamo } from "./support/env.js";
 import { cpuMeter, formatCores, retainedMemory } from "./support/proc.js";
@@ -171,6 +172,7 @@ async function main() {
   const spreads: number[] = [];
   const firsts: number[] = [];
   const writeLoops: number[] = [];
+  const stalls: number[] = [];
   let missingTotal = 0;
   for (let round = 1; round <= CHANGES; round++) {
     // Land at a random point of the 500 ms poll cycle.
@@ -181,6 +183,9 @@ async function main() {
     child.send({ type: "expect", sequence, timeoutMs: 20_000 });
     await new Promise((resolve) => setTimeout(resolve, 20)); // the child arms before the change exists
     const meter = cpuMeter({ clients: child.pid });
+    // The longest the listener's event loop (SIP included) was held while this change went out.
+    const loopDelay = monitorEventLoopDelay({ resolution: 5 });
+    loopDelay.enable();
     const written = await appendChanges(
       deps,
       tenant.id,
@@ -191,6 +196,9 @@ async function main() {
     const committed = performance.timeOrigin + performance.now();
     if (written !== sequence) throw new Error(`expected sequence ${sequence}, the feed wrote ${written}`);
     const received = await next("received", 30_000);
+    loopDelay.disable();
+    const stall = loopDelay.max / 1e6;
+    stalls.push(stall);
     const cores = meter();
     const latencies = received.times
       .filter((t): t is number => t !== null && Number.isFinite(t))
@@ -208,8 +216,8 @@ async function main() {
       `  change ${round} (sequence ${sequence}): ${latencies.length} clients; first ${ms(first)}, ` +
         `p50 ${ms(percentile(latencies, 50))}, p99 ${ms(percentile(latencies, 99))}, max ${ms(last)}; ` +
         `first→last ${ms(last - first)}; missing ${received.missing}; the hub wrote ${write?.count ?? 0} frames ` +
-        `from ${ms((write?.first ?? Number.NaN) - committed)} to ${ms((write?.last ?? Number.NaN) - committed)} ` +
-        `[cores: ${formatCores(cores)}]`,
+        `from ${ms((write?.first ?? Number.NaN) - committed)} to ${ms((write?.last ?? Number.NaN) - committed)}; ` +
+        `longest event-loop stall ${ms(stall)} [cores: ${formatCores(cores)}]`,
     );
   }
   all.sort((a, b) => a - b);
@@ -222,7 +230,8 @@ async function main() {
     `  first arrival (≈ wait for the next 500 ms poll + one read): mean ${ms(firsts.reduce((a, b) => a + b, 0) / firsts.length)}; ` +
       `first→last arrival (the fan-out itself): mean ${ms(spreads.reduce((a, b) => a + b, 0) / spreads.length)}, ` +
       `max ${ms(Math.max(...spreads))}; the hub's write loop over all clients: mean ` +
-      `${ms(writeLoops.reduce((a, b) => a + b, 0) / writeLoops.length)}`,
+      `${ms(writeLoops.reduce((a, b) => a + b, 0) / writeLoops.length)}; longest event-loop stall ` +
+      `${ms(Math.max(...stalls))} (what a SIP request arriving meanwhile waits at most)`,
   );
   console.log(`Total bench time ${((Date.now() - started) / 1000).toFixed(0)} s`);
 }
