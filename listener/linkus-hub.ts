@@ -34,6 +34,12 @@ export interface LinkusHubOptions {
 
 const TOPICS: readonly FeedTopic[] = ["contacts", "permissions"];
 const PAGE = 100;
+/**
+ * Sockets written to between turns of the event loop in a fan-out: a write costs ~30 µs, so a
+ * frame to 10,000 clients in one go would hold SIP up for ~300 ms; in turns of 500, ~15 ms.
+ */
+const WRITES_PER_TURN = 500;
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 const cursorsSchema = z
   .object({ contacts: z.number().int().min(0).optional(), permissions: z.number().int().min(0).optional() })
@@ -294,6 +300,7 @@ export class LinkusHub {
             // One frame per page for every client that is up to date: a burst (an import) costs a
             // socket write per 100 changes per client, not one per change.
             const frame = changesFrame(topic, page.changes);
+            let written = 0;
             for (const client of tenant.clients) {
               const cursor = client.cursors[topic];
               // Behind the page (a gap) or catching up: catchUp below sends from its own cursor.
@@ -307,6 +314,8 @@ export class LinkusHub {
                     );
               this.sendRaw(client, unseen);
               client.cursors[topic] = last.sequence;
+              // Clients connecting meanwhile join the end of the set and are visited too.
+              if (++written % WRITES_PER_TURN === 0) await nextTurn();
             }
             tenant.heads[topic] = last.sequence;
           }
@@ -376,7 +385,11 @@ export class LinkusHub {
       }
       if (changed.length === 0) return;
       const frame = JSON.stringify({ type: "presence", extensions: changed });
-      for (const client of tenant.clients) this.sendRaw(client, frame);
+      let written = 0;
+      for (const client of tenant.clients) {
+        this.sendRaw(client, frame);
+        if (++written % WRITES_PER_TURN === 0) await nextTurn();
+      }
     } catch (error) {
       logger.error("Presence refresh failed", { error: error as Error, tenantId });
     } finally {
