@@ -92,33 +92,37 @@ export async function appendChanges(
   }
 }
 
-/** Changes after `since`, oldest first, at most `limit`; `latest` is the feed's current sequence. */
+/**
+ * Changes after `since`, oldest first, at most `limit`; `latest` is the feed's current sequence.
+ * The counter is read before the entries, not beside them: read in parallel, a change committed
+ * between the two reads would show in the counter but not in the entries, which looks exactly
+ * like expired entries and sent every client a false `resync`.
+ */
 export async function readChanges(deps: Deps, tenantId: string, topic: FeedTopic, since: number, limit: number) {
-  const [page, counter] = await Promise.all([
-    deps.db.send(
-      new QueryCommand({
-        TableName: deps.config.tableName,
-        KeyConditionExpression: "PK = :pk AND SK > :after",
-        ExpressionAttributeValues: {
-          ":pk": keys.tenant(tenantId).PK,
-          ":after": keys.feedEntry(tenantId, topic, since).SK,
-        },
-        Limit: limit,
-        ConsistentRead: true,
-      }),
-    ),
-    deps.db.send(
-      new GetCommand({
-        TableName: deps.config.tableName,
-        Key: keys.feedCounter(tenantId, topic),
-        ConsistentRead: true,
-      }),
-    ),
-  ]);
+  const counter = await deps.db.send(
+    new GetCommand({
+      TableName: deps.config.tableName,
+      Key: keys.feedCounter(tenantId, topic),
+      ConsistentRead: true,
+    }),
+  );
+  const page = await deps.db.send(
+    new QueryCommand({
+      TableName: deps.config.tableName,
+      KeyConditionExpression: "PK = :pk AND SK > :after",
+      ExpressionAttributeValues: {
+        ":pk": keys.tenant(tenantId).PK,
+        ":after": keys.feedEntry(tenantId, topic, since).SK,
+      },
+      Limit: limit,
+      ConsistentRead: true,
+    }),
+  );
   const prefix = keys.feedPrefix(topic);
   const items = (page.Items ?? []).filter((item) => String(item.SK).startsWith(prefix));
   const oldest = items[0]?.sequence as number | undefined;
-  const latest = (counter.Item?.sequence as number | undefined) ?? 0;
+  // Entries committed after the counter was read may be in the page: latest is never behind them.
+  const latest = Math.max((counter.Item?.sequence as number | undefined) ?? 0, (items.at(-1)?.sequence as number) ?? 0);
   if (since > latest) throw ValidationError.one("since", "is ahead of this feed", "query");
   return {
     changes: items.map(({ sequence, time, action, entity, id, data }) => ({
