@@ -30,7 +30,11 @@ export async function handler(event: DynamoDBStreamEvent | ScheduledEvent): Prom
 
   const deadline = started + IMPORT_BUDGET_MS;
   if ("Records" in event) {
-    for (const job of event.Records.flatMap(newImportJob)) await processImportJob(deps, job.tenantId, job.id, deadline);
+    // Jobs left when the time runs out stay queued for the schedule.
+    for (const job of event.Records.flatMap(newImportJob)) {
+      if (Date.now() >= deadline) break;
+      await processImportJob(deps, job.tenantId, job.id, deadline);
+    }
   } else {
     await processImportJobs(deps, Math.max(0, deadline - Date.now()));
   }

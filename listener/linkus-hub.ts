@@ -300,6 +300,9 @@ export class LinkusHub {
             // One frame per page for every client that is up to date: a burst (an import) costs a
             // socket write per 100 changes per client, not one per change.
             const frame = changesFrame(topic, page.changes);
+            // The head moves first: a client connecting during a yield below starts after this
+            // page, and a catch-up running meanwhile is not clamped back into it (no repeats).
+            tenant.heads[topic] = last.sequence;
             let written = 0;
             for (const client of tenant.clients) {
               const cursor = client.cursors[topic];
@@ -317,7 +320,6 @@ export class LinkusHub {
               // Clients connecting meanwhile join the end of the set and are visited too.
               if (++written % WRITES_PER_TURN === 0) await nextTurn();
             }
-            tenant.heads[topic] = last.sequence;
           }
           if (page.changes.length < PAGE) break;
         }

@@ -1034,9 +1034,12 @@ export class SipService {
     if (this.registerTx.get(key) !== null) return; // not a transaction being handled (a 400 before it)
     this.registerTx.delete(key);
     this.registerTx.set(key, { response, until: Date.now() + TIMER_J });
-    while (this.registerTx.size > MAX_COMPLETED_REGISTERS) {
-      const oldest = this.registerTx.keys().next().value as string;
-      this.registerTx.delete(oldest);
+    // Over the cap, the oldest answers go first; transactions still being handled stay.
+    if (this.registerTx.size > MAX_COMPLETED_REGISTERS) {
+      for (const [oldKey, tx] of this.registerTx) {
+        if (this.registerTx.size <= MAX_COMPLETED_REGISTERS) break;
+        if (tx !== null) this.registerTx.delete(oldKey);
+      }
     }
   }
 
@@ -1055,8 +1058,14 @@ export class SipService {
   }
 }
 
+/**
+ * A retransmission repeats the source, the top Via's branch, Call-ID and CSeq; a new request (an
+ * answer to a challenge) has a higher CSeq even from a phone that reuses its branch or sends none
+ * (RFC 2543), so it is never mistaken for a retransmission of the challenged one.
+ */
 function registerTxKey(request: SipRequest, flow: Flow): string {
-  return `${flow.address}:${flow.port}/${branchOf(request)}`;
+  const cseq = request.headers.get("CSeq") ?? "";
+  return `${flow.address}:${flow.port}/${branchOf(request)}/${request.headers.get("Call-ID") ?? ""}/${cseq}`;
 }
 
 function rank(status: number): number {

@@ -115,6 +115,35 @@ describe("registrar digest details", () => {
     expect(await bindingsOf(tenant.id, user.id)).toHaveLength(1);
   });
 
+  it.each([
+    ["reuses its branch", "z9hG4bKsame-branch"],
+    ["sends no branch (RFC 2543)", null],
+  ])("registers a phone that %s for the answer to a challenge", async (_what, branch) => {
+    // Prepare
+    const tenant = await fx.api.createTenant();
+    const user = await createSipUser(fx.api, tenant, branch ? "404" : "405");
+    const client = await open();
+    const callId = `same-call-${branch ?? "none"}`;
+    client.register({ user: user.registrationName, domain: tenant.slug, branch, callId });
+    const challenge = await client.next();
+    const authorization = answerChallenge(
+      challenge.headers.get("WWW-Authenticate") ?? "",
+      user.registrationName,
+      user.password,
+      "REGISTER",
+      `sip:${tenant.slug}`,
+    );
+
+    // Act: same source, same branch (or none), same Call-ID; only the CSeq moves on.
+    client.register({ user: user.registrationName, domain: tenant.slug, branch, callId, cseq: 2, authorization });
+    const answer = await client.next();
+
+    // Assess
+    expect(challenge.status).toBe(401);
+    expect(answer.status).toBe(200);
+    expect(await bindingsOf(tenant.id, user.id)).toHaveLength(1);
+  });
+
   it("answers 404 for a domain that is no tenant's and 400 for a malformed request, and survives garbage", async () => {
     const client = await open();
     client.register({ user: "nobody", domain: "no-such-tenant" });

@@ -218,16 +218,25 @@ export async function processImportJobs(deps: Deps, budgetMs = 40_000): Promise<
  * same job; progress is saved after every chunk, so the next run continues where this stopped.
  */
 export async function processImportJob(deps: Deps, tenantId: string, jobId: string, deadline: number): Promise<void> {
+  // Claiming costs a lease and a read of the match index: not worth it with no time left.
+  if (Date.now() >= deadline) return;
   const job = await claim(deps, tenantId, jobId);
   if (!job) return;
   const matches = await loadMatchIndex(deps, tenantId);
   let state = job;
   try {
     while (state.nextChunk < state.chunks && Date.now() < deadline) {
+      // Consistent: the stream starts a job moments after its chunks were written.
       const chunk = await deps.db.send(
-        new GetCommand({ TableName: deps.config.tableName, Key: keys.importChunk(tenantId, jobId, state.nextChunk) }),
+        new GetCommand({
+          TableName: deps.config.tableName,
+          Key: keys.importChunk(tenantId, jobId, state.nextChunk),
+          ConsistentRead: true,
+        }),
       );
-      const rows = (chunk.Item?.rows ?? []) as Row[];
+      // A missing chunk is a fault to retry, never rows to skip silently.
+      if (!chunk.Item) throw new Error(`Import job ${jobId}: chunk ${state.nextChunk} is missing`);
+      const rows = chunk.Item.rows as Row[];
       const counts = await importRows(deps, tenantId, rows, matches);
       state = {
         ...state,

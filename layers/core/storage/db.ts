@@ -66,6 +66,9 @@ export function sortKeyStartsWith(
   /** Values the rest of the Query (a filter) refers to. */
   values: Record<string, unknown> = {},
 ): Required<Pick<QueryCommandInput, "KeyConditionExpression" | "ExpressionAttributeValues">> {
+  const taken = [":pk", ":from", ":to"].filter((name) => name in values);
+  if (taken.length > 0)
+    throw new Error(`sortKeyStartsWith uses ${taken.join(", ")}: name the filter's values otherwise`);
   return {
     KeyConditionExpression: "PK = :pk AND SK BETWEEN :from AND :to",
     ExpressionAttributeValues: { ...values, ":pk": partition, ":from": prefix, ":to": `${prefix}\u{10FFFF}` },

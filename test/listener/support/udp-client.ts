@@ -57,7 +57,9 @@ export class UdpSipClient {
     const callId = options.callId ?? randomBytes(8).toString("hex");
     const lines = [
       `REGISTER sip:${options.domain} SIP/2.0`,
-      `Via: SIP/2.0/UDP 127.0.0.1:${this.port};branch=z9hG4bK${randomBytes(6).toString("hex")};rport`,
+      `Via: SIP/2.0/UDP 127.0.0.1:${this.port}${
+        options.branch === null ? "" : `;branch=${options.branch ?? `z9hG4bK${randomBytes(6).toString("hex")}`}`
+      };rport`,
       `From: <sip:${options.user}@${options.domain}>;tag=${randomBytes(4).toString("hex")}`,
       `To: <sip:${options.user}@${options.domain}>`,
       `Call-ID: ${callId}`,
@@ -82,6 +84,8 @@ export interface RegisterOptions {
   expires?: number;
   cseq?: number;
   callId?: string;
+  /** The Via branch; a fresh z9hG4bK one when omitted, none at all when `null` (RFC 2543 phones). */
+  branch?: string | null;
   authorization?: string;
 }
 
