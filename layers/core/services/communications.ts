@@ -7,6 +7,7 @@ import { NotFoundError, ValidationError } from "../errors.js";
 import { keys } from "../keys.js";
 import type { listRecordsQuery, RecordInput, RecordKind, StoredRecord } from "../schemas/communications.js";
 import { isConditionalCheckFailed, sortKeyStartsWith } from "../storage/db.js";
+import { pickFields } from "../storage/pick.js";
 import type { TenantCaller } from "./caller.js";
 import { getExtensionRecord } from "./records.js";
 
@@ -130,35 +131,23 @@ function decodeCursor(cursor: string, caller: TenantCaller, kind: RecordKind) {
   throw ValidationError.one("cursor", "is not a cursor this API returned", "query");
 }
 
+const RECORD_FIELDS = [
+  "id",
+  "kind",
+  "name",
+  "number",
+  "direction",
+  "status",
+  "startedAt",
+  "receivedAt",
+  "recordedAt",
+  "durationSeconds",
+  "read",
+  "audioLocation",
+] as const;
+
 function toRecord(item: Record<string, unknown>): StoredRecord {
-  const {
-    id,
-    kind,
-    name,
-    number,
-    direction,
-    status,
-    startedAt,
-    receivedAt,
-    recordedAt,
-    durationSeconds,
-    read,
-    audioLocation,
-  } = item as StoredRecord;
-  return {
-    id,
-    kind,
-    name,
-    number,
-    direction,
-    status,
-    startedAt,
-    receivedAt,
-    recordedAt,
-    durationSeconds,
-    read,
-    audioLocation,
-  };
+  return pickFields(item as StoredRecord, RECORD_FIELDS);
 }
 
 export async function getOwnRecord(deps: Deps, caller: TenantCaller, kind: RecordKind, recordId: string) {

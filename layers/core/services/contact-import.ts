@@ -12,6 +12,7 @@ import { logger } from "../logger.js";
 import type { ImportJob, importBody } from "../schemas/contact-files.js";
 import { type ContactInput, contactInput } from "../schemas/contacts.js";
 import { type GuardedItem, isConditionalCheckFailed, sortKeyStartsWith } from "../storage/db.js";
+import { pickFields } from "../storage/pick.js";
 import { appendChanges, type Change } from "./change-feed.js";
 import { companyContactUpdateWrites, companyContactWrites, toContact } from "./contacts.js";
 
@@ -157,39 +158,25 @@ export async function getImportJob(deps: Deps, tenantId: string, jobId: string):
   return toJob(result.Item as StoredJob);
 }
 
+const JOB_FIELDS = [
+  "id",
+  "format",
+  "mode",
+  "status",
+  "total",
+  "valid",
+  "invalid",
+  "done",
+  "created",
+  "updated",
+  "unchanged",
+  "errors",
+  "createdAt",
+  "finishedAt",
+] as const;
+
 function toJob(job: StoredJob): ImportJob {
-  const {
-    id,
-    format,
-    mode,
-    status,
-    total,
-    valid,
-    invalid,
-    done,
-    created,
-    updated,
-    unchanged,
-    errors,
-    createdAt,
-    finishedAt,
-  } = job;
-  return {
-    id,
-    format,
-    mode,
-    status,
-    total,
-    valid,
-    invalid,
-    done,
-    created,
-    updated,
-    unchanged,
-    errors,
-    createdAt,
-    finishedAt,
-  };
+  return pickFields(job, JOB_FIELDS);
 }
 
 /** Runs every queued or unfinished import job a while (the scheduled worker). */

@@ -5,6 +5,7 @@ import { keys } from "../keys.js";
 import type { Extension } from "../schemas/extensions.js";
 import type { Organization } from "../schemas/organizations.js";
 import type { Tenant } from "../schemas/tenants.js";
+import { pickFields } from "../storage/pick.js";
 
 /**
  * What is stored, as opposed to what the API shows: stored records carry keys, counters
@@ -44,41 +45,26 @@ export function toTenant(record: TenantRecord): Tenant {
   return { id, name, slug, status, organizationManagement, createdAt, updatedAt };
 }
 
+const EXTENSION_FIELDS = [
+  "id",
+  "number",
+  "firstName",
+  "lastName",
+  "email",
+  "mobileNumber",
+  "role",
+  "organizations",
+  "jobTitle",
+  "callerId",
+  "registrationName",
+  "concurrentRegistrations",
+  "createdAt",
+  "updatedAt",
+  "version",
+] as const;
+
 export function toExtension(record: ExtensionRecord): Extension {
-  const {
-    id,
-    number,
-    firstName,
-    lastName,
-    email,
-    mobileNumber,
-    role,
-    organizations,
-    jobTitle,
-    callerId,
-    registrationName,
-    concurrentRegistrations,
-    createdAt,
-    updatedAt,
-    version,
-  } = record;
-  return {
-    id,
-    number,
-    firstName,
-    lastName,
-    email,
-    mobileNumber,
-    role,
-    organizations,
-    jobTitle,
-    callerId,
-    registrationName,
-    concurrentRegistrations,
-    createdAt,
-    updatedAt,
-    version,
-  };
+  return pickFields(record, EXTENSION_FIELDS);
 }
 
 export function toOrganization(record: OrganizationRecord): Organization {
