@@ -1,4 +1,4 @@
-import { DeleteCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
+import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import type { Deps } from "../layers/core/deps.js";
 import { keys } from "../layers/core/keys.js";
 import { isConditionalCheckFailed, queryAll, sortKeyStartsWith } from "../layers/core/storage/db.js";
@@ -115,6 +115,27 @@ export class BindingStore {
       .catch((error: unknown) => {
         if (!isConditionalCheckFailed(error)) throw error;
       });
+  }
+
+  /** Marks a change of some extension's registered state, for every task's presence. */
+  async bumpEpoch(tenantId: string): Promise<void> {
+    await this.deps.db.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: keys.registrationEpoch(tenantId),
+        UpdateExpression: "ADD epoch :one SET #type = :type",
+        ExpressionAttributeNames: { "#type": "type" },
+        ExpressionAttributeValues: { ":one": 1, ":type": "registrationEpoch" },
+      }),
+    );
+  }
+
+  /** The tenant's registration epoch (0 before the first change). */
+  async epoch(tenantId: string): Promise<number> {
+    const result = await this.deps.db.send(
+      new GetCommand({ TableName: this.table, Key: keys.registrationEpoch(tenantId), ConsistentRead: true }),
+    );
+    return (result.Item?.epoch as number | undefined) ?? 0;
   }
 
   private itemOf(binding: Binding) {

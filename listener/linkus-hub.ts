@@ -70,7 +70,24 @@ interface TenantState {
   /** A presence refresh is running; `presenceAgain` asks for one more when it ends. */
   presenceBusy: boolean;
   presenceAgain: boolean;
+  /** The last listing of the tenant's registrations, and when it must be taken again. */
+  registrations: RegistrationView | undefined;
 }
+
+interface RegistrationView {
+  registered: Set<string>;
+  /** The registration epoch read just before the listing. */
+  epoch: number;
+  listedAt: number;
+  /** When the first registered extension lapses unless it refreshes (its latest binding expires). */
+  lapsesAt: number;
+}
+
+/**
+ * The longest presence trusts a listing without re-reading it, whatever the epoch says: bounds
+ * how stale it can get if a task failed to bump the epoch (a DynamoDB error after the write).
+ */
+const MAX_LISTING_AGE_MS = 60_000;
 
 export class LinkusHub {
   private server: Server | undefined;
@@ -81,7 +98,8 @@ export class LinkusHub {
   private readonly timers: NodeJS.Timeout[] = [];
   private accepting = true;
   port = 0;
-  stats = { connected: 0, dropped: 0 };
+  /** `registrationListings`: full listings of a tenant's registrations for presence. */
+  stats = { connected: 0, dropped: 0, registrationListings: 0 };
 
   constructor(private readonly options: LinkusHubOptions) {}
 
@@ -350,12 +368,14 @@ export class LinkusHub {
     await Promise.all([...this.tenants.entries()].map(([id, tenant]) => this.refreshPresence(id, tenant)));
   }
 
-  private async presenceOf(tenantId: string): Promise<Map<string, { number: string; name: string; state: string }>> {
-    const [extensions, bindings] = await Promise.all([
+  private async presenceOf(
+    tenantId: string,
+    tenant: TenantState,
+  ): Promise<Map<string, { number: string; name: string; state: string }>> {
+    const [extensions, registered] = await Promise.all([
       this.options.directory.listExtensions(tenantId),
-      this.options.bindings.list(tenantId),
+      this.registeredExtensions(tenantId, tenant),
     ]);
-    const registered = new Set(bindings.map((b) => b.extensionId));
     const onCall = this.options.activeCalls(tenantId);
     const out = new Map<string, { number: string; name: string; state: string }>();
     for (const extension of extensions) {
@@ -363,6 +383,33 @@ export class LinkusHub {
       out.set(extension.id, { number: extension.number, name: extension.name, state });
     }
     return out;
+  }
+
+  /**
+   * Which extensions have a live binding. Listing the tenant's registrations reads the whole
+   * partition (10,000 registrations: ~5.5 MB, ~1,400 read units), so it is listed again only
+   * when something can have changed: the registration epoch moved (some task saw an extension
+   * become registered or unregistered), a registered extension may have lapsed, or the listing
+   * is a minute old. Otherwise a poll costs one GetItem.
+   */
+  private async registeredExtensions(tenantId: string, tenant: TenantState): Promise<Set<string>> {
+    const epoch = await this.options.bindings.epoch(tenantId);
+    const now = Date.now();
+    const view = tenant.registrations;
+    if (view && view.epoch === epoch && now < view.lapsesAt && now - view.listedAt < MAX_LISTING_AGE_MS) {
+      return view.registered;
+    }
+    const bindings = await this.options.bindings.list(tenantId);
+    const latestExpiry = new Map<string, number>();
+    for (const binding of bindings) {
+      latestExpiry.set(binding.extensionId, Math.max(latestExpiry.get(binding.extensionId) ?? 0, binding.expiresAtMs));
+    }
+    let lapsesAt = Number.POSITIVE_INFINITY;
+    for (const expiry of latestExpiry.values()) lapsesAt = Math.min(lapsesAt, expiry);
+    const registered = new Set(latestExpiry.keys());
+    tenant.registrations = { registered, epoch, listedAt: now, lapsesAt };
+    this.stats.registrationListings++;
+    return registered;
   }
 
   /**
@@ -377,7 +424,7 @@ export class LinkusHub {
     }
     tenant.presenceBusy = true;
     try {
-      const current = await this.presenceOf(tenantId);
+      const current = await this.presenceOf(tenantId, tenant);
       const changed: object[] = [];
       for (const [extensionId, entry] of current) {
         if (tenant.presence.get(extensionId) !== entry.state) {
@@ -408,7 +455,7 @@ export class LinkusHub {
     // the tenant's registrations instead of reading the whole partition once each.
     let pending = this.snapshotLoads.get(client.tenantId);
     if (!pending) {
-      const load = this.presenceOf(client.tenantId).finally(() => this.snapshotLoads.delete(client.tenantId));
+      const load = this.presenceOf(client.tenantId, tenant).finally(() => this.snapshotLoads.delete(client.tenantId));
       this.snapshotLoads.set(client.tenantId, load);
       pending = load;
     }
@@ -465,6 +512,7 @@ export class LinkusHub {
         presenceTimer: undefined,
         presenceBusy: false,
         presenceAgain: false,
+        registrations: undefined,
       };
       this.tenants.set(tenantId, tenant);
     }

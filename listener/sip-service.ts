@@ -430,7 +430,7 @@ export class SipService {
         return;
       }
       await Promise.all(existing.filter(mine).map((b) => this.options.bindings.remove(b)));
-      this.options.events.emit("presence", { tenantId: tenant.id, extensionId: extension.id });
+      if (existing.length > 0 && existing.every(mine)) await this.registrationChanged(tenant.id, extension.id);
       this.reply(request, flow, 200, "OK", await this.contactList(tenant.id, extension.id));
       return;
     }
@@ -498,9 +498,24 @@ export class SipService {
       }
       this.contactFlows.set(hostPortOf(uri), flow);
     }
-    this.options.events.emit("presence", { tenantId: tenant.id, extensionId: extension.id });
+    // A refresh changes nothing anyone sees; a first binding or the last one gone does.
+    if (existing.length > 0 !== current.length > 0) await this.registrationChanged(tenant.id, extension.id);
     // The bindings read at the start with this request's writes applied: no second read.
     this.reply(request, flow, 200, "OK", contactHeaders(current));
+  }
+
+  /**
+   * An extension became registered or unregistered: bump the tenant's registration epoch, which
+   * every task's presence watches, and refresh this task's at once. A failed bump is logged, not
+   * answered with an error: the binding is stored, and presence re-lists within a minute anyway.
+   */
+  private async registrationChanged(tenantId: string, extensionId: string): Promise<void> {
+    try {
+      await this.options.bindings.bumpEpoch(tenantId);
+    } catch (error) {
+      logger.error("Registration epoch not bumped", { error: error as Error, tenantId });
+    }
+    this.options.events.emit("presence", { tenantId, extensionId });
   }
 
   private async contactList(tenantId: string, extensionId: string): Promise<[string, string][]> {
@@ -511,6 +526,7 @@ export class SipService {
   private async routableBindings(tenantId: string, extension: ExtensionInfo): Promise<Binding[]> {
     const all = await this.options.bindings.list(tenantId, extension.id);
     const out: Binding[] = [];
+    let removed = 0;
     for (const binding of all) {
       if (binding.kind === "phone") {
         if (Number(binding.bindingId.slice(1)) <= extension.concurrentRegistrations) out.push(binding);
@@ -518,9 +534,10 @@ export class SipService {
         out.push(binding);
       } else {
         await this.options.bindings.remove(binding);
-        this.options.events.emit("presence", { tenantId, extensionId: extension.id });
+        removed++;
       }
     }
+    if (removed > 0 && removed === all.length) await this.registrationChanged(tenantId, extension.id);
     return out;
   }
 

@@ -115,6 +115,11 @@ export const keys = {
   }),
   registrationPrefix: (extensionId: string) => `${extensionId}#`,
   registrationPartition: (tenantId: string) => `T#${tenantId}#REG`,
+  /**
+   * Counts changes of registered state in a tenant (an extension's first binding, or its last one
+   * gone); presence re-lists the partition only when it moved. "~" sorts after every extension id.
+   */
+  registrationEpoch: (tenantId: string) => ({ PK: `T#${tenantId}#REG`, SK: "~EPOCH" }),
   phonebookSettings: (tenantId: string) => ({ PK: `T#${tenantId}`, SK: "SETTINGS#PHONEBOOK" }),
   importChunk: (tenantId: string, jobId: string, chunk: number) => ({
     PK: `T#${tenantId}#JOB`,

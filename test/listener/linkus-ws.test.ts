@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { defaultDeps } from "../../layers/core/deps.js";
 import { appendChanges } from "../../layers/core/services/change-feed.js";
+import { startListener } from "../../listener/server.js";
 import { createSipUser, eventually, type Fixture, freePort, startFixture } from "./support/fixture.js";
 import { registerScenario, runSipp, SIPP } from "./support/sipp.js";
 
@@ -76,6 +77,66 @@ describe("Linkus channel on 8111", () => {
     });
     client.ws.close();
   });
+
+  it.skipIf(!SIPP)(
+    "shows a phone registering on another task, and lists registrations only when one changes",
+    async () => {
+      // Prepare: a second task on the same table; the Linkus client on it, the phone on the first.
+      const other = await startListener({
+        host: "127.0.0.1",
+        sipPort: 0,
+        linkusPort: 0,
+        feedPollMs: 100,
+        presencePollMs: 200,
+        drainMs: 200,
+      });
+      try {
+        const { tenant, user, token } = await linkusUser("505");
+        const client = await connect(`ws://127.0.0.1:${other.linkusPort}/?token=${token}`);
+        await eventually(() => expect(client.frames.some((f) => f.type === "presence" && f.snapshot)).toBe(true));
+        const stateOf = () =>
+          client.frames
+            .filter((f) => f.type === "presence")
+            .flatMap((f) => f.extensions as Frame[])
+            .filter((e) => e.extensionId === user.id)
+            .at(-1)?.state;
+        const listings = () => other.hub.stats.registrationListings;
+        const phonePort = await freePort();
+        const register = async (expires: number) => {
+          const result = await runSipp({
+            scenario: registerScenario(200),
+            rows: [[user.registrationName, tenant.slug, user.auth, String(expires)]],
+            remotePort: fx.listener.sipPort,
+            localPort: phonePort,
+          });
+          expect(result.code, result.output).toBe(0);
+        };
+        const idleFrom = listings();
+        await new Promise((resolve) => setTimeout(resolve, 1_200)); // six presence polls
+
+        // Act
+        const idleTo = listings();
+        await register(300);
+        await eventually(() => expect(stateOf()).toBe("registered"));
+        const registeredAt = listings();
+        await register(300); // a refresh: the same binding, nothing anyone sees changes
+        await new Promise((resolve) => setTimeout(resolve, 1_200));
+        const refreshedAt = listings();
+        await register(0);
+        await eventually(() => expect(stateOf()).toBe("unregistered"));
+
+        // Assess: polls read the epoch only; a registration or removal costs one listing, a refresh none.
+        expect(stateOf()).toBe("unregistered");
+        expect(idleTo - idleFrom).toBe(0);
+        expect(refreshedAt).toBe(registeredAt);
+        expect(listings()).toBeGreaterThan(refreshedAt);
+        client.ws.close();
+      } finally {
+        await other.stop();
+      }
+    },
+    30_000,
+  );
 
   it("pushes a company contact change, and a reconnecting client gets what it missed from its cursor", async () => {
     // Prepare: authenticate with the first message instead of the URL.
