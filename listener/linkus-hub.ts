@@ -72,15 +72,19 @@ interface TenantState {
   presenceAgain: boolean;
   /** The last listing of the tenant's registrations, and when it must be taken again. */
   registrations: RegistrationView | undefined;
+  /** A listing in progress, which a snapshot and a poll arriving meanwhile share. */
+  listing: Promise<Set<string>> | undefined;
 }
 
 interface RegistrationView {
   registered: Set<string>;
+  /** Each registered extension's latest binding expiry: it lapses then unless it refreshes. */
+  expiries: Map<string, number>;
+  /** The earliest of `expiries`. */
+  lapsesAt: number;
   /** The registration epoch read just before the listing. */
   epoch: number;
   listedAt: number;
-  /** When the first registered extension lapses unless it refreshes (its latest binding expires). */
-  lapsesAt: number;
 }
 
 /**
@@ -98,8 +102,11 @@ export class LinkusHub {
   private readonly timers: NodeJS.Timeout[] = [];
   private accepting = true;
   port = 0;
-  /** `registrationListings`: full listings of a tenant's registrations for presence. */
-  stats = { connected: 0, dropped: 0, registrationListings: 0 };
+  /**
+   * `registrationListings`: full listings of a tenant's registrations for presence;
+   * `lapseChecks`: extensions re-read one by one because their bindings had expired.
+   */
+  stats = { connected: 0, dropped: 0, registrationListings: 0, lapseChecks: 0 };
 
   constructor(private readonly options: LinkusHubOptions) {}
 
@@ -392,24 +399,59 @@ export class LinkusHub {
    * become registered or unregistered), a registered extension may have lapsed, or the listing
    * is a minute old. Otherwise a poll costs one GetItem.
    */
-  private async registeredExtensions(tenantId: string, tenant: TenantState): Promise<Set<string>> {
+  private registeredExtensions(tenantId: string, tenant: TenantState): Promise<Set<string>> {
+    // One at a time per tenant: a snapshot and a poll arriving together share the work.
+    tenant.listing ??= this.loadRegistered(tenantId, tenant).finally(() => {
+      tenant.listing = undefined;
+    });
+    return tenant.listing;
+  }
+
+  private async loadRegistered(tenantId: string, tenant: TenantState): Promise<Set<string>> {
     const epoch = await this.options.bindings.epoch(tenantId);
     const now = Date.now();
     const view = tenant.registrations;
-    if (view && view.epoch === epoch && now < view.lapsesAt && now - view.listedAt < MAX_LISTING_AGE_MS) {
+    if (view && view.epoch === epoch && now - view.listedAt < MAX_LISTING_AGE_MS) {
+      if (now >= view.lapsesAt) await this.recheckLapsed(tenantId, view, now);
       return view.registered;
     }
-    const bindings = await this.options.bindings.list(tenantId);
-    const latestExpiry = new Map<string, number>();
-    for (const binding of bindings) {
-      latestExpiry.set(binding.extensionId, Math.max(latestExpiry.get(binding.extensionId) ?? 0, binding.expiresAtMs));
+    // The epoch read before the listing is the one kept: a bump during it is seen next poll.
+    const expiries = new Map<string, number>();
+    for (const binding of await this.options.bindings.list(tenantId)) {
+      expiries.set(binding.extensionId, Math.max(expiries.get(binding.extensionId) ?? 0, binding.expiresAtMs));
     }
-    let lapsesAt = Number.POSITIVE_INFINITY;
-    for (const expiry of latestExpiry.values()) lapsesAt = Math.min(lapsesAt, expiry);
-    const registered = new Set(latestExpiry.keys());
-    tenant.registrations = { registered, epoch, listedAt: now, lapsesAt };
+    tenant.registrations = {
+      registered: new Set(expiries.keys()),
+      expiries,
+      lapsesAt: earliest(expiries),
+      epoch,
+      listedAt: now,
+    };
     this.stats.registrationListings++;
-    return registered;
+    return tenant.registrations.registered;
+  }
+
+  /**
+   * Extensions whose bindings have all expired since the listing, unless they refreshed: their own
+   * few bindings are read again (a refresh bumps nothing), not the tenant's whole partition.
+   */
+  private async recheckLapsed(tenantId: string, view: RegistrationView, now: number): Promise<void> {
+    const due = [...view.expiries].filter(([, expiry]) => expiry <= now).map(([extensionId]) => extensionId);
+    for (let i = 0; i < due.length; i += 16) {
+      const batch = due.slice(i, i + 16);
+      const live = await Promise.all(batch.map((extensionId) => this.options.bindings.list(tenantId, extensionId)));
+      batch.forEach((extensionId, j) => {
+        const bindings = live[j] ?? [];
+        if (bindings.length === 0) {
+          view.expiries.delete(extensionId);
+          view.registered.delete(extensionId);
+        } else {
+          view.expiries.set(extensionId, Math.max(...bindings.map((b) => b.expiresAtMs)));
+        }
+      });
+    }
+    view.lapsesAt = earliest(view.expiries);
+    this.stats.lapseChecks += due.length;
   }
 
   /**
@@ -513,6 +555,7 @@ export class LinkusHub {
         presenceBusy: false,
         presenceAgain: false,
         registrations: undefined,
+        listing: undefined,
       };
       this.tenants.set(tenantId, tenant);
     }
@@ -557,4 +600,10 @@ function changesFrame(topic: FeedTopic, changes: readonly FeedEntry[]): string {
   return changes.length === 1
     ? JSON.stringify({ type: "change", topic, ...changes[0] })
     : JSON.stringify({ type: "changes", topic, changes });
+}
+
+function earliest(values: Map<string, number>): number {
+  let min = Number.POSITIVE_INFINITY;
+  for (const value of values.values()) min = Math.min(min, value);
+  return min;
 }

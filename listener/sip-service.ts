@@ -430,7 +430,7 @@ export class SipService {
         return;
       }
       await Promise.all(existing.filter(mine).map((b) => this.options.bindings.remove(b)));
-      if (existing.length > 0 && existing.every(mine)) await this.registrationChanged(tenant.id, extension.id);
+      if (existing.some(mine)) await this.registrationChanged(tenant.id, extension.id);
       this.reply(request, flow, 200, "OK", await this.contactList(tenant.id, extension.id));
       return;
     }
@@ -463,50 +463,59 @@ export class SipService {
     const cseq = parseCSeq(request.headers.get("CSeq") ?? "0 REGISTER").seq;
     const userAgent = request.headers.get("User-Agent");
     let current = existing;
-    for (const { uri, seconds } of wanted) {
-      if (seconds === 0) {
-        await Promise.all(
-          current.filter((b) => mine(b) && b.contact === uri).map((b) => this.options.bindings.remove(b)),
-        );
-        current = current.filter((b) => !(mine(b) && b.contact === uri));
-        continue;
-      }
-      const binding = {
-        tenantId: tenant.id,
-        extensionId: extension.id,
-        kind: identity.kind,
-        ...(identity.kind === "linkus" ? { sessionId: identity.sessionId } : {}),
-        contact: uri,
-        flow,
-        callId,
-        cseq,
-        expiresAtMs: Date.now() + seconds * 1000,
-        ...(userAgent ? { userAgent } : {}),
-        taskId: this.options.taskId,
-      };
-      if (identity.kind === "linkus") {
-        const stored = await this.options.bindings.putLinkus(binding);
-        current = [...current.filter((b) => b.bindingId !== stored.bindingId), stored];
-      } else {
-        const claimed = await this.options.bindings.claimPhone(binding, extension.concurrentRegistrations, current);
-        if (!claimed.ok) {
-          logger.info("Registration refused: limit", { tenantId: tenant.id, extensionId: extension.id });
-          this.reply(request, flow, 403, LIMIT_REASON);
-          return;
+    let unsure = false;
+    try {
+      for (const { uri, seconds } of wanted) {
+        if (seconds === 0) {
+          await Promise.all(
+            current.filter((b) => mine(b) && b.contact === uri).map((b) => this.options.bindings.remove(b)),
+          );
+          current = current.filter((b) => !(mine(b) && b.contact === uri));
+          continue;
         }
-        current = [...current.filter((b) => b.bindingId !== claimed.binding.bindingId), claimed.binding];
+        const binding = {
+          tenantId: tenant.id,
+          extensionId: extension.id,
+          kind: identity.kind,
+          ...(identity.kind === "linkus" ? { sessionId: identity.sessionId } : {}),
+          contact: uri,
+          flow,
+          callId,
+          cseq,
+          expiresAtMs: Date.now() + seconds * 1000,
+          ...(userAgent ? { userAgent } : {}),
+          taskId: this.options.taskId,
+        };
+        if (identity.kind === "linkus") {
+          const stored = await this.options.bindings.putLinkus(binding);
+          current = [...current.filter((b) => b.bindingId !== stored.bindingId), stored];
+        } else {
+          const claimed = await this.options.bindings.claimPhone(binding, extension.concurrentRegistrations, current);
+          if (!claimed.ok) {
+            logger.info("Registration refused: limit", { tenantId: tenant.id, extensionId: extension.id });
+            this.reply(request, flow, 403, LIMIT_REASON);
+            return;
+          }
+          current = [...current.filter((b) => b.bindingId !== claimed.binding.bindingId), claimed.binding];
+        }
+        this.contactFlows.set(hostPortOf(uri), flow);
       }
-      this.contactFlows.set(hostPortOf(uri), flow);
+    } catch (error) {
+      unsure = true; // a write may have landed before the failure
+      throw error;
+    } finally {
+      // Also when the limit stopped the request part way: what was written counts.
+      if (unsure || bindingsChanged(existing, current, Date.now())) {
+        await this.registrationChanged(tenant.id, extension.id);
+      }
     }
-    // A refresh changes nothing anyone sees; a first binding or the last one gone does.
-    if (existing.length > 0 !== current.length > 0) await this.registrationChanged(tenant.id, extension.id);
     // The bindings read at the start with this request's writes applied: no second read.
     this.reply(request, flow, 200, "OK", contactHeaders(current));
   }
 
   /**
-   * An extension became registered or unregistered: bump the tenant's registration epoch, which
-   * every task's presence watches, and refresh this task's at once. A failed bump is logged, not
+   * An extension's bindings changed in a way presence may show: bump the tenant's registration
+   * epoch, which every task's presence watches, and refresh this task's at once. A failed bump is logged, not
    * answered with an error: the binding is stored, and presence re-lists within a minute anyway.
    */
   private async registrationChanged(tenantId: string, extensionId: string): Promise<void> {
@@ -537,7 +546,7 @@ export class SipService {
         removed++;
       }
     }
-    if (removed > 0 && removed === all.length) await this.registrationChanged(tenantId, extension.id);
+    if (removed > 0) await this.registrationChanged(tenantId, extension.id);
     return out;
   }
 
@@ -1080,6 +1089,26 @@ export class SipService {
  * answer to a challenge) has a higher CSeq even from a phone that reuses its branch or sends none
  * (RFC 2543), so it is never mistaken for a retransmission of the challenged one.
  */
+/** A binding this close to expiry may already look lapsed to another task listing right now. */
+const LAPSE_MARGIN_MS = 5_000;
+
+/**
+ * Whether other tasks' presence must look again. Not for a refresh of the same bindings, which is
+ * most REGISTERs; yes when a binding appeared or went (by slot: two tasks each adding or removing
+ * one of an extension's bindings at once must both say so), and when every binding was about to
+ * lapse, since a listing taken at its expiry may have dropped the extension just before this
+ * refresh landed.
+ */
+function bindingsChanged(before: Binding[], after: Binding[], now: number): boolean {
+  const slots = (bindings: Binding[]) =>
+    bindings
+      .map((b) => b.bindingId)
+      .sort()
+      .join(",");
+  if (slots(before) !== slots(after)) return true;
+  return after.length > 0 && before.every((b) => b.expiresAtMs < now + LAPSE_MARGIN_MS);
+}
+
 function registerTxKey(request: SipRequest, flow: Flow): string {
   const cseq = request.headers.get("CSeq") ?? "";
   return `${flow.address}:${flow.port}/${branchOf(request)}/${request.headers.get("Call-ID") ?? ""}/${cseq}`;

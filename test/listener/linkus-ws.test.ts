@@ -138,6 +138,53 @@ describe("Linkus channel on 8111", () => {
     30_000,
   );
 
+  it.skipIf(!SIPP)(
+    "shows a phone that stops refreshing as unregistered once its binding expires, re-reading only that extension",
+    async () => {
+      // Prepare: a task that accepts 2-second registrations, so expiry happens within the test.
+      const short = await startListener({
+        host: "127.0.0.1",
+        sipPort: 0,
+        linkusPort: 0,
+        feedPollMs: 100,
+        presencePollMs: 200,
+        minExpires: 1,
+        drainMs: 200,
+      });
+      try {
+        const { tenant, user, token } = await linkusUser("506");
+        const client = await connect(`ws://127.0.0.1:${short.linkusPort}/?token=${token}`);
+        await eventually(() => expect(client.frames.some((f) => f.type === "presence" && f.snapshot)).toBe(true));
+        const stateOf = () =>
+          client.frames
+            .filter((f) => f.type === "presence")
+            .flatMap((f) => f.extensions as Frame[])
+            .filter((e) => e.extensionId === user.id)
+            .at(-1)?.state;
+        const result = await runSipp({
+          scenario: registerScenario(200),
+          rows: [[user.registrationName, tenant.slug, user.auth, "2"]],
+          remotePort: short.sipPort,
+          localPort: await freePort(),
+        });
+        expect(result.code, result.output).toBe(0);
+        await eventually(() => expect(stateOf()).toBe("registered"));
+        const listed = short.hub.stats.registrationListings;
+
+        // Act: the phone goes quiet; nothing unregisters it.
+        await eventually(() => expect(stateOf()).toBe("unregistered"), 6_000);
+
+        // Assess: found by the lapse time of the last listing, with a read of that extension only.
+        expect(short.hub.stats.registrationListings).toBe(listed);
+        expect(short.hub.stats.lapseChecks).toBeGreaterThan(0);
+        client.ws.close();
+      } finally {
+        await short.stop();
+      }
+    },
+    30_000,
+  );
+
   it("pushes a company contact change, and a reconnecting client gets what it missed from its cursor", async () => {
     // Prepare: authenticate with the first message instead of the URL.
     const { tenant, token } = await linkusUser("502");

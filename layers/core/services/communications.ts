@@ -144,7 +144,7 @@ const RECORD_FIELDS = [
   "durationSeconds",
   "read",
   "audioLocation",
-] as const;
+] as const satisfies readonly (keyof StoredRecord)[];
 
 function toRecord(item: Record<string, unknown>): StoredRecord {
   return pickFields(item as StoredRecord, RECORD_FIELDS);

@@ -173,7 +173,7 @@ const JOB_FIELDS = [
   "errors",
   "createdAt",
   "finishedAt",
-] as const;
+] as const satisfies readonly (keyof ImportJob)[];
 
 function toJob(job: StoredJob): ImportJob {
   return pickFields(job, JOB_FIELDS);

@@ -227,6 +227,9 @@ export async function loadCompanyContacts(deps: Deps, tenantId: string, ids: str
       request = result.UnprocessedKeys?.[deps.config.tableName]?.Keys as Record<string, unknown>[] | undefined;
       if (request?.length) await new Promise((resolve) => setTimeout(resolve, 20 * 2 ** attempt));
     }
+    // Still unread after every retry (throttling): failing is better than a page or an export
+    // that silently leaves contacts out while its cursor moves past them.
+    if (request?.length) throw new Error(`BatchGetItem left ${request.length} contacts unread after retries`);
   };
   for (let i = 0; i < ids.length; i += 100 * PARALLEL_BATCHES) {
     const batches = [];
@@ -279,7 +282,7 @@ async function walkIndex(
       prefixes.map((prefix, i) =>
         positions[i] === null
           ? { tokens: [], more: false }
-          : indexPage(deps, tenantId, prefix, positions[i] ?? undefined, limit),
+          : indexPage(deps, tenantId, prefix, positions[i] ?? undefined, limit - items.length),
       ),
     );
     const hits = pages.flatMap((page, i) => page.tokens.map((token) => ({ token, stream: i })));

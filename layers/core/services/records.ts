@@ -61,7 +61,7 @@ const EXTENSION_FIELDS = [
   "createdAt",
   "updatedAt",
   "version",
-] as const;
+] as const satisfies readonly (keyof Extension)[];
 
 export function toExtension(record: ExtensionRecord): Extension {
   return pickFields(record, EXTENSION_FIELDS);
