@@ -18,6 +18,20 @@ describe("registrar digest details", () => {
     await fx?.stop();
   });
 
+  /** The Authorization answering a REGISTER challenge (the first algorithm offered). */
+  const answerRegister = (
+    challenge: Awaited<ReturnType<UdpSipClient["next"]>>,
+    user: { registrationName: string; password: string },
+    slug: string,
+  ) =>
+    answerChallenge(
+      challenge.headers.get("WWW-Authenticate") ?? "",
+      user.registrationName,
+      user.password,
+      "REGISTER",
+      `sip:${slug}`,
+    );
+
   const open = async () => {
     const client = await UdpSipClient.open(fx.listener.sipPort);
     clients.push(client);
@@ -92,13 +106,7 @@ describe("registrar digest details", () => {
     const challenge = await client.next();
     client.sendRaw(first.text); // the same request again: same branch, as a phone's Timer E resends it
     const challengeAgain = await client.next();
-    const authorization = answerChallenge(
-      challenge.headers.get("WWW-Authenticate") ?? "",
-      user.registrationName,
-      user.password,
-      "REGISTER",
-      `sip:${tenant.slug}`,
-    );
+    const authorization = answerRegister(challenge, user, tenant.slug);
     const second = client.register({ user: user.registrationName, domain: tenant.slug, cseq: 2, authorization });
     const answer = await client.next();
 
@@ -126,13 +134,7 @@ describe("registrar digest details", () => {
     const callId = `same-call-${branch ?? "none"}`;
     client.register({ user: user.registrationName, domain: tenant.slug, branch, callId });
     const challenge = await client.next();
-    const authorization = answerChallenge(
-      challenge.headers.get("WWW-Authenticate") ?? "",
-      user.registrationName,
-      user.password,
-      "REGISTER",
-      `sip:${tenant.slug}`,
-    );
+    const authorization = answerRegister(challenge, user, tenant.slug);
 
     // Act: same source, same branch (or none), same Call-ID; only the CSeq moves on.
     client.register({ user: user.registrationName, domain: tenant.slug, branch, callId, cseq: 2, authorization });

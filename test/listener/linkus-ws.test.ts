@@ -32,6 +32,28 @@ function entriesOf(frames: Frame[], topic = "contacts"): Frame[] {
     .flatMap((f) => (f.type === "change" ? [f] : (f.changes as Frame[])));
 }
 
+/** The last presence state a client was told for an extension (snapshot or update). */
+function presenceState(frames: Frame[], extensionId: string): string | undefined {
+  return frames
+    .filter((f) => f.type === "presence")
+    .flatMap((f) => f.extensions as Frame[])
+    .filter((e) => e.extensionId === extensionId)
+    .at(-1)?.state;
+}
+
+/** Another listener task on the same table, with fast polls (as a second Fargate task would be). */
+function startTask(options: { minExpires?: number } = {}) {
+  return startListener({
+    host: "127.0.0.1",
+    sipPort: 0,
+    linkusPort: 0,
+    feedPollMs: 100,
+    presencePollMs: 200,
+    drainMs: 200,
+    ...options,
+  });
+}
+
 describe("Linkus channel on 8111", () => {
   let fx: Fixture;
   beforeAll(async () => {
@@ -82,24 +104,12 @@ describe("Linkus channel on 8111", () => {
     "shows a phone registering on another task, and lists registrations only when one changes",
     async () => {
       // Prepare: a second task on the same table; the Linkus client on it, the phone on the first.
-      const other = await startListener({
-        host: "127.0.0.1",
-        sipPort: 0,
-        linkusPort: 0,
-        feedPollMs: 100,
-        presencePollMs: 200,
-        drainMs: 200,
-      });
+      const other = await startTask();
       try {
         const { tenant, user, token } = await linkusUser("505");
         const client = await connect(`ws://127.0.0.1:${other.linkusPort}/?token=${token}`);
         await eventually(() => expect(client.frames.some((f) => f.type === "presence" && f.snapshot)).toBe(true));
-        const stateOf = () =>
-          client.frames
-            .filter((f) => f.type === "presence")
-            .flatMap((f) => f.extensions as Frame[])
-            .filter((e) => e.extensionId === user.id)
-            .at(-1)?.state;
+        const stateOf = () => presenceState(client.frames, user.id);
         const listings = () => other.hub.stats.registrationListings;
         const phonePort = await freePort();
         const register = async (expires: number) => {
@@ -142,25 +152,12 @@ describe("Linkus channel on 8111", () => {
     "shows a phone that stops refreshing as unregistered once its binding expires, re-reading only that extension",
     async () => {
       // Prepare: a task that accepts 2-second registrations, so expiry happens within the test.
-      const short = await startListener({
-        host: "127.0.0.1",
-        sipPort: 0,
-        linkusPort: 0,
-        feedPollMs: 100,
-        presencePollMs: 200,
-        minExpires: 1,
-        drainMs: 200,
-      });
+      const short = await startTask({ minExpires: 1 });
       try {
         const { tenant, user, token } = await linkusUser("506");
         const client = await connect(`ws://127.0.0.1:${short.linkusPort}/?token=${token}`);
         await eventually(() => expect(client.frames.some((f) => f.type === "presence" && f.snapshot)).toBe(true));
-        const stateOf = () =>
-          client.frames
-            .filter((f) => f.type === "presence")
-            .flatMap((f) => f.extensions as Frame[])
-            .filter((e) => e.extensionId === user.id)
-            .at(-1)?.state;
+        const stateOf = () => presenceState(client.frames, user.id);
         const result = await runSipp({
           scenario: registerScenario(200),
           rows: [[user.registrationName, tenant.slug, user.auth, "2"]],
