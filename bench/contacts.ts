@@ -22,13 +22,15 @@
 // the time inside `send` is the time spent waiting on DynamoDB Local plus SDK marshalling). CPU of
 // this process and of DynamoDB Local's JVM is read from /proc per phase. DynamoDB Local runs on the
 // same 2 cores: its figures are not DynamoDB's (see docs/benchmarks-contacts.md).
-import { randomBytes } from "node:crypto";
+import "./support/env.js";
 import { readFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { gzipSync } from "node:zlib";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { ContactData, NumberData, NumberType } from "../layers/core/contacts/formats/common.js";
 import type { Deps } from "../layers/core/deps.js";
+import { startDynamo } from "./support/env.js";
+import { rssMiB, treeCpuSeconds } from "./support/proc.js";
+import { cleanups, runBench } from "./support/run.js";
 
 const COUNT = Number(process.argv[2] ?? 100_000);
 const SEARCHES = Number(process.env.BENCH_SEARCHES ?? 500);
@@ -36,19 +38,6 @@ const IMPORT_BUDGET_MS = Number(process.env.BENCH_IMPORT_BUDGET_MS ?? 40_000);
 const SEED = Number(process.env.BENCH_SEED ?? 1);
 const WARMUP = 20;
 if (!Number.isInteger(COUNT) || COUNT < 1) throw new Error("usage: npx tsx bench/contacts.ts [count]");
-
-// The runtime reads these when it is first imported or used: set them before any dynamic import.
-Object.assign(process.env, {
-  AWS_REGION: "us-east-1",
-  AWS_ACCESS_KEY_ID: "local",
-  AWS_SECRET_ACCESS_KEY: "local",
-  TABLE_NAME: "cloud-pbx-bench-contacts",
-  PBX_MASTER_KEY: randomBytes(32).toString("base64"),
-  PBX_PLATFORM_KEY: `pbxp_bench_${randomBytes(16).toString("hex")}`,
-  LOG_LEVEL: "SILENT",
-  PUBLIC_WEB_URL: "https://linkus.bench.example",
-  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
-});
 
 // ---------------------------------------------------------------------------------------------
 // Generated contacts
@@ -275,30 +264,9 @@ function instrument(db: DynamoDBDocumentClient): void {
   };
 }
 
-const CLOCK_TICKS = 100;
-/** CPU seconds (user + system) of a process, from /proc. */
-function processCpu(pid: number | undefined): number {
-  if (!pid) return Number.NaN;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
-  } catch {
-    return Number.NaN;
-  }
-}
 function loadAverage(): number {
   try {
     return Number(readFileSync("/proc/loadavg", "utf8").split(" ")[0]);
-  } catch {
-    return Number.NaN;
-  }
-}
-function processRss(pid: number | undefined): number {
-  if (!pid) return Number.NaN;
-  try {
-    const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-    return Number(match?.[1]) * 1024;
   } catch {
     return Number.NaN;
   }
@@ -325,7 +293,7 @@ async function phase<T>(label: string, run: () => Promise<T>): Promise<{ value: 
     peakRss = Math.max(peakRss, process.memoryUsage.rss());
   }, 50);
   const cpu0 = process.cpuUsage();
-  const java0 = processCpu(javaPid);
+  const java0 = treeCpuSeconds(javaPid);
   const start = performance.now();
   try {
     const value = await run();
@@ -335,9 +303,9 @@ async function phase<T>(label: string, run: () => Promise<T>): Promise<{ value: 
     const result: PhaseResult = {
       wallMs,
       nodeCpuS: (cpu.user + cpu.system) / 1e6,
-      javaCpuS: processCpu(javaPid) - java0,
+      javaCpuS: treeCpuSeconds(javaPid) - java0,
       peakRss,
-      javaRss: processRss(javaPid),
+      javaRss: (rssMiB(javaPid) ?? Number.NaN) * 1024 * 1024,
       load: loadAverage(),
       calls,
     };
@@ -358,417 +326,389 @@ async function phase<T>(label: string, run: () => Promise<T>): Promise<{ value: 
   }
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 // ---------------------------------------------------------------------------------------------
 
 async function main() {
   const summary: [string, string][] = [];
   const started = performance.now();
-  const { startDynamoLocal, ensureTable, localClient } = await import("../scripts/local/dynamodb.js");
-  const dynamo = await startDynamoLocal({ port: await freePort() });
-  javaPid = dynamo.process.pid;
-  const stops: (() => Promise<void>)[] = [() => dynamo.stop()];
-  try {
-    process.env.AWS_ENDPOINT_URL_DYNAMODB = dynamo.endpoint;
-    const admin = localClient(dynamo.endpoint);
-    await ensureTable(admin, process.env.TABLE_NAME as string);
-    admin.destroy();
+  const dynamo = await startDynamo();
+  cleanups.push(dynamo.stop);
+  javaPid = dynamo.dynamoPid;
 
-    const { defaultDeps } = await import("../layers/core/deps.js");
-    const { createTenant } = await import("../layers/core/services/tenants.js");
-    const { startImport, processImportJob, getImportJob } = await import("../layers/core/services/contact-import.js");
-    const { searchCompanyContacts, allCompanyContacts } = await import("../layers/core/services/contacts.js");
-    const { exportContacts, rotatePhonebookToken, servePhonebook, PHONEBOOK_MAX_CONTACTS } = await import(
-      "../layers/core/services/contact-files.js"
+  const { defaultDeps } = await import("../layers/core/deps.js");
+  const { createTenant } = await import("../layers/core/services/tenants.js");
+  const { startImport, processImportJob, getImportJob } = await import("../layers/core/services/contact-import.js");
+  const { searchCompanyContacts, allCompanyContacts } = await import("../layers/core/services/contacts.js");
+  const { exportContacts, rotatePhonebookToken, servePhonebook, PHONEBOOK_MAX_CONTACTS } = await import(
+    "../layers/core/services/contact-files.js"
+  );
+  const { csvHeader, contactToCsvRow } = await import("../layers/core/contacts/formats/csv.js");
+  const { phonebookXml } = await import("../layers/core/contacts/formats/phonebook.js");
+  const { digitsOf } = await import("../layers/core/contacts/normalize.js");
+  const { matchKey } = await import("../layers/core/contacts/index-entries.js");
+  const { GetCommand, QueryCommand } = await import("@aws-sdk/lib-dynamodb");
+  const { keys } = await import("../layers/core/keys.js");
+  const { sortKeyStartsWith } = await import("../layers/core/storage/db.js");
+
+  const deps: Deps = defaultDeps();
+  instrument(deps.db);
+  cleanups.push(async () => deps.db.destroy());
+  const slug = "bench-contacts";
+  const { tenant } = await createTenant(deps, {
+    name: "Bench Contacts",
+    slug,
+    adminEmail: "admin@bench.example",
+    adminFirstName: "Administrator",
+    adminLastName: "",
+    adminExtensionNumber: "1000",
+    adminMobileNumber: "",
+  });
+  console.log(
+    `cloud-pbx contacts bench: ${fmt(COUNT)} contacts, tenant ${tenant.id}, DynamoDB Local (in memory) at ${dynamo.endpoint}`,
+  );
+  console.log(
+    `  Node ${process.version}, ${(await import("node:os")).cpus().length} cores; DynamoDB Local shares them`,
+  );
+
+  // -- Generate --------------------------------------------------------------------------
+  const genStart = performance.now();
+  const contacts: ContactData[] = Array.from({ length: COUNT }, generateContact);
+  let csv = csvHeader({ bom: true });
+  for (const contact of contacts) csv += contactToCsvRow(contact);
+  const csvBytes = Buffer.byteLength(csv);
+  const content = gzipSync(csv).toString("base64");
+  console.log(
+    `\nGenerated ${fmt(COUNT)} contacts in ${secs(performance.now() - genStart)}: CSV ${mib(csvBytes)}, ` +
+      `gzip+base64 ${mib(content.length)} (the import request body carries this)`,
+  );
+  summary.push(["CSV file", `${mib(csvBytes)}; gzip+base64 ${mib(content.length)}`]);
+  // The import's match rule reads every earlier contact with the same first name, last name and
+  // company, one GetItem each: what that costs for this file.
+  const groups = new Map<string, number>();
+  let candidateReads = 0;
+  for (const contact of contacts) {
+    const key = matchKey(contact);
+    const earlier = groups.get(key) ?? 0;
+    candidateReads += earlier;
+    groups.set(key, earlier + 1);
+  }
+  const largest = Math.max(...groups.values());
+  console.log(
+    `  ${fmt(groups.size)} distinct name+company keys; largest group ${fmt(largest)}; ` +
+      `the match rule will read ${fmt(candidateReads)} earlier contacts one GetItem at a time`,
+  );
+
+  // -- Import ----------------------------------------------------------------------------
+  console.log("\nIMPORT");
+  const request = await phase("startImport (the API request)", () =>
+    startImport(deps, tenant.id, { format: "csv", mode: "valid_rows", content, encoding: "gzip+base64" }),
+  );
+  const job0 = request.value;
+  csv = "";
+  console.log(`  job ${job0.id}: ${job0.status}, ${fmt(job0.valid)} valid, ${fmt(job0.invalid)} invalid rows`);
+  if (job0.invalid > 0) console.log(`  first errors: ${JSON.stringify(job0.errors.slice(0, 3))}`);
+  summary.push([
+    "Import request (startImport)",
+    `${secs(request.result.wallMs)}, peak RSS ${mib(request.result.peakRss)}`,
+  ]);
+
+  const importStart = performance.now();
+  let runs = 0;
+  const progress = setInterval(() => {
+    void getImportJob(deps, tenant.id, job0.id).then((job) => {
+      const elapsed = performance.now() - importStart;
+      console.log(
+        `  ${secs(elapsed).padStart(8)}  ${job.status.padEnd(9)} ${fmt(job.done).padStart(7)} / ${fmt(job.valid)}` +
+          `  ${fmt((1000 * job.done) / elapsed).padStart(5)} rows/s  (worker run ${runs})`,
+      );
+    });
+  }, 10_000);
+  const work = await phase("processImportJob (the worker)", async () => {
+    try {
+      for (;;) {
+        const job = await getImportJob(deps, tenant.id, job0.id);
+        if (job.status === "completed" || job.status === "rejected") return job;
+        runs++;
+        await processImportJob(deps, tenant.id, job0.id, Date.now() + IMPORT_BUDGET_MS);
+      }
+    } finally {
+      clearInterval(progress);
+    }
+  });
+  const job = work.value;
+  const importMs = work.result.wallMs;
+  const rate = (1000 * job.done) / importMs;
+  console.log(
+    `  completed: ${fmt(job.done)} rows (${fmt(job.created)} created, ${fmt(job.updated)} updated, ` +
+      `${fmt(job.unchanged)} unchanged) in ${secs(importMs)} over ${runs} worker runs: ${fmt(rate)} rows/s`,
+  );
+  summary.push([
+    "Import job (worker)",
+    `${secs(importMs)} for ${fmt(job.done)} rows = ${fmt(rate)} rows/s (${runs} runs of ${IMPORT_BUDGET_MS / 1000} s)`,
+  ]);
+  summary.push([
+    "Import total (request + job)",
+    `${secs(request.result.wallMs + importMs)}; CPU node ${(request.result.nodeCpuS + work.result.nodeCpuS).toFixed(0)} s, DynamoDB Local ${(request.result.javaCpuS + work.result.javaCpuS).toFixed(0)} s`,
+  ]);
+  const stored = job.created;
+
+  // -- Emulator probe ----------------------------------------------------------------------
+  // Real DynamoDB answers a Query in time independent of how many items share its partition key.
+  // DynamoDB Local does not: these show what a Query costs here by where its range lies in the
+  // index partition (one item per token: ~15 per contact) and when nothing matches.
+  console.log("\nDYNAMODB LOCAL PROBE (index partition of this tenant)");
+  const probe = async (label: string, send: () => Promise<unknown>) => {
+    const times: number[] = [];
+    for (let i = 0; i < 7; i++) {
+      const start = performance.now();
+      await send();
+      times.push(performance.now() - start);
+    }
+    const sorted = times.slice(2).sort((a, b) => a - b);
+    console.log(`  ${label.padEnd(58)} median ${ms(percentile(sorted, 50))}`);
+    return percentile(sorted, 50);
+  };
+  const indexPk = keys.contactIndexPartition(tenant.id);
+  // What the services send (sortKeyStartsWith: a BETWEEN range), and begins_with for comparison.
+  const rangeQuery = (prefix: string) => () =>
+    deps.db.send(
+      new QueryCommand({ TableName: deps.config.tableName, ...sortKeyStartsWith(indexPk, prefix), Limit: 1 }),
     );
-    const { csvHeader, contactToCsvRow } = await import("../layers/core/contacts/formats/csv.js");
-    const { phonebookXml } = await import("../layers/core/contacts/formats/phonebook.js");
-    const { digitsOf } = await import("../layers/core/contacts/normalize.js");
-    const { matchKey } = await import("../layers/core/contacts/index-entries.js");
-    const { GetCommand, QueryCommand } = await import("@aws-sdk/lib-dynamodb");
-    const { keys } = await import("../layers/core/keys.js");
-    const { sortKeyStartsWith } = await import("../layers/core/storage/db.js");
+  const beginsWithQuery = (prefix: string) => () =>
+    deps.db.send(
+      new QueryCommand({
+        TableName: deps.config.tableName,
+        KeyConditionExpression: "PK = :pk AND begins_with(SK, :prefix)",
+        ExpressionAttributeValues: { ":pk": indexPk, ":prefix": prefix },
+        Limit: 1,
+      }),
+    );
+  const probes = {
+    get: await probe("GetItem (the feed counter)", () =>
+      deps.db.send(new GetCommand({ TableName: deps.config.tableName, Key: keys.feedCounter(tenant.id, "contacts") })),
+    ),
+    first: await probe('Query Limit 1, range "c#" (start of the partition)', rangeQuery("c#")),
+    last: await probe('Query Limit 1, range "s#" (end of the partition)', rangeQuery("s#")),
+    none: await probe('Query Limit 1, range "n#qqqq" (no match)', rangeQuery("n#qqqq")),
+    beginsFirst: await probe('Query Limit 1, begins_with "c#" (start)', beginsWithQuery("c#")),
+    beginsLast: await probe('Query Limit 1, begins_with "s#" (end)', beginsWithQuery("s#")),
+  };
+  summary.push([
+    "DynamoDB Local Query cost",
+    `range at start ${ms(probes.first)}, at end ${ms(probes.last)}, no match ${ms(probes.none)}; ` +
+      `begins_with at start ${ms(probes.beginsFirst)}, at end ${ms(probes.beginsLast)} (GetItem ${ms(probes.get)})`,
+  ]);
 
-    const deps: Deps = defaultDeps();
-    instrument(deps.db);
-    stops.unshift(async () => deps.db.destroy());
-    const slug = "bench-contacts";
-    const { tenant } = await createTenant(deps, {
-      name: "Bench Contacts",
-      slug,
-      adminEmail: "admin@bench.example",
+  // -- Search ----------------------------------------------------------------------------
+  console.log("\nSEARCH");
+  const nameQueries: string[] = [];
+  while (nameQueries.length < SEARCHES + WARMUP) {
+    const contact = pick(contacts);
+    const words = [contact.firstName, contact.lastName, contact.company]
+      .join(" ")
+      .split(" ")
+      .filter((w) => /\p{L}/u.test(w));
+    const word = pick(words);
+    if (word) nameQueries.push([...word].slice(0, 1 + int(4)).join(""));
+  }
+  const numberQueries: string[] = [];
+  while (numberQueries.length < SEARCHES + WARMUP) {
+    const { number } = pick(pick(contacts).numbers);
+    const all = digitsOf(number);
+    const kind = random();
+    let q: string;
+    if (kind < 0.35)
+      q = all.slice(0, 3 + int(6)); // leading digits, unformatted
+    else if (kind < 0.55)
+      q = number.slice(0, 5 + int(Math.max(1, number.length - 5))); // leading, as written
+    else if (kind < 0.9)
+      q = all.slice(-(4 + int(4))); // trailing digits ("last four")
+    else q = number.slice(-(5 + int(5))); // trailing, as written
+    q = q.trim();
+    if (/[0-9]/.test(q) && /^[0-9 ().+-]+$/.test(q)) numberQueries.push(q);
+  }
+  const searchResults: Record<string, { sorted: number[]; hits: number; empty: number; full: number }> = {};
+  for (const [kind, queries] of [
+    ["name prefix", nameQueries],
+    ["number", numberQueries],
+  ] as const) {
+    const latencies: number[] = [];
+    let hits = 0;
+    let empty = 0;
+    let full = 0;
+    const { result } = await phase(`search by ${kind}`, async () => {
+      for (const [i, q] of queries.entries()) {
+        const start = performance.now();
+        const page = await searchCompanyContacts(deps, tenant.id, { q, limit: 50 });
+        const elapsed = performance.now() - start;
+        if (i < WARMUP) continue;
+        latencies.push(elapsed);
+        hits += page.items.length;
+        if (page.items.length === 0) empty++;
+        if (page.nextCursor) full++;
+      }
+    });
+    const sorted = latencies.sort((a, b) => a - b);
+    searchResults[kind] = { sorted, hits, empty, full };
+    console.log(
+      `  by ${kind}: ${sorted.length} searches (after ${WARMUP} warm-up), median ${ms(percentile(sorted, 50))}, ` +
+        `p90 ${ms(percentile(sorted, 90))}, p99 ${ms(percentile(sorted, 99))}, max ${ms(sorted.at(-1) ?? Number.NaN)}; ` +
+        `${(hits / sorted.length).toFixed(1)} results on average, ${full} full pages (50 + cursor), ${empty} empty; ` +
+        `${fmt((1000 * sorted.length) / result.wallMs)} searches/s one at a time`,
+    );
+    summary.push([
+      `Search by ${kind} (limit 50)`,
+      `median ${ms(percentile(sorted, 50))}, p99 ${ms(percentile(sorted, 99))} (n=${sorted.length}, ${(hits / sorted.length).toFixed(0)} results avg)`,
+    ]);
+  }
+  console.log(`  examples: name ${JSON.stringify(nameQueries.slice(WARMUP, WARMUP + 8))}`);
+  console.log(`            number ${JSON.stringify(numberQueries.slice(WARMUP, WARMUP + 8))}`);
+
+  // -- Export ----------------------------------------------------------------------------
+  console.log("\nEXPORT");
+  let exportBytes = 0;
+  let exportRows = 0;
+  let pages = 0;
+  let slowestPage = 0;
+  let largestPage = 0;
+  const exported = await phase("exportContacts, 5000 a page", async () => {
+    let cursor: string | undefined;
+    do {
+      const start = performance.now();
+      const page = await exportContacts(deps, tenant.id, { format: "csv", limit: 5000, cursor });
+      slowestPage = Math.max(slowestPage, performance.now() - start);
+      const bytes = Buffer.byteLength(page.body);
+      largestPage = Math.max(largestPage, bytes);
+      exportBytes += bytes;
+      exportRows += Number(page.headers["x-contact-count"]);
+      pages++;
+      cursor = page.headers["x-next-cursor"];
+    } while (cursor);
+  });
+  console.log(
+    `  ${fmt(exportRows)} rows in ${pages} pages, ${mib(exportBytes)} (${fmt(exportBytes)} bytes) in ${secs(exported.result.wallMs)}: ` +
+      `${fmt((1000 * exportRows) / exported.result.wallMs)} rows/s; slowest page ${secs(slowestPage)}, ` +
+      `largest page ${mib(largestPage)}; peak RSS ${mib(exported.result.peakRss)}`,
+  );
+  if (exportRows !== stored) console.log(`  !! exported ${exportRows} rows but the import created ${stored}`);
+  summary.push([
+    "Full export (CSV)",
+    `${secs(exported.result.wallMs)}, ${fmt(exportRows)} rows, ${mib(exportBytes)}, ${pages} pages (slowest ${secs(slowestPage)}, largest ${mib(largestPage)}), peak RSS ${mib(exported.result.peakRss)}`,
+  ]);
+
+  // -- Phonebook -------------------------------------------------------------------------
+  console.log("\nPHONEBOOK (Yealink)");
+  const read = await phase("allCompanyContacts, everything", async () => {
+    const all = [];
+    for await (const page of allCompanyContacts(deps, tenant.id)) all.push(...page);
+    return all;
+  });
+  const everyone = read.value;
+  const built = await phase("phonebookXml, everything", async () => phonebookXml("yealink", tenant.name, everyone));
+  const fullXml = built.value;
+  const entries = (fullXml.match(/<DirectoryEntry>/g) ?? []).length;
+  console.log(
+    `  full book: read ${fmt(everyone.length)} contacts in ${secs(read.result.wallMs)}, built in ${ms(built.result.wallMs)}: ` +
+      `${fmt(entries)} entries, ${mib(Buffer.byteLength(fullXml))}; peak RSS ${mib(Math.max(read.result.peakRss, built.result.peakRss))}`,
+  );
+  summary.push([
+    "Yealink phonebook, all contacts",
+    `${secs(read.result.wallMs + built.result.wallMs)} (read ${secs(read.result.wallMs)}, XML ${ms(built.result.wallMs)}), ${fmt(entries)} entries, ${mib(Buffer.byteLength(fullXml))}`,
+  ]);
+  everyone.length = 0;
+
+  const cappedRead = await phase(`allCompanyContacts, first ${fmt(PHONEBOOK_MAX_CONTACTS)}`, async () => {
+    const first = [];
+    for await (const page of allCompanyContacts(deps, tenant.id)) {
+      first.push(...page);
+      if (first.length >= PHONEBOOK_MAX_CONTACTS) break;
+    }
+    return first.slice(0, PHONEBOOK_MAX_CONTACTS);
+  });
+  const cappedBuilt = await phase(`phonebookXml, ${fmt(PHONEBOOK_MAX_CONTACTS)}`, async () =>
+    phonebookXml("yealink", tenant.name, cappedRead.value),
+  );
+  console.log(
+    `  capped book (${fmt(PHONEBOOK_MAX_CONTACTS)}): read in ${secs(cappedRead.result.wallMs)}, built in ${ms(cappedBuilt.result.wallMs)}, ` +
+      `${mib(Buffer.byteLength(cappedBuilt.value))}`,
+  );
+  const { token } = await rotatePhonebookToken(deps, tenant.id, slug);
+  const cold = await phase("servePhonebook yealink.xml, cold", () =>
+    servePhonebook(deps, slug, "yealink.xml", token, {}),
+  );
+  const warm = await phase("servePhonebook yealink.xml, cached", () =>
+    servePhonebook(deps, slug, "yealink.xml", token, {}),
+  );
+  const notModified = await phase("servePhonebook yealink.xml, If-None-Match", () =>
+    servePhonebook(deps, slug, "yealink.xml", token, { "if-none-match": cold.value.headers.etag }),
+  );
+  console.log(
+    `  served book: cold ${secs(cold.result.wallMs)} (${mib(Buffer.byteLength(cold.value.body))}), cached ${ms(warm.result.wallMs)}, ` +
+      `304 ${ms(notModified.result.wallMs)} (status ${notModified.value.status})`,
+  );
+  summary.push([
+    `Yealink phonebook, capped ${fmt(PHONEBOOK_MAX_CONTACTS)}`,
+    `${secs(cappedRead.result.wallMs + cappedBuilt.result.wallMs)} (read ${secs(cappedRead.result.wallMs)}, XML ${ms(cappedBuilt.result.wallMs)}); served cold ${secs(cold.result.wallMs)}, cached ${ms(warm.result.wallMs)}`,
+  ]);
+
+  // -- Same name (optional) --------------------------------------------------------------
+  // The match rule's cost when many rows share first name, last name and company: each row reads
+  // every earlier one. BENCH_SAME_NAME rows, all "John Smith" with no company, distinct numbers.
+  const sameName = Number(process.env.BENCH_SAME_NAME ?? 0);
+  if (sameName > 0) {
+    console.log(`\nSAME NAME: ${fmt(sameName)} rows all "John Smith", no company, one distinct number each`);
+    const { tenant: other } = await createTenant(deps, {
+      name: "Bench Same Name",
+      slug: "bench-same-name",
+      adminEmail: "admin@same.bench.example",
       adminFirstName: "Administrator",
       adminLastName: "",
       adminExtensionNumber: "1000",
       adminMobileNumber: "",
     });
-    console.log(
-      `cloud-pbx contacts bench: ${fmt(COUNT)} contacts, tenant ${tenant.id}, DynamoDB Local (in memory) at ${dynamo.endpoint}`,
-    );
-    console.log(
-      `  Node ${process.version}, ${(await import("node:os")).cpus().length} cores; DynamoDB Local shares them`,
-    );
-
-    // -- Generate --------------------------------------------------------------------------
-    const genStart = performance.now();
-    const contacts: ContactData[] = Array.from({ length: COUNT }, generateContact);
-    let csv = csvHeader({ bom: true });
-    for (const contact of contacts) csv += contactToCsvRow(contact);
-    const csvBytes = Buffer.byteLength(csv);
-    const content = gzipSync(csv).toString("base64");
-    console.log(
-      `\nGenerated ${fmt(COUNT)} contacts in ${secs(performance.now() - genStart)}: CSV ${mib(csvBytes)}, ` +
-        `gzip+base64 ${mib(content.length)} (the import request body carries this)`,
-    );
-    summary.push(["CSV file", `${mib(csvBytes)}; gzip+base64 ${mib(content.length)}`]);
-    // The import's match rule reads every earlier contact with the same first name, last name and
-    // company, one GetItem each: what that costs for this file.
-    const groups = new Map<string, number>();
-    let candidateReads = 0;
-    for (const contact of contacts) {
-      const key = matchKey(contact);
-      const earlier = groups.get(key) ?? 0;
-      candidateReads += earlier;
-      groups.set(key, earlier + 1);
+    let file = csvHeader();
+    for (let i = 0; i < sameName; i++) {
+      const number = `+1 555 ${String(i).padStart(7, "0")}`;
+      file += contactToCsvRow({
+        ...contacts[0],
+        firstName: "John",
+        lastName: "Smith",
+        company: "",
+        numbers: [{ type: "mobile", number }],
+      } as ContactData);
     }
-    const largest = Math.max(...groups.values());
-    console.log(
-      `  ${fmt(groups.size)} distinct name+company keys; largest group ${fmt(largest)}; ` +
-        `the match rule will read ${fmt(candidateReads)} earlier contacts one GetItem at a time`,
-    );
-
-    // -- Import ----------------------------------------------------------------------------
-    console.log("\nIMPORT");
-    const request = await phase("startImport (the API request)", () =>
-      startImport(deps, tenant.id, { format: "csv", mode: "valid_rows", content, encoding: "gzip+base64" }),
-    );
-    const job0 = request.value;
-    csv = "";
-    console.log(`  job ${job0.id}: ${job0.status}, ${fmt(job0.valid)} valid, ${fmt(job0.invalid)} invalid rows`);
-    if (job0.invalid > 0) console.log(`  first errors: ${JSON.stringify(job0.errors.slice(0, 3))}`);
-    summary.push([
-      "Import request (startImport)",
-      `${secs(request.result.wallMs)}, peak RSS ${mib(request.result.peakRss)}`,
-    ]);
-
-    const importStart = performance.now();
-    let runs = 0;
-    const progress = setInterval(() => {
-      void getImportJob(deps, tenant.id, job0.id).then((job) => {
-        const elapsed = performance.now() - importStart;
-        console.log(
-          `  ${secs(elapsed).padStart(8)}  ${job.status.padEnd(9)} ${fmt(job.done).padStart(7)} / ${fmt(job.valid)}` +
-            `  ${fmt((1000 * job.done) / elapsed).padStart(5)} rows/s  (worker run ${runs})`,
-        );
+    const same = await phase("import, same name", async () => {
+      const started = await startImport(deps, other.id, {
+        format: "csv",
+        mode: "valid_rows",
+        content: file,
+        encoding: "text",
       });
-    }, 10_000);
-    const work = await phase("processImportJob (the worker)", async () => {
-      try {
-        for (;;) {
-          const job = await getImportJob(deps, tenant.id, job0.id);
-          if (job.status === "completed" || job.status === "rejected") return job;
-          runs++;
-          await processImportJob(deps, tenant.id, job0.id, Date.now() + IMPORT_BUDGET_MS);
-        }
-      } finally {
-        clearInterval(progress);
+      for (;;) {
+        const job = await getImportJob(deps, other.id, started.id);
+        if (job.status === "completed" || job.status === "rejected") return job;
+        await processImportJob(deps, other.id, started.id, Date.now() + IMPORT_BUDGET_MS);
       }
     });
-    const job = work.value;
-    const importMs = work.result.wallMs;
-    const rate = (1000 * job.done) / importMs;
+    const reads = same.result.calls.get("Get");
     console.log(
-      `  completed: ${fmt(job.done)} rows (${fmt(job.created)} created, ${fmt(job.updated)} updated, ` +
-        `${fmt(job.unchanged)} unchanged) in ${secs(importMs)} over ${runs} worker runs: ${fmt(rate)} rows/s`,
+      `  ${fmt(same.value.created)} created in ${secs(same.result.wallMs)}: ${fmt((1000 * same.value.done) / same.result.wallMs)} rows/s; ` +
+        `${fmt(reads?.count ?? 0)} GetItem (${fmt((sameName * (sameName - 1)) / 2)} of them the match rule's)`,
     );
     summary.push([
-      "Import job (worker)",
-      `${secs(importMs)} for ${fmt(job.done)} rows = ${fmt(rate)} rows/s (${runs} runs of ${IMPORT_BUDGET_MS / 1000} s)`,
+      `Import, ${fmt(sameName)} rows of one name`,
+      `${secs(same.result.wallMs)} = ${fmt((1000 * same.value.done) / same.result.wallMs)} rows/s, ${fmt(reads?.count ?? 0)} GetItem`,
     ]);
-    summary.push([
-      "Import total (request + job)",
-      `${secs(request.result.wallMs + importMs)}; CPU node ${(request.result.nodeCpuS + work.result.nodeCpuS).toFixed(0)} s, DynamoDB Local ${(request.result.javaCpuS + work.result.javaCpuS).toFixed(0)} s`,
-    ]);
-    const stored = job.created;
-
-    // -- Emulator probe ----------------------------------------------------------------------
-    // Real DynamoDB answers a Query in time independent of how many items share its partition key.
-    // DynamoDB Local does not: these show what a Query costs here by where its range lies in the
-    // index partition (one item per token: ~15 per contact) and when nothing matches.
-    console.log("\nDYNAMODB LOCAL PROBE (index partition of this tenant)");
-    const probe = async (label: string, send: () => Promise<unknown>) => {
-      const times: number[] = [];
-      for (let i = 0; i < 7; i++) {
-        const start = performance.now();
-        await send();
-        times.push(performance.now() - start);
-      }
-      const sorted = times.slice(2).sort((a, b) => a - b);
-      console.log(`  ${label.padEnd(58)} median ${ms(percentile(sorted, 50))}`);
-      return percentile(sorted, 50);
-    };
-    const indexPk = keys.contactIndexPartition(tenant.id);
-    // What the services send (sortKeyStartsWith: a BETWEEN range), and begins_with for comparison.
-    const rangeQuery = (prefix: string) => () =>
-      deps.db.send(
-        new QueryCommand({ TableName: deps.config.tableName, ...sortKeyStartsWith(indexPk, prefix), Limit: 1 }),
-      );
-    const beginsWithQuery = (prefix: string) => () =>
-      deps.db.send(
-        new QueryCommand({
-          TableName: deps.config.tableName,
-          KeyConditionExpression: "PK = :pk AND begins_with(SK, :prefix)",
-          ExpressionAttributeValues: { ":pk": indexPk, ":prefix": prefix },
-          Limit: 1,
-        }),
-      );
-    const probes = {
-      get: await probe("GetItem (the feed counter)", () =>
-        deps.db.send(
-          new GetCommand({ TableName: deps.config.tableName, Key: keys.feedCounter(tenant.id, "contacts") }),
-        ),
-      ),
-      first: await probe('Query Limit 1, range "c#" (start of the partition)', rangeQuery("c#")),
-      last: await probe('Query Limit 1, range "s#" (end of the partition)', rangeQuery("s#")),
-      none: await probe('Query Limit 1, range "n#qqqq" (no match)', rangeQuery("n#qqqq")),
-      beginsFirst: await probe('Query Limit 1, begins_with "c#" (start)', beginsWithQuery("c#")),
-      beginsLast: await probe('Query Limit 1, begins_with "s#" (end)', beginsWithQuery("s#")),
-    };
-    summary.push([
-      "DynamoDB Local Query cost",
-      `range at start ${ms(probes.first)}, at end ${ms(probes.last)}, no match ${ms(probes.none)}; ` +
-        `begins_with at start ${ms(probes.beginsFirst)}, at end ${ms(probes.beginsLast)} (GetItem ${ms(probes.get)})`,
-    ]);
-
-    // -- Search ----------------------------------------------------------------------------
-    console.log("\nSEARCH");
-    const nameQueries: string[] = [];
-    while (nameQueries.length < SEARCHES + WARMUP) {
-      const contact = pick(contacts);
-      const words = [contact.firstName, contact.lastName, contact.company]
-        .join(" ")
-        .split(" ")
-        .filter((w) => /\p{L}/u.test(w));
-      const word = pick(words);
-      if (word) nameQueries.push([...word].slice(0, 1 + int(4)).join(""));
-    }
-    const numberQueries: string[] = [];
-    while (numberQueries.length < SEARCHES + WARMUP) {
-      const { number } = pick(pick(contacts).numbers);
-      const all = digitsOf(number);
-      const kind = random();
-      let q: string;
-      if (kind < 0.35)
-        q = all.slice(0, 3 + int(6)); // leading digits, unformatted
-      else if (kind < 0.55)
-        q = number.slice(0, 5 + int(Math.max(1, number.length - 5))); // leading, as written
-      else if (kind < 0.9)
-        q = all.slice(-(4 + int(4))); // trailing digits ("last four")
-      else q = number.slice(-(5 + int(5))); // trailing, as written
-      q = q.trim();
-      if (/[0-9]/.test(q) && /^[0-9 ().+-]+$/.test(q)) numberQueries.push(q);
-    }
-    const searchResults: Record<string, { sorted: number[]; hits: number; empty: number; full: number }> = {};
-    for (const [kind, queries] of [
-      ["name prefix", nameQueries],
-      ["number", numberQueries],
-    ] as const) {
-      const latencies: number[] = [];
-      let hits = 0;
-      let empty = 0;
-      let full = 0;
-      const { result } = await phase(`search by ${kind}`, async () => {
-        for (const [i, q] of queries.entries()) {
-          const start = performance.now();
-          const page = await searchCompanyContacts(deps, tenant.id, { q, limit: 50 });
-          const elapsed = performance.now() - start;
-          if (i < WARMUP) continue;
-          latencies.push(elapsed);
-          hits += page.items.length;
-          if (page.items.length === 0) empty++;
-          if (page.nextCursor) full++;
-        }
-      });
-      const sorted = latencies.sort((a, b) => a - b);
-      searchResults[kind] = { sorted, hits, empty, full };
-      console.log(
-        `  by ${kind}: ${sorted.length} searches (after ${WARMUP} warm-up), median ${ms(percentile(sorted, 50))}, ` +
-          `p90 ${ms(percentile(sorted, 90))}, p99 ${ms(percentile(sorted, 99))}, max ${ms(sorted.at(-1) ?? Number.NaN)}; ` +
-          `${(hits / sorted.length).toFixed(1)} results on average, ${full} full pages (50 + cursor), ${empty} empty; ` +
-          `${fmt((1000 * sorted.length) / result.wallMs)} searches/s one at a time`,
-      );
-      summary.push([
-        `Search by ${kind} (limit 50)`,
-        `median ${ms(percentile(sorted, 50))}, p99 ${ms(percentile(sorted, 99))} (n=${sorted.length}, ${(hits / sorted.length).toFixed(0)} results avg)`,
-      ]);
-    }
-    console.log(`  examples: name ${JSON.stringify(nameQueries.slice(WARMUP, WARMUP + 8))}`);
-    console.log(`            number ${JSON.stringify(numberQueries.slice(WARMUP, WARMUP + 8))}`);
-
-    // -- Export ----------------------------------------------------------------------------
-    console.log("\nEXPORT");
-    let exportBytes = 0;
-    let exportRows = 0;
-    let pages = 0;
-    let slowestPage = 0;
-    let largestPage = 0;
-    const exported = await phase("exportContacts, 5000 a page", async () => {
-      let cursor: string | undefined;
-      do {
-        const start = performance.now();
-        const page = await exportContacts(deps, tenant.id, { format: "csv", limit: 5000, cursor });
-        slowestPage = Math.max(slowestPage, performance.now() - start);
-        const bytes = Buffer.byteLength(page.body);
-        largestPage = Math.max(largestPage, bytes);
-        exportBytes += bytes;
-        exportRows += Number(page.headers["x-contact-count"]);
-        pages++;
-        cursor = page.headers["x-next-cursor"];
-      } while (cursor);
-    });
-    console.log(
-      `  ${fmt(exportRows)} rows in ${pages} pages, ${mib(exportBytes)} (${fmt(exportBytes)} bytes) in ${secs(exported.result.wallMs)}: ` +
-        `${fmt((1000 * exportRows) / exported.result.wallMs)} rows/s; slowest page ${secs(slowestPage)}, ` +
-        `largest page ${mib(largestPage)}; peak RSS ${mib(exported.result.peakRss)}`,
-    );
-    if (exportRows !== stored) console.log(`  !! exported ${exportRows} rows but the import created ${stored}`);
-    summary.push([
-      "Full export (CSV)",
-      `${secs(exported.result.wallMs)}, ${fmt(exportRows)} rows, ${mib(exportBytes)}, ${pages} pages (slowest ${secs(slowestPage)}, largest ${mib(largestPage)}), peak RSS ${mib(exported.result.peakRss)}`,
-    ]);
-
-    // -- Phonebook -------------------------------------------------------------------------
-    console.log("\nPHONEBOOK (Yealink)");
-    const read = await phase("allCompanyContacts, everything", async () => {
-      const all = [];
-      for await (const page of allCompanyContacts(deps, tenant.id)) all.push(...page);
-      return all;
-    });
-    const everyone = read.value;
-    const built = await phase("phonebookXml, everything", async () => phonebookXml("yealink", tenant.name, everyone));
-    const fullXml = built.value;
-    const entries = (fullXml.match(/<DirectoryEntry>/g) ?? []).length;
-    console.log(
-      `  full book: read ${fmt(everyone.length)} contacts in ${secs(read.result.wallMs)}, built in ${ms(built.result.wallMs)}: ` +
-        `${fmt(entries)} entries, ${mib(Buffer.byteLength(fullXml))}; peak RSS ${mib(Math.max(read.result.peakRss, built.result.peakRss))}`,
-    );
-    summary.push([
-      "Yealink phonebook, all contacts",
-      `${secs(read.result.wallMs + built.result.wallMs)} (read ${secs(read.result.wallMs)}, XML ${ms(built.result.wallMs)}), ${fmt(entries)} entries, ${mib(Buffer.byteLength(fullXml))}`,
-    ]);
-    everyone.length = 0;
-
-    const cappedRead = await phase(`allCompanyContacts, first ${fmt(PHONEBOOK_MAX_CONTACTS)}`, async () => {
-      const first = [];
-      for await (const page of allCompanyContacts(deps, tenant.id)) {
-        first.push(...page);
-        if (first.length >= PHONEBOOK_MAX_CONTACTS) break;
-      }
-      return first.slice(0, PHONEBOOK_MAX_CONTACTS);
-    });
-    const cappedBuilt = await phase(`phonebookXml, ${fmt(PHONEBOOK_MAX_CONTACTS)}`, async () =>
-      phonebookXml("yealink", tenant.name, cappedRead.value),
-    );
-    console.log(
-      `  capped book (${fmt(PHONEBOOK_MAX_CONTACTS)}): read in ${secs(cappedRead.result.wallMs)}, built in ${ms(cappedBuilt.result.wallMs)}, ` +
-        `${mib(Buffer.byteLength(cappedBuilt.value))}`,
-    );
-    const { token } = await rotatePhonebookToken(deps, tenant.id, slug);
-    const cold = await phase("servePhonebook yealink.xml, cold", () =>
-      servePhonebook(deps, slug, "yealink.xml", token, {}),
-    );
-    const warm = await phase("servePhonebook yealink.xml, cached", () =>
-      servePhonebook(deps, slug, "yealink.xml", token, {}),
-    );
-    const notModified = await phase("servePhonebook yealink.xml, If-None-Match", () =>
-      servePhonebook(deps, slug, "yealink.xml", token, { "if-none-match": cold.value.headers.etag }),
-    );
-    console.log(
-      `  served book: cold ${secs(cold.result.wallMs)} (${mib(Buffer.byteLength(cold.value.body))}), cached ${ms(warm.result.wallMs)}, ` +
-        `304 ${ms(notModified.result.wallMs)} (status ${notModified.value.status})`,
-    );
-    summary.push([
-      `Yealink phonebook, capped ${fmt(PHONEBOOK_MAX_CONTACTS)}`,
-      `${secs(cappedRead.result.wallMs + cappedBuilt.result.wallMs)} (read ${secs(cappedRead.result.wallMs)}, XML ${ms(cappedBuilt.result.wallMs)}); served cold ${secs(cold.result.wallMs)}, cached ${ms(warm.result.wallMs)}`,
-    ]);
-
-    // -- Same name (optional) --------------------------------------------------------------
-    // The match rule's cost when many rows share first name, last name and company: each row reads
-    // every earlier one. BENCH_SAME_NAME rows, all "John Smith" with no company, distinct numbers.
-    const sameName = Number(process.env.BENCH_SAME_NAME ?? 0);
-    if (sameName > 0) {
-      console.log(`\nSAME NAME: ${fmt(sameName)} rows all "John Smith", no company, one distinct number each`);
-      const { tenant: other } = await createTenant(deps, {
-        name: "Bench Same Name",
-        slug: "bench-same-name",
-        adminEmail: "admin@same.bench.example",
-        adminFirstName: "Administrator",
-        adminLastName: "",
-        adminExtensionNumber: "1000",
-        adminMobileNumber: "",
-      });
-      let file = csvHeader();
-      for (let i = 0; i < sameName; i++) {
-        const number = `+1 555 ${String(i).padStart(7, "0")}`;
-        file += contactToCsvRow({
-          ...contacts[0],
-          firstName: "John",
-          lastName: "Smith",
-          company: "",
-          numbers: [{ type: "mobile", number }],
-        } as ContactData);
-      }
-      const same = await phase("import, same name", async () => {
-        const started = await startImport(deps, other.id, {
-          format: "csv",
-          mode: "valid_rows",
-          content: file,
-          encoding: "text",
-        });
-        for (;;) {
-          const job = await getImportJob(deps, other.id, started.id);
-          if (job.status === "completed" || job.status === "rejected") return job;
-          await processImportJob(deps, other.id, started.id, Date.now() + IMPORT_BUDGET_MS);
-        }
-      });
-      const reads = same.result.calls.get("Get");
-      console.log(
-        `  ${fmt(same.value.created)} created in ${secs(same.result.wallMs)}: ${fmt((1000 * same.value.done) / same.result.wallMs)} rows/s; ` +
-          `${fmt(reads?.count ?? 0)} GetItem (${fmt((sameName * (sameName - 1)) / 2)} of them the match rule's)`,
-      );
-      summary.push([
-        `Import, ${fmt(sameName)} rows of one name`,
-        `${secs(same.result.wallMs)} = ${fmt((1000 * same.value.done) / same.result.wallMs)} rows/s, ${fmt(reads?.count ?? 0)} GetItem`,
-      ]);
-    }
-
-    // -- Summary ---------------------------------------------------------------------------
-    const width = Math.max(...summary.map(([k]) => k.length));
-    console.log(`\nSUMMARY: ${fmt(COUNT)} company contacts, one tenant, DynamoDB Local in memory on the same 2 cores`);
-    for (const [key, value] of summary) console.log(`  ${key.padEnd(width)}  ${value}`);
-    console.log(
-      `  ${"Process peak RSS".padEnd(width)}  ${mib(process.resourceUsage().maxRSS * 1024)} (node); bench wall ${secs(performance.now() - started)}`,
-    );
-  } finally {
-    for (const stop of stops) await stop().catch(() => {});
   }
+
+  // -- Summary ---------------------------------------------------------------------------
+  const width = Math.max(...summary.map(([k]) => k.length));
+  console.log(`\nSUMMARY: ${fmt(COUNT)} company contacts, one tenant, DynamoDB Local in memory on the same 2 cores`);
+  for (const [key, value] of summary) console.log(`  ${key.padEnd(width)}  ${value}`);
+  console.log(
+    `  ${"Process peak RSS".padEnd(width)}  ${mib(process.resourceUsage().maxRSS * 1024)} (node); bench wall ${secs(performance.now() - started)}`,
+  );
 }
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  },
-);
+// 100,000 contacts take about 21 minutes here.
+runBench(main, 3_600_000);

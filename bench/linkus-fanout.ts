@@ -23,6 +23,7 @@ import { monitorEventLoopDelay } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { startDynamo } from "./support/env.js";
 import { cpuMeter, formatCores, retainedMemory } from "./support/proc.js";
+import { cleanups, runBench } from "./support/run.js";
 
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 10_000);
 const SESSIONS = Number(process.env.BENCH_SESSIONS ?? 10);
@@ -40,17 +41,6 @@ type ChildMessage =
       closes: Record<string, number>;
     }
   | { type: "received"; sequence: number; times: (number | null)[]; missing: number };
-
-const cleanups: (() => Promise<void>)[] = [];
-const watchdog = setTimeout(() => {
-  console.error("Bench took longer than 5 minutes: stopping");
-  void stopAll().then(() => process.exit(2));
-}, 300_000);
-
-async function stopAll() {
-  for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
-  cleanups.length = 0;
-}
 
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
@@ -236,12 +226,4 @@ async function main() {
   console.log(`Total bench time ${((Date.now() - started) / 1000).toFixed(0)} s`);
 }
 
-main()
-  .catch((error: unknown) => {
-    console.error(error);
-    process.exitCode = 1;
-  })
-  .finally(async () => {
-    await stopAll();
-    clearTimeout(watchdog);
-  });
+runBench(main);

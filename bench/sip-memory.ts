@@ -23,23 +23,13 @@ import "./support/env.js";
 import { registerScenario } from "../test/listener/support/sipp.js";
 import { startDynamo } from "./support/env.js";
 import { type MemorySnapshot, retainedMemory, rssMiB } from "./support/proc.js";
+import { cleanups, runBench } from "./support/run.js";
 import { runLoad } from "./support/sipp-load.js";
 
 const HELD = Number(process.env.BENCH_HELD ?? 100_000);
 const USERS = Number(process.env.BENCH_USERS ?? 1000);
 const TENANTS = Number(process.env.BENCH_TENANTS ?? 10);
 const PHONES = 3;
-
-const cleanups: (() => Promise<void>)[] = [];
-const watchdog = setTimeout(() => {
-  console.error("Bench took longer than 5 minutes: stopping");
-  void stopAll().then(() => process.exit(2));
-}, 300_000);
-
-async function stopAll() {
-  for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
-  cleanups.length = 0;
-}
 
 const mib = (value: number | undefined) => (value === undefined ? "?" : `${value.toFixed(1)} MiB`);
 
@@ -214,12 +204,4 @@ async function main() {
   console.log(`Total bench time ${((Date.now() - started) / 1000).toFixed(0)} s`);
 }
 
-main()
-  .catch((error: unknown) => {
-    console.error(error);
-    process.exitCode = 1;
-  })
-  .finally(async () => {
-    await stopAll();
-    clearTimeout(watchdog);
-  });
+runBench(main);

@@ -20,22 +20,12 @@ import { registerScenario } from "../test/listener/support/sipp.js";
 import { startDynamo } from "./support/env.js";
 import { KAMAILIO, startKamailio } from "./support/kamailio.js";
 import { formatCores } from "./support/proc.js";
+import { cleanups, runBench } from "./support/run.js";
 import { challengeScenario, type LoadResult, runLoad } from "./support/sipp-load.js";
 
 const USERS = Number(process.env.BENCH_USERS ?? 500);
 const STEP_SECONDS = Number(process.env.BENCH_STEP_SECONDS ?? 4);
 const STEPS = (process.env.BENCH_STEPS ?? "8,16,32,64,128").split(",").map(Number);
-
-const cleanups: (() => Promise<void>)[] = [];
-const watchdog = setTimeout(() => {
-  console.error("Bench took longer than 5 minutes: stopping");
-  void stopAll().then(() => process.exit(2));
-}, 300_000);
-
-async function stopAll() {
-  for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
-  cleanups.length = 0;
-}
 
 function line(result: LoadResult): string {
   return (
@@ -174,12 +164,4 @@ async function main() {
   console.log(`Total bench time ${((Date.now() - started) / 1000).toFixed(0)} s`);
 }
 
-main()
-  .catch((error: unknown) => {
-    console.error(error);
-    process.exitCode = 1;
-  })
-  .finally(async () => {
-    await stopAll();
-    clearTimeout(watchdog);
-  });
+runBench(main);
