@@ -28,6 +28,7 @@ import { gzipSync } from "node:zlib";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { ContactData, NumberData, NumberType } from "../layers/core/contacts/formats/common.js";
 import type { Deps } from "../layers/core/deps.js";
+import { prng } from "../test/support/prng.js";
 import { startDynamo } from "./support/env.js";
 import { rssMiB, treeCpuSeconds } from "./support/proc.js";
 import { cleanups, runBench } from "./support/run.js";
@@ -42,17 +43,6 @@ if (!Number.isInteger(COUNT) || COUNT < 1) throw new Error("usage: npx tsx bench
 // ---------------------------------------------------------------------------------------------
 // Generated contacts
 
-/** mulberry32: small, fast, deterministic. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const random = prng(SEED);
 const int = (n: number) => Math.floor(random() * n);
 const pick = <T>(list: readonly T[]): T => list[int(list.length)] as T;

@@ -10,6 +10,7 @@ import { isSipRequest, parseMessage, type SipMessage, validateRequest } from "..
 import { serializeMessage } from "../../listener/sip/serialize.js";
 import { type FramerEvent, SipStreamFramer } from "../../listener/sip/stream.js";
 import { parseUri } from "../../listener/sip/uri.js";
+import { prng } from "../support/prng.js";
 import { VALID_MESSAGES } from "./sip-messages.js";
 
 const BASE_SEED = Number(process.env.SIP_FUZZ_SEED ?? 0x5eed_2026);
@@ -18,18 +19,6 @@ const RANDOM_BUFFERS = 5_000;
 const STREAM_RUNS = 600;
 const MAX_SINGLE_MS = 50;
 const MAX_TOTAL_MS = 20_000;
-
-/** mulberry32: small, fast, good enough to drive mutations reproducibly. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 type Random = ReturnType<typeof prng>;
 const int = (rand: Random, n: number) => Math.floor(rand() * n);
