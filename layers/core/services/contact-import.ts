@@ -1,6 +1,7 @@
 import { gunzipSync } from "node:zlib";
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import type * as z from "zod";
+import { TEXT_FIELDS } from "../contacts/formats/common.js";
 import { csvRecordToContactInput, parseCsv } from "../contacts/formats/csv.js";
 import { parseVcards } from "../contacts/formats/vcard.js";
 import { contactIdOf, matchKey, tokenPrefix } from "../contacts/index-entries.js";
@@ -384,18 +385,6 @@ async function loadStoredContacts(deps: Deps, tenantId: string, ids: string[]) {
 }
 
 function same(current: ContactInput, next: ContactInput): boolean {
-  const fields = [
-    "firstName",
-    "lastName",
-    "company",
-    "email",
-    "remark",
-    "zipCode",
-    "street",
-    "city",
-    "state",
-    "country",
-  ] as const;
-  if (fields.some((field) => current[field] !== next[field])) return false;
+  if (TEXT_FIELDS.some((field) => current[field] !== next[field])) return false;
   return JSON.stringify(current.numbers) === JSON.stringify(next.numbers);
 }

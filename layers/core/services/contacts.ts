@@ -1,11 +1,19 @@
 import { BatchGetCommand, DeleteCommand, GetCommand, PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
+import { TEXT_FIELDS } from "../contacts/formats/common.js";
 import { contactIdOf, indexTokens, sortName, tokenPrefix } from "../contacts/index-entries.js";
 import { digitsOf, nameKey } from "../contacts/normalize.js";
 import type { Deps } from "../deps.js";
 import { ConflictError, NotFoundError, ValidationError } from "../errors.js";
 import { keys } from "../keys.js";
 import type { Contact, ContactInput } from "../schemas/contacts.js";
-import { type GuardedItem, isConditionalCheckFailed, queryAll, sortKeyStartsWith } from "../storage/db.js";
+import {
+  deleteIfUnchanged,
+  type GuardedItem,
+  isConditionalCheckFailed,
+  putIfUnchanged,
+  queryAll,
+  sortKeyStartsWith,
+} from "../storage/db.js";
 import type { TenantCaller } from "./caller.js";
 import { appendChanges, type Change } from "./change-feed.js";
 
@@ -25,19 +33,7 @@ interface StoredContact extends Contact {
   ownerId?: string;
 }
 
-const FIELDS = [
-  "firstName",
-  "lastName",
-  "company",
-  "email",
-  "remark",
-  "zipCode",
-  "street",
-  "city",
-  "state",
-  "country",
-  "numbers",
-] as const;
+const FIELDS = [...TEXT_FIELDS, "numbers"] as const;
 
 export function toContact(item: object): Contact {
   const stored = item as StoredContact;
@@ -102,18 +98,13 @@ export function companyContactUpdateWrites(deps: Deps, tenantId: string, current
   };
   const contact = toContact(next);
   const writes: GuardedItem[] = [
-    {
-      item: {
-        Put: {
-          TableName: deps.config.tableName,
-          Item: next,
-          ConditionExpression: "version = :version",
-          ExpressionAttributeValues: { ":version": current.version },
-        },
-      },
-      onConditionFailed: () =>
-        new ConflictError("version", "The contact was changed by someone else", { current: toContact(current) }),
-    },
+    putIfUnchanged(
+      deps.config.tableName,
+      next,
+      "version",
+      current.version,
+      () => new ConflictError("version", "The contact was changed by someone else", { current: toContact(current) }),
+    ),
     ...[...before]
       .filter((token) => !after.has(token))
       .map((token) => ({
@@ -191,17 +182,13 @@ export async function deleteCompanyContact(deps: Deps, tenantId: string, contact
     "contacts",
     [{ action: "deleted", entity: "contact", id: contactId }],
     [
-      {
-        item: {
-          Delete: {
-            TableName: deps.config.tableName,
-            Key: keys.companyContact(tenantId, contactId),
-            ConditionExpression: "version = :version",
-            ExpressionAttributeValues: { ":version": current.version },
-          },
-        },
-        onConditionFailed: () => new ConflictError("version", "The contact was changed by someone else"),
-      },
+      deleteIfUnchanged(
+        deps.config.tableName,
+        keys.companyContact(tenantId, contactId),
+        "version",
+        current.version,
+        () => new ConflictError("version", "The contact was changed by someone else"),
+      ),
       ...(current.tokens ?? []).map((token) => ({
         item: {
           Delete: { TableName: deps.config.tableName, Key: { PK: keys.contactIndexPartition(tenantId), SK: token } },

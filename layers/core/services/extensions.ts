@@ -9,7 +9,14 @@ import type {
   ListExtensionsQuery,
   UpdateExtensionInput,
 } from "../schemas/extensions.js";
-import { type GuardedItem, queryAll, sortKeyStartsWith, transactWrite } from "../storage/db.js";
+import {
+  deleteIfUnchanged,
+  type GuardedItem,
+  putIfUnchanged,
+  queryAll,
+  sortKeyStartsWith,
+  transactWrite,
+} from "../storage/db.js";
 import type { TenantCaller } from "./caller.js";
 import {
   type ExtensionRecord,
@@ -241,20 +248,11 @@ async function applyUpdate(
   }
 
   const items: GuardedItem[] = [
-    {
-      item: {
-        Put: {
-          TableName: deps.config.tableName,
-          Item: next,
-          ConditionExpression: "version = :version",
-          ExpressionAttributeValues: { ":version": current.version },
-        },
-      },
-      onConditionFailed: () =>
-        expectedVersion === undefined
-          ? new StaleWrite()
-          : new ConflictError("version", "The extension was changed by someone else"),
-    },
+    putIfUnchanged(deps.config.tableName, next, "version", current.version, () =>
+      expectedVersion === undefined
+        ? new StaleWrite()
+        : new ConflictError("version", "The extension was changed by someone else"),
+    ),
   ];
   for (const field of UNIQUE_FIELDS) {
     if (uniqueValue(field, next[field]) === uniqueValue(field, current[field])) {
@@ -297,17 +295,13 @@ export async function deleteExtension(deps: Deps, caller: TenantCaller, extensio
     const current = await requireExtension(deps, caller.tenantId, extensionId);
     assertCanAssignRole(caller, (await resolveRole(deps, caller.tenantId, current.role)) ?? noRole(current.role));
     const items: GuardedItem[] = [
-      {
-        item: {
-          Delete: {
-            TableName: deps.config.tableName,
-            Key: keys.extension(current.tenantId, current.id),
-            ConditionExpression: "version = :version",
-            ExpressionAttributeValues: { ":version": current.version },
-          },
-        },
-        onConditionFailed: () => new StaleWrite(),
-      },
+      deleteIfUnchanged(
+        deps.config.tableName,
+        keys.extension(current.tenantId, current.id),
+        "version",
+        current.version,
+        () => new StaleWrite(),
+      ),
       ...UNIQUE_FIELDS.filter((field) => current[field] !== "").map((field) => guardDelete(deps, current, field)),
       ...current.organizations.map((orgId) => memberCountChange(deps, current.tenantId, orgId, -1, 0)),
       // An unused welcome-email link dies with the extension. (Sessions end at once through the

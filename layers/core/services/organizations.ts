@@ -4,7 +4,7 @@ import type { Deps } from "../deps.js";
 import { ConflictError, NotFoundError, ValidationError } from "../errors.js";
 import { keys } from "../keys.js";
 import type { createOrganizationBody, Organization, updateOrganizationBody } from "../schemas/organizations.js";
-import { type GuardedItem, queryAll, sortKeyStartsWith, transactWrite } from "../storage/db.js";
+import { type GuardedItem, putIfUnchanged, queryAll, sortKeyStartsWith, transactWrite } from "../storage/db.js";
 import type { TenantCaller } from "./caller.js";
 import { type OrganizationRecord, toOrganization } from "./records.js";
 
@@ -117,17 +117,13 @@ export async function updateOrganization(
   const current = await requireOrganization(deps, caller.tenantId, organizationId);
   const next: OrganizationRecord = { ...current, ...patch, updatedAt: deps.now().toISOString() };
   const items: GuardedItem[] = [
-    {
-      item: {
-        Put: {
-          TableName: deps.config.tableName,
-          Item: next,
-          ConditionExpression: "updatedAt = :seen",
-          ExpressionAttributeValues: { ":seen": current.updatedAt },
-        },
-      },
-      onConditionFailed: () => new ConflictError("organization", "The organization was changed by someone else; retry"),
-    },
+    putIfUnchanged(
+      deps.config.tableName,
+      next,
+      "updatedAt",
+      current.updatedAt,
+      () => new ConflictError("organization", "The organization was changed by someone else; retry"),
+    ),
   ];
   if (next.name.toLowerCase() !== current.name.toLowerCase()) {
     items.push(nameGuardDelete(deps, caller.tenantId, current.name));

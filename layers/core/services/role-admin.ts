@@ -5,7 +5,7 @@ import { ConflictError, NotFoundError, ValidationError } from "../errors.js";
 import { keys } from "../keys.js";
 import { DEFAULT_ROLE_IDS, DEFAULT_ROLES, isDefaultRoleId } from "../permissions.js";
 import type { createRoleBody, Role, updateRoleBody } from "../schemas/roles.js";
-import { type GuardedItem, queryAll, sortKeyStartsWith, transactWrite } from "../storage/db.js";
+import { type GuardedItem, putIfUnchanged, queryAll, sortKeyStartsWith, transactWrite } from "../storage/db.js";
 import type { TenantCaller } from "./caller.js";
 import { appendChanges } from "./change-feed.js";
 import { queryAllExtensions, updateExtension } from "./extensions.js";
@@ -123,17 +123,13 @@ export async function updateRole(
   if (patch.name) assertNotSystemName(patch.name);
   const next: CustomRoleRecord = { ...current, ...patch, updatedAt: deps.now().toISOString() };
   const writes: GuardedItem[] = [
-    {
-      item: {
-        Put: {
-          TableName: deps.config.tableName,
-          Item: next,
-          ConditionExpression: "updatedAt = :seen",
-          ExpressionAttributeValues: { ":seen": current.updatedAt },
-        },
-      },
-      onConditionFailed: () => new ConflictError("roleId", "The role was changed by someone else; retry"),
-    },
+    putIfUnchanged(
+      deps.config.tableName,
+      next,
+      "updatedAt",
+      current.updatedAt,
+      () => new ConflictError("roleId", "The role was changed by someone else; retry"),
+    ),
   ];
   if (next.name.toLowerCase() !== current.name.toLowerCase()) {
     writes.push({

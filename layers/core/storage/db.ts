@@ -48,6 +48,51 @@ export async function transactWrite(db: DynamoDBDocumentClient, items: GuardedIt
   }
 }
 
+/**
+ * Optimistic concurrency in a transaction: replace an item only if `attribute` still holds the
+ * value the caller read; `onConditionFailed` names the conflict that means.
+ */
+export function putIfUnchanged(
+  tableName: string,
+  item: object,
+  attribute: "version" | "updatedAt",
+  seen: unknown,
+  onConditionFailed: () => DomainError,
+): GuardedItem {
+  return {
+    item: {
+      Put: {
+        TableName: tableName,
+        Item: item,
+        ConditionExpression: `${attribute} = :seen`,
+        ExpressionAttributeValues: { ":seen": seen },
+      },
+    },
+    onConditionFailed,
+  };
+}
+
+/** The delete counterpart of `putIfUnchanged`. */
+export function deleteIfUnchanged(
+  tableName: string,
+  key: Record<string, unknown>,
+  attribute: "version" | "updatedAt",
+  seen: unknown,
+  onConditionFailed: () => DomainError,
+): GuardedItem {
+  return {
+    item: {
+      Delete: {
+        TableName: tableName,
+        Key: key,
+        ConditionExpression: `${attribute} = :seen`,
+        ExpressionAttributeValues: { ":seen": seen },
+      },
+    },
+    onConditionFailed,
+  };
+}
+
 export function isConditionalCheckFailed(error: unknown): boolean {
   return error instanceof Error && error.name === "ConditionalCheckFailedException";
 }
