@@ -20,17 +20,12 @@ describe("Contacts", () => {
   let number = 3000;
   const nextNumber = () => String(number++);
 
-  /** Tenants are created up front, in parallel (each takes a second or so); every test group takes its own. */
-  let pool: Tenant[] = [];
-  const freshTenant = () => {
-    const tenant = pool.pop();
-    if (!tenant) throw new Error("the tenant pool is empty: raise its size");
-    return tenant;
-  };
+  /** Every test group takes a tenant of its own from a pool created up front. */
+  let freshTenant: () => Tenant;
 
   beforeAll(async () => {
     api = await TestApi.start();
-    pool = await Promise.all(Array.from({ length: 9 }, () => api.createTenant()));
+    freshTenant = await api.createTenantPool(9);
   });
   afterAll(() => api.stop());
 

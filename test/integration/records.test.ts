@@ -73,16 +73,12 @@ describe("Call logs, voicemails and recordings", () => {
   let api: TestApi;
   let number = 4000;
   const nextNumber = () => String(number++);
-  let pool: Tenant[] = [];
-  const freshTenant = () => {
-    const tenant = pool.pop();
-    if (!tenant) throw new Error("the tenant pool is empty: raise its size");
-    return tenant;
-  };
+  /** Every test group takes a tenant of its own from a pool created up front. */
+  let freshTenant: () => Tenant;
 
   beforeAll(async () => {
     api = await TestApi.start();
-    pool = await Promise.all(Array.from({ length: 6 }, () => api.createTenant()));
+    freshTenant = await api.createTenantPool(6);
   });
   afterAll(() => api.stop());
 

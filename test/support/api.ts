@@ -72,6 +72,19 @@ export class TestApi {
     return { status: response.status, body: parsed as T, headers: response.headers };
   }
 
+  /**
+   * Tenants created up front, in parallel (each takes a second or so, mostly scrypt), handed out
+   * one per call of the returned function.
+   */
+  async createTenantPool(size: number) {
+    const pool = await Promise.all(Array.from({ length: size }, () => this.createTenant()));
+    return () => {
+      const tenant = pool.pop();
+      if (!tenant) throw new Error("the tenant pool is empty: raise its size");
+      return tenant;
+    };
+  }
+
   async createTenant(overrides: Record<string, unknown> = {}) {
     const slug = `t-${randomBytes(5).toString("hex")}`;
     const adminPassword = "Adm1nPassword!";
