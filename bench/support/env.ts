@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
-import { createServer } from "node:net";
 import { ensureTable, localClient, startDynamoLocal } from "../../scripts/local/dynamodb.js";
+import { freePort } from "../../test/support/global-setup.js";
 
 /**
  * The environment a bench needs before anything reads it. Import this module first (a bare
@@ -38,14 +38,4 @@ export async function startDynamo(): Promise<Stack> {
   return { endpoint: dynamo.endpoint, dynamoPid: dynamo.process.pid, stop: () => dynamo.stop() };
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };

@@ -5,6 +5,7 @@ import {
   type ContactData,
   ContactFileError,
   dialable,
+  emptyContact,
 } from "../../layers/core/contacts/formats/common.js";
 import {
   CSV_COLUMNS,
@@ -29,20 +30,7 @@ import { contactInput, NUMBER_TYPES } from "../../layers/core/schemas/contacts.j
 // Fixtures
 
 function contact(fields: Partial<ContactData>): ContactData {
-  return {
-    firstName: "",
-    lastName: "",
-    company: "",
-    email: "",
-    remark: "",
-    zipCode: "",
-    street: "",
-    city: "",
-    state: "",
-    country: "",
-    numbers: [],
-    ...fields,
-  };
+  return { ...emptyContact(), ...fields };
 }
 
 /** Every field set, one number of every type, text full of separators. */

@@ -267,6 +267,19 @@ const provisional = `
       Content-Length: 0
 `;
 
+/** A 200 with no body for an in-dialog request (BYE, CANCEL), echoing the request's headers. */
+const okWithoutBody = `<send><![CDATA[
+
+      SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Content-Length: 0
+
+  ]]></send>`;
+
 /** Callee that rings, answers, and waits for the caller's BYE. */
 export function answerScenario(): string {
   return `${header}
@@ -292,17 +305,7 @@ ${provisional}
   ]]></send>
   <recv request="ACK"/>
   <recv request="BYE"/>
-  <send><![CDATA[
-
-      SIP/2.0 200 OK
-      [last_Via:]
-      [last_From:]
-      [last_To:]
-      [last_Call-ID:]
-      [last_CSeq:]
-      Content-Length: 0
-
-  ]]></send>
+  ${okWithoutBody}
 </scenario>
 `;
 }
@@ -316,17 +319,7 @@ export function ringScenario(): string {
 ${provisional}
   ]]></send>
   <recv request="CANCEL"/>
-  <send><![CDATA[
-
-      SIP/2.0 200 OK
-      [last_Via:]
-      [last_From:]
-      [last_To:]
-      [last_Call-ID:]
-      [last_CSeq:]
-      Content-Length: 0
-
-  ]]></send>
+  ${okWithoutBody}
   <send><![CDATA[
 
       SIP/2.0 487 Request Terminated
