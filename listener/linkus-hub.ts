@@ -41,6 +41,18 @@ const PAGE = 100;
 const WRITES_PER_TURN = 500;
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
+/**
+ * Visits every client, `send` saying whether it wrote to that one, and yields to the event loop
+ * every WRITES_PER_TURN writes. Clients connecting meanwhile join the end of the set and are
+ * visited too.
+ */
+async function inTurns(clients: Iterable<Client>, send: (client: Client) => boolean): Promise<void> {
+  let written = 0;
+  for (const client of clients) {
+    if (send(client) && ++written % WRITES_PER_TURN === 0) await nextTurn();
+  }
+}
+
 const cursorsSchema = z
   .object({ contacts: z.number().int().min(0).optional(), permissions: z.number().int().min(0).optional() })
   .optional();
@@ -328,11 +340,11 @@ export class LinkusHub {
             // The head moves first: a client connecting during a yield below starts after this
             // page, and a catch-up running meanwhile is not clamped back into it (no repeats).
             tenant.heads[topic] = last.sequence;
-            let written = 0;
-            for (const client of tenant.clients) {
+            await inTurns(tenant.clients, (client) => {
               const cursor = client.cursors[topic];
               // Behind the page (a gap) or catching up: catchUp below sends from its own cursor.
-              if (client.catchingUp[topic] || cursor < first.sequence - 1 || cursor >= last.sequence) continue;
+              if (client.catchingUp[topic] || cursor < first.sequence - 1 || cursor >= last.sequence) return false;
+              // Up to date (the common case): the shared frame, built once for everyone.
               const unseen =
                 cursor === first.sequence - 1
                   ? frame
@@ -342,9 +354,8 @@ export class LinkusHub {
                     );
               this.sendRaw(client, unseen);
               client.cursors[topic] = last.sequence;
-              // Clients connecting meanwhile join the end of the set and are visited too.
-              if (++written % WRITES_PER_TURN === 0) await nextTurn();
-            }
+              return true;
+            });
           }
           if (page.changes.length < PAGE) break;
         }
@@ -476,11 +487,10 @@ export class LinkusHub {
       }
       if (changed.length === 0) return;
       const frame = JSON.stringify({ type: "presence", extensions: changed });
-      let written = 0;
-      for (const client of tenant.clients) {
+      await inTurns(tenant.clients, (client) => {
         this.sendRaw(client, frame);
-        if (++written % WRITES_PER_TURN === 0) await nextTurn();
-      }
+        return true;
+      });
     } catch (error) {
       logger.error("Presence refresh failed", { error: error as Error, tenantId });
     } finally {
