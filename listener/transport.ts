@@ -38,8 +38,29 @@ export class SipTransport {
   ) {}
 
   async start(): Promise<void> {
+    // SIP serves UDP and TCP on one port number. With port 0 the number is UDP's pick, which a
+    // TCP socket (an outgoing connection's ephemeral port) may already hold: then pick again.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.bindUdpAndTcp();
+        break;
+      } catch (error) {
+        const inUse = (error as NodeJS.ErrnoException).code === "EADDRINUSE";
+        if (this.options.port !== 0 || !inUse || attempt >= 10) throw error;
+      }
+    }
+    if (this.options.tls) {
+      this.tls = createTlsServer({ cert: this.options.tls.cert, key: this.options.tls.key }, (socket) =>
+        this.accept(socket, "tls"),
+      );
+      await listen(this.tls, this.options.tls.port, this.options.host);
+      const address = this.tls.address();
+      this.tlsPort = typeof address === "object" && address ? address.port : 0;
+    }
+  }
+
+  private async bindUdpAndTcp(): Promise<void> {
     const udp = createSocket({ type: "udp4", reuseAddr: false });
-    this.udp = udp;
     udp.on("message", (data, info) => {
       this.onDatagram(data, { transport: "udp", address: info.address, port: info.port });
     });
@@ -51,18 +72,18 @@ export class SipTransport {
         resolve();
       });
     });
-    this.port = udp.address().port;
-    this.tcp = createServer((socket) => this.accept(socket, "tcp"));
-    this.tcp.maxConnections = this.options.maxConnections ?? 10_000;
-    await listen(this.tcp, this.port, this.options.host);
-    if (this.options.tls) {
-      this.tls = createTlsServer({ cert: this.options.tls.cert, key: this.options.tls.key }, (socket) =>
-        this.accept(socket, "tls"),
-      );
-      await listen(this.tls, this.options.tls.port, this.options.host);
-      const address = this.tls.address();
-      this.tlsPort = typeof address === "object" && address ? address.port : 0;
+    const port = udp.address().port;
+    const tcp = createServer((socket) => this.accept(socket, "tcp"));
+    tcp.maxConnections = this.options.maxConnections ?? 10_000;
+    try {
+      await listen(tcp, port, this.options.host);
+    } catch (error) {
+      udp.close();
+      throw error;
     }
+    this.udp = udp;
+    this.tcp = tcp;
+    this.port = port;
   }
 
   /** Stops accepting; open TCP connections stay until `close`. */
