@@ -46,7 +46,7 @@ async function main() {
   cleanups.push(stack.stop);
   const { provisionTenant } = await import("./support/provision.js");
   const { startListener } = await import("../listener/server.js");
-  const { BindingStore } = await import("../listener/bindings.js");
+  const { BindingStore } = await import("../listener/registrar/bindings.js");
   const { defaultDeps } = await import("../layers/core/deps.js");
   const { BatchWriteCommand } = await import("@aws-sdk/lib-dynamodb");
   const { default: WebSocket } = await import("ws");

@@ -2,15 +2,12 @@ import { createGroupHandler } from "#core/http/handler";
 import { changeOwnPassword, currentPrincipal } from "#core/services/auth";
 import { callerPermissions } from "#core/services/linkus-permissions";
 import { requireTenant } from "#core/services/records";
-import { updateTenantSettings } from "#core/services/tenants";
+import { tenantSettingsOf, updateTenantSettings } from "#core/services/tenants";
 
 export const handler = createGroupHandler("tenant", {
   "me.get": (_input, { deps, caller }) => currentPrincipal(deps, caller),
   "me.password": ({ body }, { deps, caller, sourceIp }) => changeOwnPassword(deps, caller, body, { sourceIp }),
   "me.permissions": (_input, { deps, caller }) => callerPermissions(deps, caller),
-  "settings.get": async (_input, { deps, caller }) => {
-    const tenant = await requireTenant(deps, caller.tenantId);
-    return { organizationManagement: tenant.organizationManagement };
-  },
+  "settings.get": async (_input, { deps, caller }) => tenantSettingsOf(await requireTenant(deps, caller.tenantId)),
   "settings.update": ({ body }, { deps, caller }) => updateTenantSettings(deps, caller.tenantId, body),
 });

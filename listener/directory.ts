@@ -2,6 +2,7 @@ import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import { unseal } from "../layers/core/auth/sealed.js";
 import type { Deps } from "../layers/core/deps.js";
 import { keys } from "../layers/core/keys.js";
+import type { SipDigestAlgorithm } from "../layers/core/schemas/tenants.js";
 import { type ExtensionRecord, registrationSecretContext } from "../layers/core/services/records.js";
 import { type SessionRecord, sessionIsLive } from "../layers/core/services/sessions.js";
 import { findTenantBySlug } from "../layers/core/services/tenants.js";
@@ -17,6 +18,8 @@ export interface TenantInfo {
   id: string;
   slug: string;
   active: boolean;
+  /** The tenant's digest challenges in order; undefined: the listener's default. */
+  digestAlgorithms: SipDigestAlgorithm[] | undefined;
 }
 
 export interface ExtensionInfo {
@@ -86,7 +89,13 @@ export class Directory {
   tenantBySlug(slug: string): Promise<TenantInfo | undefined> {
     return this.tenants.get(slug.toLowerCase(), async () => {
       const record = await findTenantBySlug(this.deps, slug.toLowerCase());
-      return record ? { id: record.id, slug: record.slug, active: record.status === "active" } : undefined;
+      if (!record) return undefined;
+      return {
+        id: record.id,
+        slug: record.slug,
+        active: record.status === "active",
+        digestAlgorithms: record.sipDigestAlgorithms,
+      };
     });
   }
 

@@ -2,14 +2,16 @@ import { createHmac, randomBytes } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import { type Deps, defaultDeps } from "../layers/core/deps.js";
 import { logger } from "../layers/core/logger.js";
-import { BindingStore } from "./bindings.js";
-import { NonceManager } from "./digest.js";
+import { Authenticator } from "./auth/authenticator.js";
+import { type DigestAlgorithm, NonceManager } from "./auth/digest.js";
+import { FailureLimiter } from "./auth/limiter.js";
+import { SipCore } from "./core.js";
 import { Directory } from "./directory.js";
 import { ListenerEvents } from "./events.js";
-import { FailureLimiter } from "./limiter.js";
-import { LinkusHub } from "./linkus-hub.js";
-import { SipService } from "./sip-service.js";
-import { SipTransport } from "./transport.js";
+import { LinkusHub } from "./linkus/hub.js";
+import { RouteSigner } from "./proxy/record-route.js";
+import { BindingStore } from "./registrar/bindings.js";
+import { SipTransport } from "./transport/sip-transport.js";
 
 /** Everything the listener can be told; `readListenerConfig` fills it from the environment. */
 export interface ListenerOptions {
@@ -34,6 +36,8 @@ export interface ListenerOptions {
   presencePollMs?: number;
   maxBufferedBytes?: number;
   failedAuth?: { max: number; windowMs: number; blockMs: number };
+  /** Digest challenges offered to tenants that chose none, in order (default MD5 alone). */
+  digestAlgorithms?: DigestAlgorithm[];
   feedLoginSecurity?: boolean;
   /** Longest wait for calls in progress to finish on shutdown. */
   drainMs?: number;
@@ -45,7 +49,7 @@ export interface RunningListener {
   tlsPort: number;
   linkusPort: number;
   healthPort: number | undefined;
-  sip: SipService;
+  sip: SipCore;
   hub: LinkusHub;
   stop: () => Promise<void>;
 }
@@ -64,28 +68,43 @@ export async function startListener(options: ListenerOptions): Promise<RunningLi
   });
   const limiter = new FailureLimiter(options.failedAuth ?? { max: 20, windowMs: 60_000, blockMs: 300_000 });
   const advertisedHost = options.advertisedHost ?? (options.host === "0.0.0.0" ? "127.0.0.1" : options.host);
-  const sip = new SipService({
+  let transport: SipTransport | undefined;
+  const signer = new RouteSigner(createHmac("sha256", tokenKey).update("sip-route/v1").digest(), {
+    host: advertisedHost,
+    port: (kind) => (kind === "tls" ? (transport?.tlsPort ?? 0) : (transport?.port ?? 0)),
+  });
+  const authenticator = new Authenticator({
+    deps,
+    directory,
+    nonces,
+    limiter,
+    feedLoginSecurity: options.feedLoginSecurity ?? true,
+    defaultAlgorithms: options.digestAlgorithms ?? ["MD5"],
+    isOwnAddress: (uri) => !/@/.test(uri) && signer.isOwn(`<${uri}>`),
+  });
+  const sip = new SipCore({
     deps,
     directory,
     bindings,
-    nonces,
-    limiter,
+    authenticator,
+    signer,
     events,
     taskId,
     advertisedHost,
+    branchKey: createHmac("sha256", tokenKey).update("sip-branch/v1").digest(),
     minExpires: options.minExpires ?? 60,
     maxExpires: options.maxExpires ?? 3600,
     defaultExpires: Math.min(3600, options.maxExpires ?? 3600),
     noAnswerMs: options.noAnswerMs ?? 60_000,
-    feedLoginSecurity: options.feedLoginSecurity ?? true,
   });
-  const transport = new SipTransport(
+  transport = new SipTransport(
     { host: options.host, port: options.sipPort, tls: options.tls },
     (data, flow) => sip.onDatagram(data, flow),
     (event, flow) => sip.onStreamEvent(event, flow),
   );
   sip.transport = transport;
   await transport.start();
+  const sipTransport = transport;
   const hub = new LinkusHub({
     deps,
     directory,
@@ -131,8 +150,8 @@ export async function startListener(options: ListenerOptions): Promise<RunningLi
   housekeeping.unref();
 
   logger.info("Listener started", {
-    sipPort: transport.port,
-    tlsPort: transport.tlsPort || undefined,
+    sipPort: sipTransport.port,
+    tlsPort: sipTransport.tlsPort || undefined,
     linkusPort: hub.port,
     healthPort,
     taskId,
@@ -145,16 +164,24 @@ export async function startListener(options: ListenerOptions): Promise<RunningLi
       draining = true;
       clearInterval(housekeeping);
       hub.stopAccepting();
-      await transport.stopAccepting();
+      await sipTransport.stopAccepting();
       const deadline = Date.now() + (options.drainMs ?? 10_000);
       while (sip.busy > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
       await hub.close();
-      await transport.close();
+      await sipTransport.close();
       const server = health;
       if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
       logger.info("Listener stopped", { taskId });
     })();
     return stopping;
   };
-  return { sipPort: transport.port, tlsPort: transport.tlsPort, linkusPort: hub.port, healthPort, sip, hub, stop };
+  return {
+    sipPort: sipTransport.port,
+    tlsPort: sipTransport.tlsPort,
+    linkusPort: hub.port,
+    healthPort,
+    sip,
+    hub,
+    stop,
+  };
 }

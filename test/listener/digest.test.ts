@@ -38,9 +38,60 @@ describe("registrar digest details", () => {
     return client;
   };
 
-  it("offers MD5 first and SHA-256 second, and accepts a SHA-256 answer (RFC 8760)", async () => {
+  it("offers one MD5 challenge by default (baresip 1.x gives up on a second)", async () => {
+    const tenant = await fx.api.createTenant();
+    const user = await createSipUser(fx.api, tenant, "409");
+    const client = await open();
+    client.register({ user: user.registrationName, domain: tenant.slug });
+    const challenge = await client.next();
+    expect(challenge.status).toBe(401);
+    const offered = challenge.headers.getAll("WWW-Authenticate");
+    expect(offered).toHaveLength(1);
+    expect(offered[0]).toContain("algorithm=MD5");
+  });
+
+  it("refuses an answer with an algorithm the tenant does not offer", async () => {
+    const tenant = await fx.api.createTenant();
+    const user = await createSipUser(fx.api, tenant, "410");
+    const client = await open();
+    client.register({ user: user.registrationName, domain: tenant.slug });
+    const md5 = (await client.next()).headers.get("WWW-Authenticate") ?? "";
+    const sha = md5.replace("algorithm=MD5", "algorithm=SHA-256");
+    const authorization = answerChallenge(sha, user.registrationName, user.password, "REGISTER", `sip:${tenant.slug}`);
+    client.register({ user: user.registrationName, domain: tenant.slug, cseq: 2, authorization });
+    expect((await client.next()).status).toBe(401);
+    expect(await bindingsOf(tenant.id, user.id)).toHaveLength(0);
+  });
+
+  it("refuses a digest whose uri names another target", async () => {
+    const tenant = await fx.api.createTenant();
+    const user = await createSipUser(fx.api, tenant, "411");
+    const client = await open();
+    client.register({ user: user.registrationName, domain: tenant.slug });
+    const challenge = (await client.next()).headers.get("WWW-Authenticate") ?? "";
+    const authorization = answerChallenge(
+      challenge,
+      user.registrationName,
+      user.password,
+      "REGISTER",
+      "sip:other.example",
+    );
+    client.register({ user: user.registrationName, domain: tenant.slug, cseq: 2, authorization });
+    const answer = await client.next();
+    expect(answer.status).toBe(400);
+    expect(answer.reason).toMatch(/uri/i);
+    expect(await bindingsOf(tenant.id, user.id)).toHaveLength(0);
+  });
+
+  it("offers the tenant's chosen algorithms in its order, and accepts a SHA-256 answer (RFC 8760)", async () => {
     // Prepare
     const tenant = await fx.api.createTenant();
+    const saved = await fx.api.request("PATCH", "/api/v1/settings", {
+      token: tenant.token,
+      body: { sipDigestAlgorithms: ["MD5", "SHA-256"] },
+    });
+    expect(saved.status, JSON.stringify(saved.body)).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, 2_100)); // the listener's tenant cache
     const user = await createSipUser(fx.api, tenant, "401");
     const client = await open();
     client.register({ user: user.registrationName, domain: tenant.slug });

@@ -64,5 +64,25 @@ export const listTenantsResponse = z.object({
   nextCursor: z.string().optional(),
 });
 
-export const tenantSettings = z.object({ organizationManagement: z.boolean() });
-export const updateTenantSettingsBody = z.strictObject({ organizationManagement: z.boolean().optional() });
+/** SIP digest algorithms (RFC 8760); one challenge per entry, in this order. */
+export const sipDigestAlgorithm = z.enum(["MD5", "SHA-256"]);
+export type SipDigestAlgorithm = z.infer<typeof sipDigestAlgorithm>;
+
+const sipDigestAlgorithms = z
+  .array(sipDigestAlgorithm)
+  .min(1, "must name at least one algorithm")
+  .max(2, "must name at most two algorithms")
+  .refine((list) => new Set(list).size === list.length, "must not repeat an algorithm")
+  .meta({
+    description:
+      "The digest challenges offered to phones, in order. Several phones (baresip 1.x, sipp) answer only the first, and some give up when offered two. Null: the platform default (MD5 alone).",
+  });
+
+export const tenantSettings = z.object({
+  organizationManagement: z.boolean(),
+  sipDigestAlgorithms: sipDigestAlgorithms.nullable(),
+});
+export const updateTenantSettingsBody = z.strictObject({
+  organizationManagement: z.boolean().optional(),
+  sipDigestAlgorithms: sipDigestAlgorithms.nullable().optional(),
+});

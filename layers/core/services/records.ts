@@ -4,7 +4,7 @@ import { NotFoundError } from "../errors.js";
 import { keys } from "../keys.js";
 import type { Extension } from "../schemas/extensions.js";
 import type { Organization } from "../schemas/organizations.js";
-import type { Tenant } from "../schemas/tenants.js";
+import type { SipDigestAlgorithm, Tenant } from "../schemas/tenants.js";
 import { pickFields } from "../storage/pick.js";
 
 /**
@@ -19,6 +19,8 @@ export interface TenantRecord extends Tenant {
   superAdminCount: number;
   /** Set while a delete purges the tenant's items, so a retried delete can resume. */
   deleting?: boolean;
+  /** The SIP digest challenges to offer, in order; absent: the platform default. */
+  sipDigestAlgorithms?: SipDigestAlgorithm[];
 }
 
 export interface ExtensionRecord extends Extension {

@@ -145,16 +145,33 @@ export async function updateTenantSettings(
 ) {
   const current = await requireTenant(deps, tenantId);
   const organizationManagement = patch.organizationManagement ?? current.organizationManagement;
+  const sipDigestAlgorithms =
+    patch.sipDigestAlgorithms === undefined ? (current.sipDigestAlgorithms ?? null) : patch.sipDigestAlgorithms;
   await deps.db.send(
     new UpdateCommand({
       TableName: deps.config.tableName,
       Key: keys.tenant(tenantId),
-      UpdateExpression: "SET organizationManagement = :on, updatedAt = :now",
+      UpdateExpression:
+        sipDigestAlgorithms === null
+          ? "SET organizationManagement = :on, updatedAt = :now REMOVE sipDigestAlgorithms"
+          : "SET organizationManagement = :on, updatedAt = :now, sipDigestAlgorithms = :algorithms",
       ConditionExpression: "attribute_exists(PK)",
-      ExpressionAttributeValues: { ":on": organizationManagement, ":now": deps.now().toISOString() },
+      ExpressionAttributeValues: {
+        ":on": organizationManagement,
+        ":now": deps.now().toISOString(),
+        ...(sipDigestAlgorithms === null ? {} : { ":algorithms": sipDigestAlgorithms }),
+      },
     }),
   );
-  return { organizationManagement };
+  return { organizationManagement, sipDigestAlgorithms };
+}
+
+/** A tenant's feature settings as the settings routes show them. */
+export function tenantSettingsOf(tenant: TenantRecord) {
+  return {
+    organizationManagement: tenant.organizationManagement,
+    sipDigestAlgorithms: tenant.sipDigestAlgorithms ?? null,
+  };
 }
 
 /**

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { expect } from "vitest";
 import { defaultDeps } from "../../../layers/core/deps.js";
-import { BindingStore } from "../../../listener/bindings.js";
+import { BindingStore } from "../../../listener/registrar/bindings.js";
 import { type ListenerOptions, type RunningListener, startListener } from "../../../listener/server.js";
 import { TestApi } from "../../support/api.js";
 import { freePort } from "../../support/global-setup.js";

@@ -1,7 +1,9 @@
 /**
  * Failed-authentication limiter per source IP, in memory: more than `max` failures within
  * `windowMs` blocks the IP for `blockMs` (the registrar then answers 403 without checking
- * anything). Bounded: at most `maxTracked` IPs are remembered, oldest forgotten first.
+ * anything). A success does not reset the count: another identity's success behind the same
+ * address must not wipe a guesser's record; failures age out of the window instead. Bounded:
+ * at most `maxTracked` IPs are remembered, oldest forgotten first.
  */
 export interface LimiterOptions {
   max: number;
@@ -40,10 +42,6 @@ export class FailureLimiter {
       return true;
     }
     return false;
-  }
-
-  succeed(ip: string): void {
-    this.failures.delete(ip);
   }
 
   prune(now = Date.now()): void {

@@ -1,15 +1,16 @@
 import { createSocket, type Socket as UdpSocket } from "node:dgram";
-import { createServer, type Server, type Socket } from "node:net";
+import { connect, createServer, isIP, type Server, type Socket } from "node:net";
 import { createServer as createTlsServer, type Server as TlsServer } from "node:tls";
-import type { Flow, Transport } from "./bindings.js";
-import type { SipParseError } from "./sip/errors.js";
-import type { SipMessage } from "./sip/message.js";
-import { SipStreamFramer } from "./sip/stream.js";
+import type { SipParseError } from "../sip/errors.js";
+import type { SipMessage } from "../sip/message.js";
+import { SipStreamFramer } from "../sip/stream.js";
+import { type Flow, flowKey, type Transport } from "./flow.js";
 
 /**
  * UDP, TCP and (optionally) TLS sockets for SIP. Each datagram or framed stream message is
  * handed to `onMessage` with the flow it came from; `send` writes to a flow (over the same TCP
- * connection when one is open to that address, RFC 5626 style).
+ * connection when one is open to that address, RFC 5626 style); `connect` opens a TCP
+ * connection to a registered Contact whose own connection has gone (RFC 3261 §18.1.1).
  */
 export interface TransportOptions {
   host: string;
@@ -117,7 +118,36 @@ export class SipTransport {
     return true;
   }
 
-  private accept(socket: Socket, transport: Transport): void {
+  /**
+   * A TCP connection to `address:port` (an IP literal: a registered Contact is never resolved by
+   * DNS here); resolves to its flow once connected, or undefined after `timeoutMs`. TLS
+   * connect-back is not offered: phones rarely hold a certificate the proxy could verify.
+   */
+  connect(
+    target: { transport: Transport; address: string; port: number },
+    timeoutMs = 3_000,
+  ): Promise<Flow | undefined> {
+    if (target.transport !== "tcp" || isIP(target.address) === 0 || !this.tcp) return Promise.resolve(undefined);
+    const existing = this.connections.get(flowKey(target));
+    if (existing && !existing.destroyed) return Promise.resolve({ ...target });
+    return new Promise((resolve) => {
+      const socket = connect({ host: target.address, port: target.port });
+      const timer = setTimeout(() => {
+        socket.destroy();
+        resolve(undefined);
+      }, timeoutMs);
+      socket.once("error", () => {
+        clearTimeout(timer);
+        resolve(undefined);
+      });
+      socket.once("connect", () => {
+        clearTimeout(timer);
+        resolve(this.accept(socket, "tcp"));
+      });
+    });
+  }
+
+  private accept(socket: Socket, transport: Transport): Flow {
     const flow: Flow = {
       transport,
       address: normalizeAddress(socket.remoteAddress ?? ""),
@@ -149,11 +179,8 @@ export class SipTransport {
     socket.on("close", () => {
       if (this.connections.get(key) === socket) this.connections.delete(key);
     });
+    return flow;
   }
-}
-
-export function flowKey(flow: Flow): string {
-  return `${flow.transport}:${flow.address}:${flow.port}`;
 }
 
 function normalizeAddress(address: string): string {

@@ -1,7 +1,8 @@
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
-import type { Deps } from "../layers/core/deps.js";
-import { keys } from "../layers/core/keys.js";
-import { isConditionalCheckFailed, queryAll, sortKeyStartsWith } from "../layers/core/storage/db.js";
+import type { Deps } from "../../layers/core/deps.js";
+import { keys } from "../../layers/core/keys.js";
+import { isConditionalCheckFailed, queryAll, sortKeyStartsWith } from "../../layers/core/storage/db.js";
+import type { Flow } from "../transport/flow.js";
 
 /**
  * Registrations (contact bindings) in DynamoDB, so every task routes to every phone and a
@@ -9,19 +10,12 @@ import { isConditionalCheckFailed, queryAll, sortKeyStartsWith } from "../layers
  * readers also ignore any binding past `expiresAtMs`.
  *
  * IP phones hold numbered slots: the binding id is `p1`..`p3`, and a new contact claims the
- * first slot (up to the extension's limit) that is absent, expired, or already its own, with a
- * conditional write. Two tasks racing for the last slot cannot both win, so the limit holds
+ * first slot (up to the extension's limit) that is absent, expired, or already its own (same
+ * Contact, same `+sip.instance`, or same Call-ID: a phone that rebooted onto a new port replaces
+ * its own binding at once), with a conditional write. Two tasks racing for the last slot cannot both win, so the limit holds
  * across tasks without transactions or locks. Linkus clients bind under `l-<sessionId>` and
  * take no slot.
  */
-export type Transport = "udp" | "tcp" | "tls";
-
-export interface Flow {
-  transport: Transport;
-  address: string;
-  port: number;
-}
-
 export interface Binding {
   tenantId: string;
   extensionId: string;
@@ -32,6 +26,8 @@ export interface Binding {
   contact: string;
   /** Where the REGISTER came from (NAT-friendly: requests go back there). */
   flow: Flow;
+  /** The Contact's `+sip.instance` (RFC 5626 §4.1), the device's stable identity across reboots. */
+  instance?: string;
   callId: string;
   cseq: number;
   expiresAtMs: number;
@@ -41,7 +37,26 @@ export interface Binding {
 
 export type ClaimResult = { ok: true; binding: Binding } | { ok: false; reason: "limit" };
 
-export class BindingStore {
+/** What the registrar needs of a binding store (DynamoDB here; a map in unit tests). */
+export interface BindingStorage {
+  list(tenantId: string, extensionId?: string): Promise<Binding[]>;
+  claimPhone(binding: Omit<Binding, "bindingId">, limit: number, existing: Binding[]): Promise<ClaimResult>;
+  putLinkus(binding: Omit<Binding, "bindingId">): Promise<Binding>;
+  remove(binding: Binding): Promise<void>;
+  bumpEpoch(tenantId: string): Promise<void>;
+  epoch(tenantId: string): Promise<number>;
+}
+
+/** Whether `binding` is the same device as the phone registering `candidate` (its slot may be reused). */
+export function sameDevice(binding: Binding, candidate: Pick<Binding, "contact" | "instance" | "callId">): boolean {
+  return (
+    binding.contact === candidate.contact ||
+    (candidate.instance !== undefined && binding.instance === candidate.instance) ||
+    (candidate.callId !== "" && binding.callId === candidate.callId)
+  );
+}
+
+export class BindingStore implements BindingStorage {
   constructor(private readonly deps: Deps) {}
 
   private get table() {
@@ -70,7 +85,7 @@ export class BindingStore {
    * `list`); the contact keeps its slot when it has one, else takes the first free slot.
    */
   async claimPhone(binding: Omit<Binding, "bindingId">, limit: number, existing: Binding[]): Promise<ClaimResult> {
-    const own = existing.find((b) => b.kind === "phone" && b.contact === binding.contact);
+    const own = existing.find((b) => b.kind === "phone" && sameDevice(b, binding));
     const order = own ? [own.bindingId] : [];
     for (let slot = 1; slot <= limit; slot++) if (!order.includes(`p${slot}`)) order.push(`p${slot}`);
     const now = Date.now();
@@ -83,8 +98,17 @@ export class BindingStore {
           new PutCommand({
             TableName: this.table,
             Item: this.itemOf(item),
-            ConditionExpression: "attribute_not_exists(PK) OR expiresAtMs < :now OR contact = :contact",
-            ExpressionAttributeValues: { ":now": now, ":contact": binding.contact },
+            // The slot's holder may have changed since `existing` was read: the device check is
+            // repeated against the stored item, so two devices racing for one slot cannot both win.
+            ConditionExpression:
+              "attribute_not_exists(PK) OR expiresAtMs < :now OR contact = :contact OR callId = :callId" +
+              (binding.instance === undefined ? "" : " OR instance = :instance"),
+            ExpressionAttributeValues: {
+              ":now": now,
+              ":contact": binding.contact,
+              ":callId": binding.callId === "" ? "\u0000" : binding.callId,
+              ...(binding.instance === undefined ? {} : { ":instance": binding.instance }),
+            },
           }),
         );
         return { ok: true, binding: item };
@@ -143,6 +167,8 @@ export class BindingStore {
       ...keys.registration(binding.tenantId, binding.extensionId, binding.bindingId),
       type: "registration",
       contact: binding.contact,
+      callId: binding.callId,
+      ...(binding.instance === undefined ? {} : { instance: binding.instance }),
       expiresAtMs: binding.expiresAtMs,
       expiresAt: Math.ceil(binding.expiresAtMs / 1000),
       binding,

@@ -1,13 +1,13 @@
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import { type WebSocket, WebSocketServer } from "ws";
 import * as z from "zod";
-import type { Deps } from "../layers/core/deps.js";
-import { logger } from "../layers/core/logger.js";
-import { authorizeAccessToken } from "../layers/core/services/auth.js";
-import { type FeedEntry, type FeedTopic, readChanges } from "../layers/core/services/change-feed.js";
-import type { BindingStore } from "./bindings.js";
-import type { Directory } from "./directory.js";
-import type { CallEvent, ListenerEvents } from "./events.js";
+import type { Deps } from "../../layers/core/deps.js";
+import { logger } from "../../layers/core/logger.js";
+import { authorizeAccessToken } from "../../layers/core/services/auth.js";
+import { type FeedEntry, type FeedTopic, readChanges } from "../../layers/core/services/change-feed.js";
+import type { Directory } from "../directory.js";
+import type { CallEvent, ListenerEvents } from "../events.js";
+import type { BindingStore } from "../registrar/bindings.js";
 
 /**
  * The Linkus channel on TCP 8111: a WebSocket per client, authenticated with the access token

@@ -1,5 +1,5 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
-import type { DigestChallenge, DigestCredentials } from "./sip/headers.js";
+import type { DigestChallenge, DigestCredentials } from "../sip/headers.js";
 
 /**
  * Digest authentication (RFC 3261 §22.4, RFC 8760 for SHA-256) with stateless server nonces.
@@ -124,9 +124,18 @@ export function responseMatches(expected: string, given: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-/** One challenge per algorithm, MD5 first: sipp and many phones answer only the first. */
-export function challenges(nonces: NonceManager, realm: string, stale: boolean): DigestChallenge[] {
-  return ALGORITHMS.map((algorithm) => ({
+/**
+ * One challenge per algorithm, in the order given (RFC 8760 §2.4: the preferred first). The
+ * default is MD5 alone: sipp and many phones answer only the first challenge, and baresip 1.x
+ * (libre) gives up when a second follows.
+ */
+export function challenges(
+  nonces: NonceManager,
+  realm: string,
+  stale: boolean,
+  algorithms: readonly DigestAlgorithm[] = ["MD5"],
+): DigestChallenge[] {
+  return algorithms.map((algorithm) => ({
     realm,
     nonce: nonces.issue(realm),
     algorithm,

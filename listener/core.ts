@@ -1,0 +1,372 @@
+import { logger } from "../layers/core/logger.js";
+import type { Answer, Authenticator } from "./auth/authenticator.js";
+import type { Directory, ExtensionInfo } from "./directory.js";
+import type { ListenerEvents } from "./events.js";
+import { CallRecords } from "./proxy/calls.js";
+import { InDialogRelay } from "./proxy/in-dialog.js";
+import { InviteProxy } from "./proxy/invite-proxy.js";
+import type { RouteSigner } from "./proxy/record-route.js";
+import { STATEFUL_PREFIX, StatelessBranches, upstreamOf } from "./proxy/stateless.js";
+import type { Binding, BindingStorage } from "./registrar/bindings.js";
+import { Registrar } from "./registrar/registrar.js";
+import { SipParseError } from "./sip/errors.js";
+import { formatVia, parseVia } from "./sip/headers.js";
+import {
+  isSipRequest,
+  parseMessage,
+  type SipMessage,
+  type SipRequest,
+  type SipResponse,
+  validateRequest,
+} from "./sip/message.js";
+import { buildResponse, serializeMessage } from "./sip/serialize.js";
+import { parseUri } from "./sip/uri.js";
+import { cseqOf, stampVia, tagOf, topVia, withoutFirst } from "./sip/view.js";
+import { InviteServerTransactions } from "./transaction/invite-server.js";
+import { NonInviteServerTransactions } from "./transaction/non-invite-server.js";
+import type { Flow, Transport } from "./transport/flow.js";
+import type { SipTransport, StreamEvent } from "./transport/sip-transport.js";
+
+export const ALLOW =
+  "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, MESSAGE, SUBSCRIBE, NOTIFY, INFO, UPDATE, REFER, PRACK";
+
+export interface SipCoreOptions {
+  deps: import("../layers/core/deps.js").Deps;
+  directory: Directory;
+  bindings: BindingStorage;
+  authenticator: Authenticator;
+  signer: RouteSigner;
+  events: ListenerEvents;
+  taskId: string;
+  /** Host written into Via and Record-Route (the load balancer's name or address in AWS). */
+  advertisedHost: string;
+  /** Key for stateless branches (derived from the master secret). */
+  branchKey: Buffer;
+  minExpires: number;
+  maxExpires: number;
+  defaultExpires: number;
+  noAnswerMs: number;
+}
+
+/**
+ * The SIP dispatcher (docs/listener.md): parse, stamp the top Via, then by method and by whether
+ * the request is inside a dialog (a To tag): REGISTER to the registrar, initial INVITE to the
+ * forking proxy, in-dialog requests to the relay along the signed route, everything else
+ * answered here. An initial request is handled as initial whatever Route it carries: this proxy
+ * never relays a request outside a dialog it record-routed.
+ */
+export class SipCore {
+  transport: SipTransport | undefined;
+  readonly calls: CallRecords;
+  private readonly invites: InviteServerTransactions;
+  private readonly nonInvites: NonInviteServerTransactions;
+  private readonly registrar: Registrar;
+  private readonly proxy: InviteProxy;
+  private readonly relay: InDialogRelay;
+  private readonly branches: StatelessBranches;
+  private inFlight = 0;
+  stats = { received: 0, malformed: 0, registers: 0, invites: 0 };
+
+  constructor(private readonly options: SipCoreOptions) {
+    const send = (flow: Flow, data: Buffer) => this.send(flow, data);
+    this.calls = new CallRecords(options.deps, options.events);
+    this.invites = new InviteServerTransactions({ send });
+    this.nonInvites = new NonInviteServerTransactions(send);
+    this.branches = new StatelessBranches(options.branchKey);
+    this.registrar = new Registrar({
+      bindings: options.bindings,
+      taskId: options.taskId,
+      minExpires: options.minExpires,
+      maxExpires: options.maxExpires,
+      defaultExpires: options.defaultExpires,
+      now: Date.now,
+      onChange: (tenantId, extensionId) => this.registrationChanged(tenantId, extensionId),
+    });
+    const ownVia = (transport: Transport, branch: string) => this.ownVia(transport, branch);
+    this.proxy = new InviteProxy({
+      authenticator: options.authenticator,
+      directory: options.directory,
+      transactions: this.invites,
+      signer: options.signer,
+      calls: this.calls,
+      routableBindings: (tenantId, callee) => this.routableBindings(tenantId, callee),
+      connectToBinding: (binding) => this.connectToBinding(binding),
+      send,
+      ownVia,
+      noAnswerMs: options.noAnswerMs,
+    });
+    this.relay = new InDialogRelay({
+      signer: options.signer,
+      branches: this.branches,
+      send,
+      ownVia,
+      onBye: (request) => void this.calls.hungUp(request.headers.get("Call-ID") ?? ""),
+    });
+  }
+
+  /** Calls in progress on this task, per tenant and extension (presence "on a call"). */
+  activeCalls(tenantId: string): Set<string> {
+    return this.calls.activeCalls(tenantId);
+  }
+
+  get busy(): number {
+    return this.inFlight + this.proxy.size;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Entry points from the transport
+
+  onDatagram(data: Buffer, flow: Flow): void {
+    this.stats.received++;
+    if (data.length <= 4 && data.toString("latin1").trim() === "") return; // CRLF keep-alive
+    let message: SipMessage;
+    try {
+      message = parseMessage(data);
+    } catch (error) {
+      this.malformed(error, flow);
+      return;
+    }
+    this.handle(message, flow);
+  }
+
+  onStreamEvent(event: StreamEvent, flow: Flow): void {
+    this.stats.received++;
+    if (event.type === "message") this.handle(event.message, flow);
+    else this.malformed(event.error, flow);
+  }
+
+  private malformed(error: unknown, flow: Flow): void {
+    this.stats.malformed++;
+    if (error instanceof SipParseError && error.isRequest && error.request) {
+      this.send(flow, serializeMessage(buildResponse(error.request, error.status, error.reason)));
+    }
+  }
+
+  private handle(message: SipMessage, flow: Flow): void {
+    try {
+      if (isSipRequest(message)) this.onRequest(message, flow);
+      else this.onResponse(message);
+    } catch (error) {
+      logger.error("SIP message handling failed", { error: error as Error });
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Requests
+
+  private onRequest(received: SipRequest, flow: Flow): void {
+    const problems = validateRequest(received);
+    if (problems.length > 0) {
+      this.stats.malformed++;
+      if (received.method !== "ACK") this.answer(received, flow, { status: 400, reason: problems[0] ?? "Bad Request" });
+      return;
+    }
+    const request = this.withoutOwnRoute(stampVia(received, flow));
+    if (request.method === "CANCEL") {
+      this.cancel(request, flow);
+      return;
+    }
+    if (request.method === "ACK") {
+      // The ACK of our own non-2xx final ends in its transaction (§17.2.1); a 2xx's is in-dialog.
+      if (!this.invites.ack(request)) this.relayInDialog(request, flow);
+      return;
+    }
+    if (tagOf(request.headers.get("To")) !== undefined) {
+      this.relayInDialog(request, flow);
+      return;
+    }
+    if (request.method === "INVITE") {
+      // The transaction exists before any await: retransmissions are absorbed from here on.
+      const tx = this.invites.receive(request, flow);
+      if (!tx) return;
+      this.stats.invites++;
+      this.track(this.proxy.handle(tx), () => {
+        this.invites.respond(tx, buildResponse(tx.request, 500, "Server Internal Error"));
+      });
+      return;
+    }
+    if (!this.nonInvites.receive(request, flow)) return;
+    this.track(this.local(request, flow), () => {
+      this.nonInvites.abandon(request, flow);
+      this.answer(request, flow, { status: 500, reason: "Server Internal Error" });
+    });
+  }
+
+  /** Initial non-INVITE requests, answered by this listener. */
+  private async local(request: SipRequest, flow: Flow): Promise<void> {
+    switch (request.method) {
+      case "REGISTER":
+        this.stats.registers++;
+        return this.answer(request, flow, await this.register(request, flow));
+      case "OPTIONS":
+        return this.answer(request, flow, {
+          status: 200,
+          reason: "OK",
+          headers: [
+            ["Allow", ALLOW],
+            ["Accept", "application/sdp"],
+            ["Supported", "path, outbound"],
+          ],
+        });
+      case "PUBLISH":
+        // No presence state is taken from phones: the listener knows it from registrations and calls.
+        return this.answer(request, flow, { status: 405, reason: "Method Not Allowed", headers: [["Allow", ALLOW]] });
+      case "BYE":
+      case "UPDATE":
+      case "INFO":
+      case "PRACK":
+      case "NOTIFY":
+      case "REFER":
+        // These exist only inside a dialog (§15, RFC 3311/6086/3262/6665/3515): without a To tag there is none.
+        return this.answer(request, flow, { status: 481, reason: "Call/Transaction Does Not Exist" });
+      default:
+        return this.answer(request, flow, { status: 405, reason: "Method Not Allowed", headers: [["Allow", ALLOW]] });
+    }
+  }
+
+  private async register(request: SipRequest, flow: Flow): Promise<Answer> {
+    const { authenticator } = this.options;
+    const found = await authenticator.tenantOf(request);
+    if ("answer" in found) return found.answer;
+    const outcome = await authenticator.authenticate(request, flow.address, found.tenant);
+    if ("answer" in outcome) return outcome.answer;
+    return this.registrar.register(request, flow, found.tenant, outcome.identity);
+  }
+
+  private relayInDialog(request: SipRequest, flow: Flow): void {
+    const answer = this.relay.relay(request);
+    if (answer) this.answer(request, flow, answer);
+  }
+
+  private cancel(request: SipRequest, flow: Flow): void {
+    const tx = this.invites.find(request);
+    if (!tx) {
+      this.answer(request, flow, { status: 481, reason: "Call/Transaction Does Not Exist" });
+      return;
+    }
+    this.answer(request, flow, { status: 200, reason: "OK" });
+    // Still authenticating or looking up: the handler answers 487 when it looks again. Forking:
+    // the branches are cancelled and the 487 follows when they have answered.
+    this.invites.cancel(tx);
+  }
+
+  /** RFC 3261 §16.4: a Route naming this proxy is consumed; the request is then handled as addressed. */
+  private withoutOwnRoute(request: SipRequest): SipRequest {
+    const first = request.headers.get("Route");
+    if (first === undefined || !this.options.signer.isOwn(first)) return request;
+    // In-dialog requests keep it: the relay verifies the signed route it carries.
+    if (tagOf(request.headers.get("To")) !== undefined || request.method === "ACK") return request;
+    return { ...request, headers: withoutFirst(request.headers, "Route") };
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Responses
+
+  private onResponse(response: SipResponse): void {
+    const via = topVia(response);
+    const branch = via?.params.get("branch") ?? undefined;
+    if (!branch) return;
+    const method = cseqOf(response)?.method ?? "";
+    if (branch.startsWith(STATEFUL_PREFIX)) {
+      this.proxy.onResponse(branch, method, response);
+      return;
+    }
+    const upstream = upstreamOf(this.branches, response, branch, parseVia);
+    if (!upstream) return; // not a branch of ours: never relayed
+    this.send(upstream.flow, serializeMessage({ ...response, headers: withoutFirst(response.headers, "Via") }));
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Bindings and presence
+
+  /** Bindings a call may use: phones within the current limit, Linkus clients whose session is live. */
+  private async routableBindings(tenantId: string, extension: ExtensionInfo): Promise<Binding[]> {
+    const all = await this.options.bindings.list(tenantId, extension.id);
+    const out: Binding[] = [];
+    let removed = 0;
+    for (const binding of all) {
+      if (binding.kind === "phone") {
+        if (Number(binding.bindingId.slice(1)) <= extension.concurrentRegistrations) out.push(binding);
+      } else if (binding.sessionId && (await this.options.directory.liveSession(tenantId, binding.sessionId))) {
+        out.push(binding);
+      } else {
+        await this.options.bindings.remove(binding);
+        removed++;
+      }
+    }
+    if (removed > 0) await this.registrationChanged(tenantId, extension.id);
+    return out;
+  }
+
+  private async connectToBinding(binding: Binding): Promise<Flow | undefined> {
+    if (binding.flow.transport !== "tcp" || !this.transport) return undefined;
+    try {
+      const contact = parseUri(binding.contact);
+      return await this.transport.connect({
+        transport: "tcp",
+        address: contact.host.replace(/^\[|\]$/g, ""),
+        port: contact.port ?? 5060,
+      });
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * An extension's bindings changed in a way presence may show: bump the tenant's registration
+   * epoch, which every task's presence watches, and refresh this task's at once. A failed bump is logged, not
+   * answered with an error: the binding is stored, and presence re-lists within a minute anyway.
+   */
+  private async registrationChanged(tenantId: string, extensionId: string): Promise<void> {
+    try {
+      await this.options.bindings.bumpEpoch(tenantId);
+    } catch (error) {
+      logger.error("Registration epoch not bumped", { error: error as Error, tenantId });
+    }
+    this.options.events.emit("presence", { tenantId, extensionId });
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Sending
+
+  private answer(request: SipRequest, flow: Flow, answer: Answer): void {
+    const response = serializeMessage(
+      buildResponse(request, answer.status, answer.reason, { headers: answer.headers ?? [] }),
+    );
+    this.nonInvites.complete(request, flow, response);
+    this.send(flow, response);
+  }
+
+  private send(flow: Flow, data: Buffer): boolean {
+    return this.transport?.send(flow, data) ?? false;
+  }
+
+  private ownVia(transport: Transport, branch: string): string {
+    const port = transport === "tls" ? this.transport?.tlsPort : this.transport?.port;
+    return formatVia({
+      transport: transport.toUpperCase(),
+      host: this.options.advertisedHost,
+      port,
+      params: new Map([["branch", branch]]),
+    });
+  }
+
+  /** Counts work in flight (shutdown waits for it) and turns a failure into an answer. */
+  private track(work: Promise<void>, onError: () => void): void {
+    this.inFlight++;
+    work
+      .catch((error: unknown) => {
+        logger.error("SIP request handling failed", { error: error as Error });
+        try {
+          onError();
+        } catch {}
+      })
+      .finally(() => {
+        this.inFlight--;
+      });
+  }
+
+  prune(): void {
+    this.nonInvites.prune();
+  }
+}

@@ -1,0 +1,81 @@
+import type { Answer } from "../auth/authenticator.js";
+import { parseMaxForwards } from "../sip/headers.js";
+import { SipHeaders, type SipRequest } from "../sip/message.js";
+import { serializeMessage } from "../sip/serialize.js";
+import { tagOf } from "../sip/view.js";
+import type { Flow, Transport } from "../transport/flow.js";
+import type { RouteSigner, VerifiedRoute } from "./record-route.js";
+import type { StatelessBranches } from "./stateless.js";
+
+export interface InDialogOptions {
+  signer: RouteSigner;
+  branches: StatelessBranches;
+  /** Writes to a flow; false when it is a connection this task does not hold (any more). */
+  send: (flow: Flow, data: Buffer) => boolean;
+  ownVia: (transport: Transport, branch: string) => string;
+  /** A relayed BYE ended a dialog. */
+  onBye: (request: SipRequest) => void;
+}
+
+/**
+ * Requests within a dialog (ACK of a 2xx, BYE, re-INVITE, UPDATE, INFO, REFER, NOTIFY…), relayed
+ * statelessly (RFC 3261 §16.11) along the route this proxy recorded, and only along it.
+ * Returns the answer to send upstream, or undefined when the request went on (or was an ACK,
+ * which is never answered).
+ */
+export class InDialogRelay {
+  constructor(private readonly options: InDialogOptions) {}
+
+  relay(request: SipRequest): Answer | undefined {
+    const answer = (status: number, reason: string) => (request.method === "ACK" ? undefined : { status, reason });
+    const routes = request.headers.getAll("Route");
+    const top = routes[0];
+    if (top === undefined || !this.options.signer.isOwn(top)) {
+      return answer(481, "Call/Transaction Does Not Exist");
+    }
+    const callId = request.headers.get("Call-ID") ?? "";
+    const verified = this.options.signer.verify(
+      top,
+      callId,
+      tagOf(request.headers.get("From")),
+      tagOf(request.headers.get("To")),
+    );
+    if (!verified) return answer(403, "Not a dialog of this proxy");
+    const maxForwards = parseMaxForwards(request.headers.get("Max-Forwards") ?? "70") ?? 70;
+    if (maxForwards <= 0) return answer(483, "Too Many Hops");
+
+    const destination = destinationOf(verified);
+    const forwarded = this.forwardedCopy(request, destination.transport, maxForwards - 1);
+    if (!this.options.send(destination, serializeMessage(forwarded))) {
+      // RFC 5626 §5.3: the flow the other end used is gone and we must not guess another.
+      return answer(430, "Flow Failed");
+    }
+    if (request.method === "BYE") this.options.onBye(request);
+    return undefined;
+  }
+
+  /**
+   * The request as it goes on: our Route entries popped (there are two after a transport
+   * change), our Via on top with a derived branch, Max-Forwards decremented, and credentials for
+   * our realm removed (§16.6 does not forward them to the next hop: the callee must not see the
+   * caller's digest answer).
+   */
+  private forwardedCopy(request: SipRequest, transport: Transport, maxForwards: number): SipRequest {
+    const incomingVia = request.headers.get("Via") ?? "";
+    const headers = new SipHeaders();
+    headers.append("Via", this.options.ownVia(transport, this.options.branches.branchFor(request, incomingVia)));
+    let poppingRoutes = true;
+    for (const [name, value] of request.headers) {
+      if (name === "Max-Forwards" || name === "Proxy-Authorization") continue;
+      if (name === "Route" && poppingRoutes && this.options.signer.isOwn(value)) continue;
+      if (name === "Route") poppingRoutes = false;
+      headers.append(name, value);
+    }
+    headers.append("Max-Forwards", String(maxForwards));
+    return { ...request, headers };
+  }
+}
+
+function destinationOf({ route, fromCaller }: VerifiedRoute): Flow {
+  return fromCaller ? route.callee : route.caller;
+}

@@ -1,0 +1,329 @@
+import { randomBytes } from "node:crypto";
+import type { Answer, Authenticator } from "../auth/authenticator.js";
+import type { Directory, ExtensionInfo } from "../directory.js";
+import type { Binding } from "../registrar/bindings.js";
+import { parseMaxForwards } from "../sip/headers.js";
+import { SipHeaders, type SipRequest, type SipResponse } from "../sip/message.js";
+import { buildResponse, serializeMessage } from "../sip/serialize.js";
+import { requestUser, tagOf } from "../sip/view.js";
+import type { InviteServerTransactions, InviteServerTx } from "../transaction/invite-server.js";
+import { T1, T2, TIMER_B } from "../transaction/timers.js";
+import { type Flow, sameFlow, type Transport } from "../transport/flow.js";
+import type { CallRecords } from "./calls.js";
+import type { RouteSigner } from "./record-route.js";
+import { STATEFUL_PREFIX } from "./stateless.js";
+
+export interface InviteProxyOptions {
+  authenticator: Authenticator;
+  directory: Directory;
+  transactions: InviteServerTransactions;
+  signer: RouteSigner;
+  calls: CallRecords;
+  /** Bindings a call may use now (phones within the limit, Linkus clients with a live session). */
+  routableBindings: (tenantId: string, callee: ExtensionInfo) => Promise<Binding[]>;
+  /** A new connection to a TCP binding's Contact (its registered connection is gone): its flow, or undefined. */
+  connectToBinding: (binding: Binding) => Promise<Flow | undefined>;
+  send: (flow: Flow, data: Buffer) => boolean;
+  ownVia: (transport: Transport, branch: string) => string;
+  /** Ringing longer than this ends the attempt (CANCEL to the branches, 480 upstream). */
+  noAnswerMs: number;
+}
+
+interface ClientBranch {
+  id: string;
+  request: SipRequest;
+  flow: Flow;
+  wire: Buffer;
+  provisional: boolean;
+  final: number | undefined;
+  retransmit: ReturnType<typeof setTimeout> | undefined;
+  timeout: ReturnType<typeof setTimeout> | undefined;
+}
+
+interface Attempt {
+  tx: InviteServerTx;
+  callId: string;
+  tenantId: string;
+  caller: ExtensionInfo;
+  callee: ExtensionInfo;
+  startedAt: Date;
+  branches: ClientBranch[];
+  answered: boolean;
+  finished: boolean;
+  best: SipResponse | undefined;
+  noAnswer: ReturnType<typeof setTimeout> | undefined;
+}
+
+/**
+ * The stateful forking proxy for initial INVITEs (RFC 3261 §16): authenticate the caller (407),
+ * find the callee among the tenant's extensions, fork to every binding in parallel with a signed
+ * Record-Route, send 1xx and the first 2xx upstream, CANCEL the other branches, and answer the
+ * best final when every branch failed (§16.7, 486 before the lowest code, 408 last).
+ */
+export class InviteProxy {
+  private readonly branches = new Map<string, { attempt: Attempt; branch: ClientBranch }>();
+
+  constructor(private readonly options: InviteProxyOptions) {}
+
+  get size(): number {
+    return this.branches.size;
+  }
+
+  /** Handles a new INVITE server transaction (already answered 100 Trying). */
+  async handle(tx: InviteServerTx): Promise<void> {
+    const { request } = tx;
+    const { transactions } = this.options;
+    const finish = (answer: Answer) =>
+      transactions.respond(tx, buildResponse(request, answer.status, answer.reason, { headers: answer.headers ?? [] }));
+    const maxForwards = parseMaxForwards(request.headers.get("Max-Forwards") ?? "70") ?? 70;
+    if (maxForwards <= 0) return finish({ status: 483, reason: "Too Many Hops" });
+    const found = await this.options.authenticator.tenantOf(request);
+    if ("answer" in found) return finish(found.answer);
+    const outcome = await this.options.authenticator.authenticate(request, tx.source.address, found.tenant);
+    if ("answer" in outcome) return finish(outcome.answer);
+    if (tx.cancelled) return finish({ status: 487, reason: "Request Terminated" });
+    const tenantId = found.tenant.id;
+    const target = requestUser(request);
+    const { directory } = this.options;
+    const callee =
+      target === undefined
+        ? undefined
+        : ((await directory.extensionByNumber(tenantId, target)) ??
+          (await directory.extensionByRegistrationName(tenantId, target)));
+    if (!callee) return finish({ status: 404, reason: "Not Found" });
+    const attempt: Attempt = {
+      tx,
+      callId: request.headers.get("Call-ID") ?? "",
+      tenantId,
+      caller: outcome.identity.extension,
+      callee,
+      startedAt: new Date(),
+      branches: [],
+      answered: false,
+      finished: false,
+      best: undefined,
+      noAnswer: undefined,
+    };
+    const bindings = (await this.options.routableBindings(tenantId, callee)).filter(
+      (b) => !sameFlow(b.flow, tx.source), // never ring the phone that is calling
+    );
+    if (tx.cancelled) return finish({ status: 487, reason: "Request Terminated" });
+    if (bindings.length === 0) {
+      finish({ status: 480, reason: "Temporarily Unavailable" });
+      await this.options.calls.failed(attempt, "no_answer");
+      return;
+    }
+    tx.onCancel = () => {
+      for (const branch of attempt.branches) this.cancelBranch(branch);
+    };
+    this.options.calls.started(attempt);
+    attempt.noAnswer = setTimeout(() => this.giveUp(attempt), this.options.noAnswerMs);
+    await Promise.all(bindings.map((binding) => this.fork(attempt, binding, maxForwards - 1)));
+    this.maybeFinish(attempt);
+  }
+
+  /** A response whose top Via branch is one of our forked INVITEs (or their CANCELs). */
+  onResponse(branchId: string, method: string, response: SipResponse): boolean {
+    const match = this.branches.get(branchId);
+    if (!match) return branchId.startsWith(STATEFUL_PREFIX); // ours but forgotten: drop it
+    if (method === "INVITE") this.branchResponse(match.attempt, match.branch, response);
+    return true; // the answer to a CANCEL we sent ends here
+  }
+
+  private async fork(attempt: Attempt, binding: Binding, maxForwards: number): Promise<void> {
+    const id = `${STATEFUL_PREFIX}${randomBytes(8).toString("hex")}`;
+    const branch: ClientBranch = {
+      id,
+      request: attempt.tx.request,
+      flow: binding.flow,
+      wire: Buffer.alloc(0),
+      provisional: false,
+      final: undefined,
+      retransmit: undefined,
+      timeout: undefined,
+    };
+    attempt.branches.push(branch);
+    this.branches.set(id, { attempt, branch });
+    // The flow is known before sending only for UDP and live connections; a TCP binding whose
+    // connection dropped is reached by connecting to its Contact, and that connection's flow is
+    // the one the dialog's route must carry. Build with the binding's flow, rebuild if it changed.
+    let forwarded = this.forwardedInvite(attempt, binding, binding.flow, id, maxForwards);
+    let wire = serializeMessage(forwarded);
+    let flow: Flow | undefined = binding.flow;
+    if (!this.options.send(binding.flow, wire)) {
+      flow = await this.options.connectToBinding(binding);
+      if (flow) {
+        forwarded = this.forwardedInvite(attempt, binding, flow, id, maxForwards);
+        wire = serializeMessage(forwarded);
+        if (!this.options.send(flow, wire)) flow = undefined;
+      }
+    }
+    if (!flow) {
+      branch.final = 480;
+      return;
+    }
+    branch.request = forwarded;
+    branch.flow = flow;
+    branch.wire = wire;
+    if (flow.transport === "udp") this.scheduleRetransmit(branch, T1);
+    branch.timeout = setTimeout(
+      () => this.branchFinal(attempt, branch, buildResponse(forwarded, 408, "Request Timeout")),
+      TIMER_B,
+    );
+  }
+
+  private forwardedInvite(
+    attempt: Attempt,
+    binding: Binding,
+    flow: Flow,
+    branchId: string,
+    maxForwards: number,
+  ): SipRequest {
+    const { request, source } = attempt.tx;
+    const callerTag = tagOf(request.headers.get("From")) ?? "";
+    const recordRoutes = this.options.signer.recordRoutes(attempt.callId, {
+      callerTag,
+      caller: source,
+      callee: flow,
+      issuedAtMs: Date.now(),
+    });
+    const headers = new SipHeaders();
+    headers.append("Via", this.options.ownVia(flow.transport, branchId));
+    let recordRouted = false;
+    for (const [name, value] of request.headers) {
+      // Credentials for our realm stop here (§22.3); our own Route was consumed on the way in.
+      if (name === "Max-Forwards" || name === "Proxy-Authorization" || name === "Route") continue;
+      if (name === "Record-Route" && !recordRouted) {
+        for (const entry of recordRoutes) headers.append("Record-Route", entry);
+        recordRouted = true;
+      }
+      headers.append(name, value);
+    }
+    if (!recordRouted) for (const entry of recordRoutes) headers.append("Record-Route", entry);
+    headers.append("Max-Forwards", String(maxForwards));
+    return { method: "INVITE", uri: binding.contact, version: "SIP/2.0", headers, body: request.body };
+  }
+
+  private scheduleRetransmit(branch: ClientBranch, interval: number): void {
+    branch.retransmit = setTimeout(() => {
+      if (branch.provisional || branch.final !== undefined) return;
+      this.options.send(branch.flow, branch.wire);
+      this.scheduleRetransmit(branch, Math.min(interval * 2, T2));
+    }, interval);
+  }
+
+  private branchResponse(attempt: Attempt, branch: ClientBranch, response: SipResponse): void {
+    if (response.status < 200) {
+      branch.provisional = true;
+      if (response.status === 100 || attempt.finished) return;
+      this.options.transactions.respond(attempt.tx, this.upstreamCopy(attempt, response));
+      return;
+    }
+    if (response.status < 300) {
+      clearTimeout(branch.retransmit);
+      clearTimeout(branch.timeout);
+      branch.final = response.status;
+      // Every 2xx goes upstream, retransmissions and other branches' too: the caller's ACK ends them (§16.7 step 5).
+      this.options.transactions.respond(attempt.tx, this.upstreamCopy(attempt, response));
+      if (attempt.answered) return;
+      attempt.answered = true;
+      attempt.finished = true;
+      clearTimeout(attempt.noAnswer);
+      for (const other of attempt.branches) if (other !== branch) this.cancelBranch(other);
+      this.options.calls.connected(attempt);
+      this.retire(attempt);
+      return;
+    }
+    this.branchFinal(attempt, branch, response);
+  }
+
+  private branchFinal(attempt: Attempt, branch: ClientBranch, response: SipResponse): void {
+    clearTimeout(branch.retransmit);
+    clearTimeout(branch.timeout);
+    if (branch.final === undefined && response.status !== 408) this.ackBranch(branch, response);
+    if (branch.final !== undefined) return; // a retransmission (already ACKed above only the first time)
+    branch.final = response.status;
+    if (!attempt.best || rank(response.status) < rank(attempt.best.status)) attempt.best = response;
+    this.maybeFinish(attempt);
+  }
+
+  private maybeFinish(attempt: Attempt): void {
+    if (attempt.finished || attempt.branches.some((b) => b.final === undefined)) return;
+    attempt.finished = true;
+    clearTimeout(attempt.noAnswer);
+    const { tx } = attempt;
+    const best = tx.cancelled
+      ? buildResponse(tx.request, 487, "Request Terminated")
+      : attempt.best
+        ? this.upstreamCopy(attempt, attempt.best)
+        : buildResponse(tx.request, 480, "Temporarily Unavailable");
+    this.options.transactions.respond(tx, best);
+    const status = best.status;
+    const result =
+      tx.cancelled || status === 487
+        ? "cancelled"
+        : status === 486 || status === 600
+          ? "busy"
+          : status === 480 || status === 408
+            ? "no_answer"
+            : "failed";
+    void this.options.calls.failed(attempt, result);
+    this.retire(attempt);
+  }
+
+  /** Keeps the branches a while to absorb retransmitted answers, then forgets them. */
+  private retire(attempt: Attempt): void {
+    setTimeout(() => {
+      for (const branch of attempt.branches) {
+        clearTimeout(branch.retransmit);
+        clearTimeout(branch.timeout);
+        this.branches.delete(branch.id);
+      }
+    }, TIMER_B).unref();
+  }
+
+  private giveUp(attempt: Attempt): void {
+    if (attempt.finished) return;
+    for (const branch of attempt.branches) this.cancelBranch(branch);
+    attempt.best = buildResponse(attempt.tx.request, 480, "Temporarily Unavailable");
+  }
+
+  private cancelBranch(branch: ClientBranch): void {
+    if (branch.final !== undefined || branch.wire.length === 0) return;
+    this.options.send(branch.flow, serializeMessage(this.hopByHop(branch, "CANCEL", branch.request.headers.get("To"))));
+  }
+
+  private ackBranch(branch: ClientBranch, response: SipResponse): void {
+    const to = response.headers.get("To") ?? branch.request.headers.get("To");
+    this.options.send(branch.flow, serializeMessage(this.hopByHop(branch, "ACK", to)));
+  }
+
+  /** CANCEL and the ACK of a non-2xx are hop by hop: same branch, Call-ID, From and CSeq number (§9.1, §17.1.1.3). */
+  private hopByHop(branch: ClientBranch, method: "CANCEL" | "ACK", to: string | undefined): SipRequest {
+    const source = branch.request.headers;
+    const headers = new SipHeaders();
+    headers.append("Via", source.get("Via") ?? "");
+    headers.append("Max-Forwards", "70");
+    headers.append("From", source.get("From") ?? "");
+    headers.append("To", to ?? "");
+    headers.append("Call-ID", source.get("Call-ID") ?? "");
+    const seq = /^\s*(\d+)/.exec(source.get("CSeq") ?? "")?.[1] ?? "1";
+    headers.append("CSeq", `${seq} ${method}`);
+    return { method, uri: branch.request.uri, version: "SIP/2.0", headers, body: Buffer.alloc(0) };
+  }
+
+  /** A downstream response as the caller must see it: the caller's Via headers, not ours. */
+  private upstreamCopy(attempt: Attempt, response: SipResponse): SipResponse {
+    const headers = new SipHeaders();
+    for (const via of attempt.tx.request.headers.getAll("Via")) headers.append("Via", via);
+    for (const [name, value] of response.headers) if (name !== "Via") headers.append(name, value);
+    return { ...response, headers };
+  }
+}
+
+function rank(status: number): number {
+  if (status === 486 || status === 600) return 0; // busy wins: the caller learns the callee is busy
+  if (status >= 600) return 1;
+  if (status === 408) return 1000;
+  return status;
+}

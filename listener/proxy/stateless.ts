@@ -1,0 +1,70 @@
+import { createHmac, timingSafeEqual } from "node:crypto";
+import type { SipMessage } from "../sip/message.js";
+
+/** Branches of requests this proxy relays without state start with this; forked INVITEs with STATEFUL_PREFIX. */
+export const STATELESS_PREFIX = "z9hG4bK-cps";
+export const STATEFUL_PREFIX = "z9hG4bK-cpf";
+
+/**
+ * Branches for stateless relaying (RFC 3261 §16.11): derived from the incoming request's top Via,
+ * Call-ID and CSeq, so a retransmission gets the same branch and a new request a new one, and
+ * keyed with the master secret, so a response is relayed upstream only when its second Via is
+ * the one this proxy saw: a forged response cannot make the proxy send to a host of its choice.
+ */
+export class StatelessBranches {
+  constructor(private readonly key: Buffer) {}
+
+  /** The branch for relaying a request whose (stamped) top Via is `incomingVia`. */
+  branchFor(message: Pick<SipMessage, "headers">, incomingVia: string): string {
+    return `${STATELESS_PREFIX}${this.mac(message, incomingVia)}`;
+  }
+
+  /** Whether a response's top Via branch is one we derived for its second Via. */
+  verify(response: Pick<SipMessage, "headers">, branch: string, nextVia: string): boolean {
+    if (!branch.startsWith(STATELESS_PREFIX)) return false;
+    const expected = Buffer.from(this.mac(response, nextVia));
+    const given = Buffer.from(branch.slice(STATELESS_PREFIX.length));
+    return expected.length === given.length && timingSafeEqual(expected, given);
+  }
+
+  private mac(message: Pick<SipMessage, "headers">, via: string): string {
+    const callId = message.headers.get("Call-ID") ?? "";
+    const cseq = message.headers.get("CSeq") ?? "";
+    return createHmac("sha256", this.key).update(`${via}\n${callId}\n${cseq}`).digest("base64url").slice(0, 22);
+  }
+}
+
+/**
+ * Where a response to a statelessly relayed request goes: the flow in its second Via (as
+ * stamped on the way in: `received` and `rport`), after its top Via is checked to be ours.
+ */
+export function upstreamOf(
+  branches: StatelessBranches,
+  response: Pick<SipMessage, "headers">,
+  branch: string,
+  parseVia: (value: string) => {
+    transport: string;
+    host: string;
+    port: number | undefined;
+    params: Map<string, string | null>;
+  },
+): { flow: { transport: "udp" | "tcp" | "tls"; address: string; port: number } } | undefined {
+  const vias = response.headers.getAll("Via");
+  const next = vias[1];
+  if (next === undefined || !branches.verify(response, branch, next)) return undefined;
+  let via: ReturnType<typeof parseVia>;
+  try {
+    via = parseVia(next);
+  } catch {
+    return undefined;
+  }
+  const transport = via.transport.toLowerCase();
+  const rport = via.params.get("rport");
+  return {
+    flow: {
+      transport: transport === "tcp" ? "tcp" : transport === "tls" ? "tls" : "udp",
+      address: via.params.get("received") ?? via.host.replace(/^\[|\]$/g, ""),
+      port: rport ? Number(rport) : (via.port ?? 5060),
+    },
+  };
+}
