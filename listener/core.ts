@@ -2,9 +2,11 @@ import { logger } from "../layers/core/logger.js";
 import type { Answer, Authenticator } from "./auth/authenticator.js";
 import type { Directory, ExtensionInfo } from "./directory.js";
 import type { ListenerEvents } from "./events.js";
+import { NOTIFY_PREFIX, Subscriptions } from "./presence/subscriptions.js";
 import { CallRecords } from "./proxy/calls.js";
 import { InDialogRelay } from "./proxy/in-dialog.js";
 import { InviteProxy } from "./proxy/invite-proxy.js";
+import { MESSAGE_PREFIX, MessageRelay } from "./proxy/message-relay.js";
 import type { RouteSigner } from "./proxy/record-route.js";
 import { STATEFUL_PREFIX, StatelessBranches, upstreamOf } from "./proxy/stateless.js";
 import type { Binding, BindingStorage } from "./registrar/bindings.js";
@@ -46,6 +48,8 @@ export interface SipCoreOptions {
   maxExpires: number;
   defaultExpires: number;
   noAnswerMs: number;
+  voicemailCounts: (tenantId: string, extensionId: string) => Promise<{ new: number; old: number }>;
+  mwiPollMs: number;
 }
 
 /**
@@ -63,6 +67,8 @@ export class SipCore {
   private readonly registrar: Registrar;
   private readonly proxy: InviteProxy;
   private readonly relay: InDialogRelay;
+  private readonly messages: MessageRelay;
+  readonly subscriptions: Subscriptions;
   private readonly branches: StatelessBranches;
   private inFlight = 0;
   stats = { received: 0, malformed: 0, registers: 0, invites: 0 };
@@ -102,6 +108,32 @@ export class SipCore {
       ownVia,
       onBye: (request) => void this.calls.hungUp(request.headers.get("Call-ID") ?? ""),
     });
+    this.messages = new MessageRelay({
+      authenticator: options.authenticator,
+      directory: options.directory,
+      routableBindings: (tenantId, callee) => this.routableBindings(tenantId, callee),
+      send,
+      ownVia,
+      respond: (request, flow, response) => this.respond(request, flow, response),
+    });
+    this.subscriptions = new Subscriptions({
+      authenticator: options.authenticator,
+      directory: options.directory,
+      send,
+      ownVia,
+      ownContact: (transport) => this.ownContact(transport),
+      voicemailCounts: options.voicemailCounts,
+      minExpires: options.minExpires,
+      maxExpires: options.maxExpires,
+      mwiPollMs: options.mwiPollMs,
+      maxSubscriptions: 100_000,
+    });
+    options.events.on("call", (event) => this.subscriptions.onCall(event));
+  }
+
+  close(): void {
+    this.subscriptions.close();
+    this.invites.close();
   }
 
   /** Calls in progress on this task, per tenant and extension (presence "on a call"). */
@@ -172,6 +204,14 @@ export class SipCore {
       return;
     }
     if (tagOf(request.headers.get("To")) !== undefined) {
+      if (request.method === "SUBSCRIBE" && this.subscriptions.owns(request)) {
+        if (!this.nonInvites.receive(request, flow)) return;
+        this.track(
+          this.subscriptions.refresh(request).then((answer) => this.answer(request, flow, answer)),
+          () => this.nonInvites.abandon(request, flow),
+        );
+        return;
+      }
       this.relayInDialog(request, flow);
       return;
     }
@@ -208,6 +248,13 @@ export class SipCore {
             ["Supported", "path, outbound"],
           ],
         });
+      case "MESSAGE": {
+        const answer = await this.messages.handle(request, flow);
+        if (answer) this.answer(request, flow, answer);
+        return;
+      }
+      case "SUBSCRIBE":
+        return this.answer(request, flow, await this.subscriptions.subscribe(request, flow));
       case "PUBLISH":
         // No presence state is taken from phones: the listener knows it from registrations and calls.
         return this.answer(request, flow, { status: 405, reason: "Method Not Allowed", headers: [["Allow", ALLOW]] });
@@ -271,6 +318,14 @@ export class SipCore {
       this.proxy.onResponse(branch, method, response);
       return;
     }
+    if (branch.startsWith(MESSAGE_PREFIX)) {
+      this.messages.onResponse(branch, response);
+      return;
+    }
+    if (branch.startsWith(NOTIFY_PREFIX)) {
+      this.subscriptions.onResponse(branch, response);
+      return;
+    }
     const upstream = upstreamOf(this.branches, response, branch, parseVia);
     if (!upstream) return; // not a branch of ours: never relayed
     this.send(upstream.flow, serializeMessage({ ...response, headers: withoutFirst(response.headers, "Via") }));
@@ -330,15 +385,24 @@ export class SipCore {
   // Sending
 
   private answer(request: SipRequest, flow: Flow, answer: Answer): void {
-    const response = serializeMessage(
-      buildResponse(request, answer.status, answer.reason, { headers: answer.headers ?? [] }),
-    );
-    this.nonInvites.complete(request, flow, response);
-    this.send(flow, response);
+    const extras = { headers: answer.headers ?? [], ...(answer.toTag ? { toTag: answer.toTag } : {}) };
+    this.respond(request, flow, buildResponse(request, answer.status, answer.reason, extras));
+  }
+
+  /** Sends the final answer of a non-INVITE server transaction (kept for retransmissions). */
+  private respond(request: SipRequest, flow: Flow, response: SipResponse): void {
+    const wire = serializeMessage(response);
+    this.nonInvites.complete(request, flow, wire);
+    this.send(flow, wire);
   }
 
   private send(flow: Flow, data: Buffer): boolean {
     return this.transport?.send(flow, data) ?? false;
+  }
+
+  private ownContact(transport: Transport): string {
+    const port = transport === "tls" ? this.transport?.tlsPort : this.transport?.port;
+    return `${transport === "tls" ? "sips" : "sip"}:${this.options.advertisedHost}:${port};transport=${transport}`;
   }
 
   private ownVia(transport: Transport, branch: string): string {

@@ -2,6 +2,7 @@ import { createHmac, randomBytes } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import { type Deps, defaultDeps } from "../layers/core/deps.js";
 import { logger } from "../layers/core/logger.js";
+import { voicemailCounts } from "../layers/core/services/communications.js";
 import { Authenticator } from "./auth/authenticator.js";
 import { type DigestAlgorithm, NonceManager } from "./auth/digest.js";
 import { FailureLimiter } from "./auth/limiter.js";
@@ -36,6 +37,8 @@ export interface ListenerOptions {
   presencePollMs?: number;
   maxBufferedBytes?: number;
   failedAuth?: { max: number; windowMs: number; blockMs: number };
+  /** How often message-summary (MWI) subscribers' voicemail counts are read again. */
+  mwiPollMs?: number;
   /** Digest challenges offered to tenants that chose none, in order (default MD5 alone). */
   digestAlgorithms?: DigestAlgorithm[];
   feedLoginSecurity?: boolean;
@@ -96,6 +99,8 @@ export async function startListener(options: ListenerOptions): Promise<RunningLi
     maxExpires: options.maxExpires ?? 3600,
     defaultExpires: Math.min(3600, options.maxExpires ?? 3600),
     noAnswerMs: options.noAnswerMs ?? 60_000,
+    voicemailCounts: (tenantId, extensionId) => voicemailCounts(deps, tenantId, extensionId),
+    mwiPollMs: options.mwiPollMs ?? 60_000,
   });
   transport = new SipTransport(
     { host: options.host, port: options.sipPort, tls: options.tls },
@@ -168,6 +173,7 @@ export async function startListener(options: ListenerOptions): Promise<RunningLi
       const deadline = Date.now() + (options.drainMs ?? 10_000);
       while (sip.busy > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
       await hub.close();
+      sip.close();
       await sipTransport.close();
       const server = health;
       if (server) await new Promise<void>((resolve) => server.close(() => resolve()));

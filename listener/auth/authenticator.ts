@@ -26,6 +26,8 @@ export interface Answer {
   status: number;
   reason: string;
   headers?: [string, string][];
+  /** The To tag of a response that creates a dialog (default: a fresh one). */
+  toTag?: string;
 }
 
 export type Identity =

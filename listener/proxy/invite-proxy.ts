@@ -77,11 +77,14 @@ export class InviteProxy {
       transactions.respond(tx, buildResponse(request, answer.status, answer.reason, { headers: answer.headers ?? [] }));
     const maxForwards = parseMaxForwards(request.headers.get("Max-Forwards") ?? "70") ?? 70;
     if (maxForwards <= 0) return finish({ status: 483, reason: "Too Many Hops" });
+    // A CANCEL may arrive during any await below: once it has, the INVITE's answer is 487 (§9.2).
+    const terminated = { status: 487, reason: "Request Terminated" };
     const found = await this.options.authenticator.tenantOf(request);
+    if (tx.cancelled) return finish(terminated);
     if ("answer" in found) return finish(found.answer);
     const outcome = await this.options.authenticator.authenticate(request, tx.source.address, found.tenant);
+    if (tx.cancelled) return finish(terminated);
     if ("answer" in outcome) return finish(outcome.answer);
-    if (tx.cancelled) return finish({ status: 487, reason: "Request Terminated" });
     const tenantId = found.tenant.id;
     const target = requestUser(request);
     const { directory } = this.options;
@@ -90,6 +93,7 @@ export class InviteProxy {
         ? undefined
         : ((await directory.extensionByNumber(tenantId, target)) ??
           (await directory.extensionByRegistrationName(tenantId, target)));
+    if (tx.cancelled) return finish(terminated);
     if (!callee) return finish({ status: 404, reason: "Not Found" });
     const attempt: Attempt = {
       tx,
@@ -107,7 +111,7 @@ export class InviteProxy {
     const bindings = (await this.options.routableBindings(tenantId, callee)).filter(
       (b) => !sameFlow(b.flow, tx.source), // never ring the phone that is calling
     );
-    if (tx.cancelled) return finish({ status: 487, reason: "Request Terminated" });
+    if (tx.cancelled) return finish(terminated);
     if (bindings.length === 0) {
       finish({ status: 480, reason: "Temporarily Unavailable" });
       await this.options.calls.failed(attempt, "no_answer");

@@ -6,7 +6,7 @@ import type { Deps } from "../deps.js";
 import { NotFoundError, ValidationError } from "../errors.js";
 import { keys } from "../keys.js";
 import type { listRecordsQuery, RecordInput, RecordKind, StoredRecord } from "../schemas/communications.js";
-import { isConditionalCheckFailed, sortKeyStartsWith } from "../storage/db.js";
+import { isConditionalCheckFailed, queryAll, sortKeyStartsWith } from "../storage/db.js";
 import { pickFields } from "../storage/pick.js";
 import type { TenantCaller } from "./caller.js";
 import { getExtensionRecord } from "./records.js";
@@ -42,6 +42,18 @@ export async function writeRecord(deps: Deps, tenantId: string, extensionId: str
     }),
   );
   return record;
+}
+
+/** New (unread) and old (read) voicemails of one extension: the counts a phone's MWI lamp shows (RFC 3842). */
+export async function voicemailCounts(deps: Deps, tenantId: string, extensionId: string) {
+  const items = await queryAll<{ read?: boolean }>(deps.db, {
+    TableName: deps.config.tableName,
+    ...sortKeyStartsWith(keys.recordPartition(tenantId), keys.recordPrefix(extensionId, "voicemail")),
+    ProjectionExpression: "#read",
+    ExpressionAttributeNames: { "#read": "read" },
+  });
+  const unread = items.filter((item) => item.read !== true).length;
+  return { new: unread, old: items.length - unread };
 }
 
 /** A ULID whose time part is the record's own time (not the time it was stored). */
