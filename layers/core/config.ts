@@ -21,6 +21,9 @@ export const ENV = {
   publicWebUrl: "PUBLIC_WEB_URL",
   /** The host Linkus clients and IP phones reach (SIP and port 8111), shown in welcome emails. */
   publicSipHost: "PUBLIC_SIP_HOST",
+  /** The SIP port and transports clients reach there (the load balancer's listeners). */
+  publicSipPort: "PUBLIC_SIP_PORT",
+  publicSipTransports: "PUBLIC_SIP_TRANSPORTS",
 } as const;
 
 export interface Config {
@@ -36,6 +39,8 @@ export interface Config {
   sesConfigurationSet: string | undefined;
   publicWebUrl: string;
   publicSipHost: string;
+  publicSipPort: number;
+  publicSipTransports: ("udp" | "tcp" | "tls")[];
 }
 
 export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -50,5 +55,10 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sesConfigurationSet: env[ENV.sesConfigurationSet] || undefined,
     publicWebUrl: (env[ENV.publicWebUrl] ?? "http://127.0.0.1:8080").replace(/\/+$/, ""),
     publicSipHost: env[ENV.publicSipHost] ?? "127.0.0.1",
+    publicSipPort: Number(env[ENV.publicSipPort] ?? 5060),
+    publicSipTransports: (env[ENV.publicSipTransports] ?? "udp,tcp")
+      .split(",")
+      .map((t) => t.trim().toLowerCase())
+      .filter((t): t is "udp" | "tcp" | "tls" => t === "udp" || t === "tcp" || t === "tls"),
   };
 }

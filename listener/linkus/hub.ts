@@ -8,6 +8,7 @@ import { type FeedEntry, type FeedTopic, readChanges } from "../../layers/core/s
 import type { Directory } from "../directory.js";
 import type { CallEvent, ListenerEvents } from "../events.js";
 import type { BindingStore } from "../registrar/bindings.js";
+import { frame, type PresenceEntry, type PresenceState, type ServerFrame } from "./frames.js";
 
 /**
  * The Linkus channel on TCP 8111: a WebSocket per client, authenticated with the access token
@@ -226,17 +227,7 @@ export class LinkusHub {
       lastSeen: Date.now(),
       awaitingPong: false,
     };
-    // The snapshot goes first: presence updates are diffs against it.
-    this.send(client, {
-      type: "hello",
-      tenantId: caller.tenantId,
-      extensionId: caller.extensionId,
-      heartbeatSeconds: Math.round(this.options.heartbeatMs / 1000),
-      latest: { ...tenant.heads },
-    });
-    await this.sendPresenceSnapshot(client, tenant);
-    tenant.clients.add(client);
-    this.stats.connected++;
+    // Frames are taken from the moment hello goes out: a client may send resume or ping at once.
     ws.on("pong", () => {
       client.lastSeen = Date.now();
       client.awaitingPong = false;
@@ -251,6 +242,17 @@ export class LinkusHub {
       if (message.type === "ping") this.send(client, { type: "pong", time: new Date().toISOString() });
       else if (message.type === "resume") void this.resume(client, message.cursors ?? {});
     });
+    // The snapshot goes first: presence updates are diffs against it.
+    this.send(client, {
+      type: "hello",
+      tenantId: caller.tenantId,
+      extensionId: caller.extensionId,
+      heartbeatSeconds: Math.round(this.options.heartbeatMs / 1000),
+      latest: { ...tenant.heads },
+    });
+    await this.sendPresenceSnapshot(client, tenant);
+    tenant.clients.add(client);
+    this.stats.connected++;
     ws.on("close", () => {
       tenant.clients.delete(client);
       if (tenant.clients.size === 0) {
@@ -389,15 +391,19 @@ export class LinkusHub {
   private async presenceOf(
     tenantId: string,
     tenant: TenantState,
-  ): Promise<Map<string, { number: string; name: string; state: string }>> {
+  ): Promise<Map<string, Omit<PresenceEntry, "extensionId">>> {
     const [extensions, registered] = await Promise.all([
       this.options.directory.listExtensions(tenantId),
       this.registeredExtensions(tenantId, tenant),
     ]);
     const onCall = this.options.activeCalls(tenantId);
-    const out = new Map<string, { number: string; name: string; state: string }>();
+    const out = new Map<string, Omit<PresenceEntry, "extensionId">>();
     for (const extension of extensions) {
-      const state = onCall.has(extension.id) ? "on_call" : registered.has(extension.id) ? "registered" : "unregistered";
+      const state: PresenceState = onCall.has(extension.id)
+        ? "on_call"
+        : registered.has(extension.id)
+          ? "registered"
+          : "unregistered";
       out.set(extension.id, { number: extension.number, name: extension.name, state });
     }
     return out;
@@ -478,7 +484,7 @@ export class LinkusHub {
     tenant.presenceBusy = true;
     try {
       const current = await this.presenceOf(tenantId, tenant);
-      const changed: object[] = [];
+      const changed: PresenceEntry[] = [];
       for (const [extensionId, entry] of current) {
         if (tenant.presence.get(extensionId) !== entry.state) {
           tenant.presence.set(extensionId, entry.state);
@@ -486,9 +492,9 @@ export class LinkusHub {
         }
       }
       if (changed.length === 0) return;
-      const frame = JSON.stringify({ type: "presence", extensions: changed });
+      const wire = frame({ type: "presence", extensions: changed });
       await inTurns(tenant.clients, (client) => {
-        this.sendRaw(client, frame);
+        this.sendRaw(client, wire);
         return true;
       });
     } catch (error) {
@@ -512,7 +518,7 @@ export class LinkusHub {
       pending = load;
     }
     const current = await pending;
-    const extensions: object[] = [];
+    const extensions: PresenceEntry[] = [];
     for (const [extensionId, entry] of current) {
       tenant.presence.set(extensionId, entry.state);
       extensions.push({ extensionId, ...entry });
@@ -524,8 +530,8 @@ export class LinkusHub {
     const tenant = this.tenants.get(event.tenantId);
     if (!tenant) return;
     const { tenantId: _tenant, ...rest } = event;
-    const frame = JSON.stringify({ type: "call", ...rest });
-    for (const client of tenant.clients) if (client.extensionId === event.extensionId) this.sendRaw(client, frame);
+    const wire = frame({ type: "call", ...rest });
+    for (const client of tenant.clients) if (client.extensionId === event.extensionId) this.sendRaw(client, wire);
   }
 
   // ------------------------------------------------------------------------------------------
@@ -572,8 +578,8 @@ export class LinkusHub {
     return tenant;
   }
 
-  private send(client: Client, message: object): void {
-    this.sendRaw(client, JSON.stringify(message));
+  private send(client: Client, message: ServerFrame): void {
+    this.sendRaw(client, frame(message));
   }
 
   private sendRaw(client: Client, frame: string): void {
@@ -607,9 +613,10 @@ function parseClientMessage(data: unknown): z.output<typeof clientMessage> | und
  * (a poll or catch-up page), so a burst is one socket write per page.
  */
 function changesFrame(topic: FeedTopic, changes: readonly FeedEntry[]): string {
-  return changes.length === 1
-    ? JSON.stringify({ type: "change", topic, ...changes[0] })
-    : JSON.stringify({ type: "changes", topic, changes });
+  const [only] = changes;
+  return changes.length === 1 && only
+    ? frame({ type: "change", topic, ...only })
+    : frame({ type: "changes", topic, changes: [...changes] });
 }
 
 function earliest(values: Map<string, number>): number {

@@ -1,6 +1,4 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { keyMaterial } from "../../layers/core/auth/keys.js";
-import { linkusSipCredentials } from "../../layers/core/sip/linkus-credentials.js";
 import { bindingsOf, createSipUser, type Fixture, startFixture } from "./support/fixture.js";
 import { answerChallenge, UdpSipClient } from "./support/udp-client.js";
 
@@ -234,10 +232,20 @@ describe("registrar digest details", () => {
     });
     expect((await phone.next()).status).toBe(200);
     const login = await fx.api.login(tenant.slug, email, "UserPassw0rd", "linkus_mobile");
-    const claims = JSON.parse(Buffer.from(String(login.accessToken).split(".")[1] ?? "", "base64url").toString()) as {
-      sid: string;
+    // The login answer carries everything the app registers with.
+    const sip = login.sip as {
+      domain: string;
+      username: string;
+      password: string;
+      proxy: object;
+      transports: string[];
     };
-    const sip = linkusSipCredentials((await keyMaterial()).tokenKey, tenant.id, tenant.slug, claims.sid);
+    expect(sip).toMatchObject({
+      domain: tenant.slug,
+      proxy: { host: "127.0.0.1", port: 5060 },
+      transports: ["udp", "tcp"],
+    });
+    expect(sip.username).toMatch(/^linkus\*/);
     // Act
     const app = await open();
     app.register({ user: sip.username, domain: tenant.slug });

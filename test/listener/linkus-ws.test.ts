@@ -71,6 +71,24 @@ describe("Linkus channel on 8111", () => {
     return { tenant, user, token: login.accessToken as string };
   }
 
+  it("answers a ping and a resume sent right after hello, every time", async () => {
+    const { token } = await linkusUser("599");
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const ws = new WebSocket(`ws://127.0.0.1:${fx.listener.linkusPort}/?token=${token}`);
+      const frames: Frame[] = [];
+      ws.on("message", (data) => {
+        const frame = JSON.parse(String(data)) as Frame;
+        frames.push(frame);
+        if (frame.type === "hello") {
+          ws.send(JSON.stringify({ type: "ping" }));
+          ws.send(JSON.stringify({ type: "resume", cursors: { contacts: 0 } }));
+        }
+      });
+      await eventually(() => expect(frames.some((f) => f.type === "pong")).toBe(true), 3_000);
+      ws.close();
+    }
+  });
+
   it.skipIf(!SIPP)("shows presence changing when a sipp phone registers", async () => {
     // Prepare
     const { tenant, user, token } = await linkusUser("501");

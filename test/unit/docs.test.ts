@@ -74,3 +74,21 @@ describe("docs/deploy.md", () => {
     }
   });
 });
+
+describe("docs/linkus-8111-protocol.md", () => {
+  it("lists exactly the server frame types and feed entities the hub sends", async () => {
+    const { FEED_ENTITIES, SERVER_FRAME_TYPES } = await import("../../listener/linkus/frames.js");
+    const doc = readFileSync("docs/linkus-8111-protocol.md", "utf8");
+    const section = doc.slice(doc.indexOf("## Server → client"), doc.indexOf("## Client → server"));
+    const documented = section
+      .split("\n")
+      .map((line) => /^\|\s*`([a-z]+)`\s*\|/.exec(line)?.[1])
+      .filter((type): type is string => type !== undefined && !["contacts", "permissions"].includes(type));
+    expect(documented.sort()).toEqual([...SERVER_FRAME_TYPES].sort());
+    for (const [topic, entities] of Object.entries(FEED_ENTITIES)) {
+      const row = section.split("\n").find((line) => line.startsWith(`| \`${topic}\``)) ?? "";
+      for (const entity of entities) expect(row, `${topic}: ${entity}`).toContain(`\`${entity}\``);
+    }
+    expect(section).not.toContain('"companyContact"');
+  });
+});

@@ -44,9 +44,21 @@ export const sessionTokens = z.object({
 });
 
 export const loginResponse = principal.extend(sessionTokens.shape).extend({
-  sip: z.object({ domain: z.string(), username: z.string(), password: z.string() }).optional().meta({
-    description: "Linkus clients only: SIP credentials tied to this session; logout or a password change retires them",
-  }),
+  sip: z
+    .object({
+      domain: z.string().meta({ description: "The SIP domain (the tenant's server name)" }),
+      username: z.string(),
+      password: z.string(),
+      proxy: z
+        .object({ host: z.string(), port: z.number().int() })
+        .meta({ description: "Where to send SIP requests (the domain need not resolve)" }),
+      transports: z.array(z.enum(["udp", "tcp", "tls"])),
+    })
+    .optional()
+    .meta({
+      description:
+        "Linkus clients only: SIP credentials tied to this session; logout or a password change retires them",
+    }),
 });
 
 export const refreshBody = z.strictObject({ refreshToken: z.string().min(1, "is required").max(512) });

@@ -107,7 +107,9 @@ export async function login(deps: Deps, input: z.output<typeof loginBody>, origi
 async function linkusSip(deps: Deps, tenant: TenantRecord, sessionId: string, client: Client) {
   if (kindOf(client) !== "linkus") return {};
   const { tokenKey } = await deps.keys();
-  return { sip: linkusSipCredentials(tokenKey, tenant.id, tenant.slug, sessionId) };
+  const { publicSipHost, publicSipPort, publicSipTransports } = deps.config;
+  const server = { host: publicSipHost, port: publicSipPort, transports: publicSipTransports };
+  return { sip: linkusSipCredentials(tokenKey, tenant.id, tenant.slug, sessionId, server) };
 }
 
 async function findExtension(deps: Deps, tenantId: string, input: { email?: string; extension?: string }) {

@@ -26,11 +26,26 @@ export function linkusSessionOf(username: string): string | undefined {
   return /^[0-9A-Za-z]{1,64}$/.test(id) ? id : undefined;
 }
 
-/** What the login answer adds for a Linkus client (proposed `sip` field). */
-export function linkusSipCredentials(tokenKey: Buffer, tenantId: string, tenantSlug: string, sessionId: string) {
+/** Where a Linkus client registers: the listener's public address (the load balancer's). */
+export interface SipServer {
+  host: string;
+  port: number;
+  transports: ("udp" | "tcp" | "tls")[];
+}
+
+/** What the login answer adds for a Linkus client: everything it needs to register. */
+export function linkusSipCredentials(
+  tokenKey: Buffer,
+  tenantId: string,
+  tenantSlug: string,
+  sessionId: string,
+  server: SipServer,
+) {
   return {
     domain: tenantSlug,
     username: linkusSipUsername(sessionId),
     password: linkusSipPassword(tokenKey, tenantId, sessionId),
+    proxy: { host: server.host, port: server.port },
+    transports: server.transports,
   };
 }
