@@ -275,7 +275,7 @@ export class SipCore {
     const { authenticator } = this.options;
     const found = await authenticator.tenantOf(request);
     if ("answer" in found) return found.answer;
-    const outcome = await authenticator.authenticate(request, flow.address, found.tenant);
+    const outcome = await authenticator.authenticate(request, flow, found.tenant);
     if ("answer" in outcome) return outcome.answer;
     return this.registrar.register(request, flow, found.tenant, outcome.identity);
   }

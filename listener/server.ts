@@ -12,7 +12,7 @@ import { ListenerEvents } from "./events.js";
 import { LinkusHub } from "./linkus/hub.js";
 import { RouteSigner } from "./proxy/record-route.js";
 import { BindingStore } from "./registrar/bindings.js";
-import { SipTransport } from "./transport/sip-transport.js";
+import { SipTransport, type StreamLimits } from "./transport/sip-transport.js";
 
 /** Everything the listener can be told; `readListenerConfig` fills it from the environment. */
 export interface ListenerOptions {
@@ -37,6 +37,8 @@ export interface ListenerOptions {
   presencePollMs?: number;
   maxBufferedBytes?: number;
   failedAuth?: { max: number; windowMs: number; blockMs: number };
+  /** Deadlines and caps for SIP over TCP/TLS (defaults in listener/transport/sip-transport.ts). */
+  tcpLimits?: Partial<StreamLimits>;
   /** How often message-summary (MWI) subscribers' voicemail counts are read again. */
   mwiPollMs?: number;
   /** Digest challenges offered to tenants that chose none, in order (default MD5 alone). */
@@ -84,6 +86,7 @@ export async function startListener(options: ListenerOptions): Promise<RunningLi
     feedLoginSecurity: options.feedLoginSecurity ?? true,
     defaultAlgorithms: options.digestAlgorithms ?? ["MD5"],
     isOwnAddress: (uri) => !/@/.test(uri) && signer.isOwn(`<${uri}>`),
+    onAuthenticated: (flow) => transport?.trust(flow),
   });
   const sip = new SipCore({
     deps,
@@ -103,7 +106,7 @@ export async function startListener(options: ListenerOptions): Promise<RunningLi
     mwiPollMs: options.mwiPollMs ?? 60_000,
   });
   transport = new SipTransport(
-    { host: options.host, port: options.sipPort, tls: options.tls },
+    { host: options.host, port: options.sipPort, tls: options.tls, ...options.tcpLimits },
     (data, flow) => sip.onDatagram(data, flow),
     (event, flow) => sip.onStreamEvent(event, flow),
   );

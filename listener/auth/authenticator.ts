@@ -11,6 +11,7 @@ import type { Directory, ExtensionInfo, TenantInfo } from "../directory.js";
 import { formatDigestChallenge, parseDigestCredentials } from "../sip/headers.js";
 import type { SipRequest } from "../sip/message.js";
 import { parseUri } from "../sip/uri.js";
+import type { Flow } from "../transport/flow.js";
 import {
   challenges,
   type DigestAlgorithm,
@@ -47,6 +48,8 @@ export interface AuthenticatorOptions {
   defaultAlgorithms: readonly DigestAlgorithm[];
   /** Whether a URI names this listener itself (no user part). */
   isOwnAddress: (uri: string) => boolean;
+  /** A request on this flow authenticated (a TCP connection then earns the longer idle limit). */
+  onAuthenticated?: (flow: Flow) => void;
 }
 
 /**
@@ -72,7 +75,8 @@ export class Authenticator {
     return { tenant };
   }
 
-  async authenticate(request: SipRequest, sourceIp: string, tenant: TenantInfo): Promise<AuthOutcome> {
+  async authenticate(request: SipRequest, source: Flow, tenant: TenantInfo): Promise<AuthOutcome> {
+    const sourceIp = source.address;
     const proxy = request.method !== "REGISTER";
     const { limiter } = this.options;
     if (limiter.blocked(sourceIp)) return { answer: { status: 403, reason: "Too many failed attempts" } };
@@ -134,6 +138,7 @@ export class Authenticator {
     if (nonceState === "stale" || !this.options.nonces.accept(credentials.nonce, credentials.nc)) {
       return challenge(true);
     }
+    this.options.onAuthenticated?.(source);
     // No reset of the IP's failure count here: another identity's success (a second tenant's phone
     // behind the same NAT, or the attacker's own account) must not wipe a guesser's record.
     return { identity };

@@ -95,7 +95,7 @@ export class Subscriptions {
     const { authenticator, directory } = this.options;
     const found = await authenticator.tenantOf(request);
     if ("answer" in found) return found.answer;
-    const outcome = await authenticator.authenticate(request, source.address, found.tenant);
+    const outcome = await authenticator.authenticate(request, source, found.tenant);
     if ("answer" in outcome) return outcome.answer;
     const expires = this.expiresOf(request);
     if (typeof expires !== "number") return expires;

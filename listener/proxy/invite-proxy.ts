@@ -82,7 +82,7 @@ export class InviteProxy {
     const found = await this.options.authenticator.tenantOf(request);
     if (tx.cancelled) return finish(terminated);
     if ("answer" in found) return finish(found.answer);
-    const outcome = await this.options.authenticator.authenticate(request, tx.source.address, found.tenant);
+    const outcome = await this.options.authenticator.authenticate(request, tx.source, found.tenant);
     if (tx.cancelled) return finish(terminated);
     if ("answer" in outcome) return finish(outcome.answer);
     const tenantId = found.tenant.id;

@@ -54,7 +54,7 @@ export class MessageRelay {
     const { authenticator, directory } = this.options;
     const found = await authenticator.tenantOf(request);
     if ("answer" in found) return found.answer;
-    const outcome = await authenticator.authenticate(request, source.address, found.tenant);
+    const outcome = await authenticator.authenticate(request, source, found.tenant);
     if ("answer" in outcome) return outcome.answer;
     const target = requestUser(request);
     const tenantId = found.tenant.id;

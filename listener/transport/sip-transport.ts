@@ -1,10 +1,10 @@
 import { createSocket, type Socket as UdpSocket } from "node:dgram";
-import { connect, createServer, isIP, type Server, type Socket } from "node:net";
+import { connect, createServer, isIP, type Server } from "node:net";
 import { createServer as createTlsServer, type Server as TlsServer } from "node:tls";
-import type { SipParseError } from "../sip/errors.js";
-import type { SipMessage } from "../sip/message.js";
-import { SipStreamFramer } from "../sip/stream.js";
-import { type Flow, flowKey, type Transport } from "./flow.js";
+import type { Flow, Transport } from "./flow.js";
+import { DEFAULT_STREAM_LIMITS, StreamConnections, type StreamEvent, type StreamLimits } from "./stream-connections.js";
+
+export type { StreamEvent, StreamLimits } from "./stream-connections.js";
 
 /**
  * UDP, TCP and (optionally) TLS sockets for SIP. Each datagram or framed stream message is
@@ -12,31 +12,29 @@ import { type Flow, flowKey, type Transport } from "./flow.js";
  * connection when one is open to that address, RFC 5626 style); `connect` opens a TCP
  * connection to a registered Contact whose own connection has gone (RFC 3261 §18.1.1).
  */
-export interface TransportOptions {
+export interface TransportOptions extends Partial<StreamLimits> {
   host: string;
   port: number;
   tls?: { cert: Buffer; key: Buffer; port: number } | undefined;
-  /** Idle TCP connections are closed after this long (phones keep them alive with CRLF pings). */
-  tcpIdleMs?: number;
   maxConnections?: number;
 }
-
-/** A framed stream message, or the framing error that ends the connection (answer, then close). */
-export type StreamEvent = { type: "message"; message: SipMessage } | { type: "error"; error: SipParseError };
 
 export class SipTransport {
   private udp: UdpSocket | undefined;
   private tcp: Server | undefined;
   private tls: TlsServer | undefined;
-  private readonly connections = new Map<string, Socket>();
+  readonly connections: StreamConnections;
   port = 0;
   tlsPort = 0;
 
   constructor(
     private readonly options: TransportOptions,
     private readonly onDatagram: (data: Buffer, flow: Flow) => void,
-    private readonly onStreamEvent: (event: StreamEvent, flow: Flow) => void,
-  ) {}
+    onStreamEvent: (event: StreamEvent, flow: Flow) => void,
+  ) {
+    const { host: _host, port: _port, tls: _tls, maxConnections: _max, ...limits } = options;
+    this.connections = new StreamConnections({ ...DEFAULT_STREAM_LIMITS, ...limits }, onStreamEvent);
+  }
 
   async start(): Promise<void> {
     // SIP serves UDP and TCP on one port number. With port 0 the number is UDP's pick, which a
@@ -52,7 +50,7 @@ export class SipTransport {
     }
     if (this.options.tls) {
       this.tls = createTlsServer({ cert: this.options.tls.cert, key: this.options.tls.key }, (socket) =>
-        this.accept(socket, "tls"),
+        this.connections.adopt(socket, "tls"),
       );
       await listen(this.tls, this.options.tls.port, this.options.host);
       const address = this.tls.address();
@@ -74,7 +72,7 @@ export class SipTransport {
       });
     });
     const port = udp.address().port;
-    const tcp = createServer((socket) => this.accept(socket, "tcp"));
+    const tcp = createServer((socket) => this.connections.adopt(socket, "tcp"));
     tcp.maxConnections = this.options.maxConnections ?? 10_000;
     try {
       await listen(tcp, port, this.options.host);
@@ -93,8 +91,7 @@ export class SipTransport {
   }
 
   async close(): Promise<void> {
-    for (const socket of this.connections.values()) socket.destroy();
-    this.connections.clear();
+    this.connections.destroyAll();
     await this.stopAccepting();
     const udp = this.udp;
     if (udp) await new Promise<void>((resolve) => udp.close(() => resolve()));
@@ -105,6 +102,10 @@ export class SipTransport {
     return this.connections.size;
   }
 
+  trust(flow: Flow): void {
+    if (flow.transport !== "udp") this.connections.trust(flow);
+  }
+
   /** False when the flow is a TCP/TLS connection that is not (or no longer) open on this task. */
   send(flow: Flow, data: Buffer): boolean {
     if (flow.transport === "udp") {
@@ -112,8 +113,8 @@ export class SipTransport {
       this.udp.send(data, flow.port, flow.address);
       return true;
     }
-    const socket = this.connections.get(flowKey(flow));
-    if (!socket || socket.destroyed) return false;
+    const socket = this.connections.socketOf(flow);
+    if (!socket) return false;
     socket.write(data);
     return true;
   }
@@ -128,8 +129,7 @@ export class SipTransport {
     timeoutMs = 3_000,
   ): Promise<Flow | undefined> {
     if (target.transport !== "tcp" || isIP(target.address) === 0 || !this.tcp) return Promise.resolve(undefined);
-    const existing = this.connections.get(flowKey(target));
-    if (existing && !existing.destroyed) return Promise.resolve({ ...target });
+    if (this.connections.socketOf(target)) return Promise.resolve({ ...target });
     return new Promise((resolve) => {
       const socket = connect({ host: target.address, port: target.port });
       const timer = setTimeout(() => {
@@ -142,49 +142,10 @@ export class SipTransport {
       });
       socket.once("connect", () => {
         clearTimeout(timer);
-        resolve(this.accept(socket, "tcp"));
+        resolve(this.connections.adopt(socket, "tcp", true));
       });
     });
   }
-
-  private accept(socket: Socket, transport: Transport): Flow {
-    const flow: Flow = {
-      transport,
-      address: normalizeAddress(socket.remoteAddress ?? ""),
-      port: socket.remotePort ?? 0,
-    };
-    const key = flowKey(flow);
-    this.connections.set(key, socket);
-    const framer = new SipStreamFramer();
-    socket.setTimeout(this.options.tcpIdleMs ?? 300_000, () => socket.destroy());
-    socket.on("data", (chunk: Buffer) => {
-      let events: ReturnType<SipStreamFramer["feed"]>;
-      try {
-        events = framer.feed(chunk);
-      } catch {
-        socket.destroy();
-        return;
-      }
-      for (const event of events) {
-        if (event.type === "ping") socket.write("\r\n");
-        else if (event.type === "message") this.onStreamEvent(event, flow);
-        else {
-          this.onStreamEvent(event, flow);
-          socket.end();
-          return;
-        }
-      }
-    });
-    socket.on("error", () => {});
-    socket.on("close", () => {
-      if (this.connections.get(key) === socket) this.connections.delete(key);
-    });
-    return flow;
-  }
-}
-
-function normalizeAddress(address: string): string {
-  return address.startsWith("::ffff:") ? address.slice(7) : address;
 }
 
 function listen(server: Server | TlsServer, port: number, host: string): Promise<void> {
