@@ -35,7 +35,10 @@ export const ALLOW =
 export interface SipCoreOptions {
   deps: import("../layers/core/deps.js").Deps;
   directory: Directory;
+  /** The registrar's bindings (this task's memory, DynamoDB behind). */
   bindings: BindingStorage;
+  /** Every task's bindings as DynamoDB holds them: what calls are routed by. */
+  sharedBindings: BindingStorage;
   authenticator: Authenticator;
   signer: RouteSigner;
   events: ListenerEvents;
@@ -336,7 +339,7 @@ export class SipCore {
 
   /** Bindings a call may use: phones within the current limit, Linkus clients whose session is live. */
   private async routableBindings(tenantId: string, extension: ExtensionInfo): Promise<Binding[]> {
-    const all = await this.options.bindings.list(tenantId, extension.id);
+    const all = await this.options.sharedBindings.list(tenantId, extension.id);
     const out: Binding[] = [];
     let removed = 0;
     for (const binding of all) {
@@ -345,7 +348,7 @@ export class SipCore {
       } else if (binding.sessionId && (await this.options.directory.liveSession(tenantId, binding.sessionId))) {
         out.push(binding);
       } else {
-        await this.options.bindings.remove(binding);
+        await this.options.bindings.remove(binding); // through the cache: it forgets the binding too
         removed++;
       }
     }

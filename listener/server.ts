@@ -11,6 +11,7 @@ import { Directory } from "./directory.js";
 import { ListenerEvents } from "./events.js";
 import { LinkusHub } from "./linkus/hub.js";
 import { RouteSigner } from "./proxy/record-route.js";
+import { BindingCache } from "./registrar/binding-cache.js";
 import { BindingStore } from "./registrar/bindings.js";
 import { SipTransport, type StreamLimits } from "./transport/sip-transport.js";
 
@@ -37,6 +38,8 @@ export interface ListenerOptions {
   presencePollMs?: number;
   maxBufferedBytes?: number;
   failedAuth?: { max: number; windowMs: number; blockMs: number };
+  /** How often refreshed bindings are looked at for writing behind (docs/listener.md). */
+  bindingFlushMs?: number;
   /** Deadlines and caps for SIP over TCP/TLS (defaults in listener/transport/sip-transport.ts). */
   tcpLimits?: Partial<StreamLimits>;
   /** How often message-summary (MWI) subscribers' voicemail counts are read again. */
@@ -55,6 +58,7 @@ export interface RunningListener {
   linkusPort: number;
   healthPort: number | undefined;
   sip: SipCore;
+  bindings: BindingCache;
   hub: LinkusHub;
   stop: () => Promise<void>;
 }
@@ -65,6 +69,12 @@ export async function startListener(options: ListenerOptions): Promise<RunningLi
   const { tokenKey } = await deps.keys();
   const directory = new Directory(deps, options.credentialCacheMs ?? 2_000);
   const bindings = new BindingStore(deps);
+  const bindingCache = new BindingCache(bindings, {
+    flushMs: options.bindingFlushMs ?? 5_000,
+    lapseWindowMs: 15_000,
+    reuseMs: 30_000,
+    now: Date.now,
+  });
   const events = new ListenerEvents();
   const nonces = new NonceManager({
     key: createHmac("sha256", tokenKey).update("sip-nonce/v1").digest(),
@@ -91,7 +101,8 @@ export async function startListener(options: ListenerOptions): Promise<RunningLi
   const sip = new SipCore({
     deps,
     directory,
-    bindings,
+    bindings: bindingCache,
+    sharedBindings: bindings,
     authenticator,
     signer,
     events,
@@ -177,6 +188,11 @@ export async function startListener(options: ListenerOptions): Promise<RunningLi
       while (sip.busy > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
       await hub.close();
       sip.close();
+      bindingCache.close();
+      // Refreshes held in memory go to DynamoDB before the task goes: another task serves them next.
+      await bindingCache.flushAll().catch((error: unknown) => {
+        logger.error("Bindings not flushed on shutdown", { error: error as Error });
+      });
       await sipTransport.close();
       const server = health;
       if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -190,6 +206,7 @@ export async function startListener(options: ListenerOptions): Promise<RunningLi
     linkusPort: hub.port,
     healthPort,
     sip,
+    bindings: bindingCache,
     hub,
     stop,
   };

@@ -119,6 +119,27 @@ export class BindingStore implements BindingStorage {
     return { ok: false, reason: "limit" };
   }
 
+  /**
+   * Rewrites a phone binding in the slot it holds (a refresh written behind): undefined when the
+   * slot went to another device meanwhile (then the phone claims again at its next REGISTER).
+   */
+  async rewritePhone(binding: Binding): Promise<Binding | undefined> {
+    try {
+      await this.deps.db.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: this.itemOf(binding),
+          ConditionExpression: "contact = :contact OR attribute_not_exists(PK)",
+          ExpressionAttributeValues: { ":contact": binding.contact },
+        }),
+      );
+      return binding;
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return undefined;
+      throw error;
+    }
+  }
+
   async putLinkus(binding: Omit<Binding, "bindingId">): Promise<Binding> {
     const item: Binding = { ...binding, bindingId: `l-${binding.sessionId}` };
     await this.deps.db.send(new PutCommand({ TableName: this.table, Item: this.itemOf(item) }));

@@ -92,7 +92,8 @@ export function stampVia(request: SipRequest, source: { address: string; port: n
   const via = topVia(request);
   if (via === undefined) return request;
   const params = new Map(via.params);
-  if (via.host !== source.address) params.set("received", source.address);
+  // RFC 3581 §4: with rport, received is added even when it equals the sent-by host.
+  if (via.host !== source.address || params.has("rport")) params.set("received", source.address);
   if (params.has("rport")) params.set("rport", String(source.port));
   if (params.get("rport") === via.params.get("rport") && params.get("received") === via.params.get("received")) {
     return request;
