@@ -3,16 +3,21 @@ import { unseal } from "../layers/core/auth/sealed.js";
 import type { Deps } from "../layers/core/deps.js";
 import { keys } from "../layers/core/keys.js";
 import type { SipDigestAlgorithm } from "../layers/core/schemas/tenants.js";
+import { readDirectoryVersion } from "../layers/core/services/directory-version.js";
 import { type ExtensionRecord, registrationSecretContext } from "../layers/core/services/records.js";
 import { type SessionRecord, sessionIsLive } from "../layers/core/services/sessions.js";
 import { findTenantBySlug } from "../layers/core/services/tenants.js";
 import { queryAll, sortKeyStartsWith } from "../layers/core/storage/db.js";
 
 /**
- * Read-through cache of what the listener looks up per message: tenants by slug, extensions by
- * registration name or number, sessions. Entries live `ttlMs` (default 2 s), so an extension
- * saved through the API (new password, lower registration limit, deletion) applies within
- * that time on every task, without any invalidation messages between services.
+ * Read-through caches of what the listener looks up per message: tenants by slug, extensions by
+ * registration name or number, sessions. Tenant and extension entries stay until the tenant's
+ * directory version moves (every write the listener cares about bumps it, see
+ * layers/core/services/directory-version.ts); the version is read at most once per
+ * `versionCheckMs` per tenant, so a saved extension (new password, lower limit, deletion) applies
+ * on every task within about that, and a REGISTER refresh costs no DynamoDB read. Entries are
+ * also dropped after `maxAgeMs` should a bump have failed. Sessions (Linkus clients) keep a
+ * short TTL: logouts do not bump the version.
  */
 export interface TenantInfo {
   id: string;
@@ -62,34 +67,107 @@ class TtlCache<T> {
     }
   }
 
+  delete(key: string): void {
+    this.entries.delete(key);
+  }
+
   prune(): void {
     const now = Date.now();
     for (const [key, entry] of this.entries) if (entry.until <= now) this.entries.delete(key);
   }
 }
 
+/** Entries tagged with the tenant's directory version at load; stale once it moved. */
+class VersionedCache<T> {
+  private readonly entries = new Map<string, { value: T; version: number; loadedAt: number }>();
+  private readonly pending = new Map<string, Promise<T>>();
+  constructor(
+    private readonly maxAgeMs: number,
+    private readonly max = 200_000,
+  ) {}
+
+  async get(key: string, version: number, load: () => Promise<T>): Promise<T> {
+    const hit = this.entries.get(key);
+    if (hit && hit.version === version && Date.now() - hit.loadedAt < this.maxAgeMs) return hit.value;
+    const inFlight = this.pending.get(key);
+    if (inFlight) return inFlight;
+    const loading = load().then(
+      (value) => {
+        this.pending.delete(key);
+        this.entries.delete(key);
+        this.entries.set(key, { value, version, loadedAt: Date.now() });
+        if (this.entries.size > this.max) {
+          const oldest = this.entries.keys().next().value;
+          if (oldest !== undefined) this.entries.delete(oldest);
+        }
+        return value;
+      },
+      (error: unknown) => {
+        this.pending.delete(key);
+        throw error;
+      },
+    );
+    this.pending.set(key, loading);
+    return loading;
+  }
+
+  prune(): void {
+    const now = Date.now();
+    for (const [key, entry] of this.entries) if (now - entry.loadedAt >= this.maxAgeMs) this.entries.delete(key);
+  }
+}
+
+export interface DirectoryOptions {
+  /** How often a tenant's directory version is read again (at most). */
+  versionCheckMs: number;
+  /** Longest a cached tenant or extension is kept whatever the version says. */
+  maxAgeMs: number;
+  /** Sessions' TTL. */
+  sessionTtlMs: number;
+}
+
 export class Directory {
-  private readonly tenants: TtlCache<TenantInfo | undefined>;
-  private readonly guards: TtlCache<string | undefined>;
-  private readonly extensions: TtlCache<ExtensionInfo | undefined>;
+  private readonly slugs: TtlCache<string | undefined>;
+  private readonly tenants: VersionedCache<TenantInfo | undefined>;
+  private readonly guards: VersionedCache<string | undefined>;
+  private readonly extensions: VersionedCache<ExtensionInfo | undefined>;
   private readonly sessions: TtlCache<SessionRecord | undefined>;
-  private readonly lists: TtlCache<ExtensionInfo[]>;
+  private readonly lists: VersionedCache<ExtensionInfo[]>;
+  private readonly versions: TtlCache<number>;
+  stats = { versionReads: 0, loads: 0 };
 
   constructor(
     private readonly deps: Deps,
-    ttlMs = 2_000,
+    options: DirectoryOptions = { versionCheckMs: 1_000, maxAgeMs: 60_000, sessionTtlMs: 2_000 },
   ) {
-    this.tenants = new TtlCache(ttlMs);
-    this.guards = new TtlCache(ttlMs);
-    this.extensions = new TtlCache(ttlMs);
-    this.sessions = new TtlCache(ttlMs);
-    this.lists = new TtlCache(ttlMs, 10_000);
+    // Slug → tenant id never changes while the tenant exists (slugs are immutable).
+    this.slugs = new TtlCache(options.maxAgeMs);
+    this.tenants = new VersionedCache(options.maxAgeMs);
+    this.guards = new VersionedCache(options.maxAgeMs);
+    this.extensions = new VersionedCache(options.maxAgeMs);
+    this.sessions = new TtlCache(options.sessionTtlMs);
+    this.lists = new VersionedCache(options.maxAgeMs, 10_000);
+    this.versions = new TtlCache(options.versionCheckMs);
   }
 
-  tenantBySlug(slug: string): Promise<TenantInfo | undefined> {
-    return this.tenants.get(slug.toLowerCase(), async () => {
-      const record = await findTenantBySlug(this.deps, slug.toLowerCase());
-      if (!record) return undefined;
+  async tenantBySlug(slug: string): Promise<TenantInfo | undefined> {
+    const lower = slug.toLowerCase();
+    const tenantId = await this.slugs.get(lower, async () => {
+      this.stats.loads++;
+      const result = await this.deps.db.send(
+        new GetCommand({ TableName: this.deps.config.tableName, Key: keys.slug(lower) }),
+      );
+      return result.Item?.tenantId as string | undefined;
+    });
+    if (!tenantId) {
+      this.slugs.delete(lower); // a tenant provisioned later must be found at once
+      return undefined;
+    }
+    const version = await this.version(tenantId);
+    const tenant = await this.tenants.get(tenantId, version, async () => {
+      this.stats.loads++;
+      const record = await findTenantBySlug(this.deps, lower);
+      if (!record || record.id !== tenantId) return undefined;
       return {
         id: record.id,
         slug: record.slug,
@@ -97,6 +175,8 @@ export class Directory {
         digestAlgorithms: record.sipDigestAlgorithms,
       };
     });
+    if (!tenant) this.slugs.delete(lower);
+    return tenant;
   }
 
   async extensionByRegistrationName(tenantId: string, name: string): Promise<ExtensionInfo | undefined> {
@@ -109,8 +189,10 @@ export class Directory {
     return id ? this.extensionById(tenantId, id) : undefined;
   }
 
-  extensionById(tenantId: string, extensionId: string): Promise<ExtensionInfo | undefined> {
-    return this.extensions.get(`${tenantId}/${extensionId}`, async () => {
+  async extensionById(tenantId: string, extensionId: string): Promise<ExtensionInfo | undefined> {
+    const version = await this.version(tenantId);
+    return this.extensions.get(`${tenantId}/${extensionId}`, version, async () => {
+      this.stats.loads++;
       const result = await this.deps.db.send(
         new GetCommand({ TableName: this.deps.config.tableName, Key: keys.extension(tenantId, extensionId) }),
       );
@@ -120,8 +202,9 @@ export class Directory {
   }
 
   /** Every extension of a tenant (for presence snapshots). */
-  listExtensions(tenantId: string): Promise<ExtensionInfo[]> {
-    return this.lists.get(tenantId, async () => {
+  async listExtensions(tenantId: string): Promise<ExtensionInfo[]> {
+    const version = await this.version(tenantId);
+    return this.lists.get(tenantId, version, async () => {
       const records = await queryAll<ExtensionRecord>(this.deps.db, {
         TableName: this.deps.config.tableName,
         ...sortKeyStartsWith(keys.tenant(tenantId).PK, keys.extensionPrefix),
@@ -147,13 +230,24 @@ export class Directory {
   }
 
   prune(): void {
-    for (const cache of [this.tenants, this.guards, this.extensions, this.sessions, this.lists]) {
-      (cache as TtlCache<unknown>).prune();
+    for (const cache of [this.slugs, this.sessions, this.versions]) (cache as TtlCache<unknown>).prune();
+    for (const cache of [this.tenants, this.guards, this.extensions, this.lists]) {
+      (cache as VersionedCache<unknown>).prune();
     }
   }
 
-  private guard(tenantId: string, field: "registrationName" | "number", value: string) {
-    return this.guards.get(`${tenantId}/${field}/${value}`, async () => {
+  /** The tenant's directory version, read at most once per `versionCheckMs` (single flight). */
+  private version(tenantId: string): Promise<number> {
+    return this.versions.get(tenantId, () => {
+      this.stats.versionReads++;
+      return readDirectoryVersion(this.deps, tenantId);
+    });
+  }
+
+  private async guard(tenantId: string, field: "registrationName" | "number", value: string) {
+    const version = await this.version(tenantId);
+    return this.guards.get(`${tenantId}/${field}/${value}`, version, async () => {
+      this.stats.loads++;
       const result = await this.deps.db.send(
         new GetCommand({ TableName: this.deps.config.tableName, Key: keys.unique(tenantId, field, value) }),
       );

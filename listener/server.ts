@@ -30,7 +30,8 @@ export interface ListenerOptions {
   minExpires?: number;
   maxExpires?: number;
   nonceLifetimeMs?: number;
-  credentialCacheMs?: number;
+  /** How often a tenant's directory version is re-read: saved extensions apply within about this. */
+  directoryVersionCheckMs?: number;
   noAnswerMs?: number;
   heartbeatMs?: number;
   idleMs?: number;
@@ -59,6 +60,7 @@ export interface RunningListener {
   healthPort: number | undefined;
   sip: SipCore;
   bindings: BindingCache;
+  directory: Directory;
   hub: LinkusHub;
   stop: () => Promise<void>;
 }
@@ -67,7 +69,11 @@ export async function startListener(options: ListenerOptions): Promise<RunningLi
   const deps = options.deps ?? defaultDeps();
   const taskId = randomBytes(4).toString("hex");
   const { tokenKey } = await deps.keys();
-  const directory = new Directory(deps, options.credentialCacheMs ?? 2_000);
+  const directory = new Directory(deps, {
+    versionCheckMs: options.directoryVersionCheckMs ?? 1_000,
+    maxAgeMs: 60_000,
+    sessionTtlMs: 2_000,
+  });
   const bindings = new BindingStore(deps);
   const bindingCache = new BindingCache(bindings, {
     flushMs: options.bindingFlushMs ?? 5_000,
@@ -207,6 +213,7 @@ export async function startListener(options: ListenerOptions): Promise<RunningLi
     healthPort,
     sip,
     bindings: bindingCache,
+    directory,
     hub,
     stop,
   };

@@ -120,6 +120,11 @@ export const keys = {
    * gone); presence re-lists the partition only when it moved. "~" sorts after every extension id.
    */
   registrationEpoch: (tenantId: string) => ({ PK: `T#${tenantId}#REG`, SK: "~EPOCH" }),
+  /**
+   * Counts changes to what the SIP listener caches of a tenant (the tenant, its extensions'
+   * credentials, numbers and limits): every task drops its cached copies when it moves.
+   */
+  directoryVersion: (tenantId: string) => ({ PK: `T#${tenantId}#REG`, SK: "~DIRECTORY" }),
   phonebookSettings: (tenantId: string) => ({ PK: `T#${tenantId}`, SK: "SETTINGS#PHONEBOOK" }),
   importChunk: (tenantId: string, jobId: string, chunk: number) => ({
     PK: `T#${tenantId}#JOB`,

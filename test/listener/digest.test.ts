@@ -89,7 +89,7 @@ describe("registrar digest details", () => {
       body: { sipDigestAlgorithms: ["MD5", "SHA-256"] },
     });
     expect(saved.status, JSON.stringify(saved.body)).toBe(200);
-    await new Promise((resolve) => setTimeout(resolve, 2_100)); // the listener's tenant cache
+    await new Promise((resolve) => setTimeout(resolve, 1_100)); // the listener re-reads the directory version each second
     const user = await createSipUser(fx.api, tenant, "401");
     const client = await open();
     client.register({ user: user.registrationName, domain: tenant.slug });

@@ -356,6 +356,24 @@ describe("SIP core: relay rule, transactions, dialogs, methods", () => {
       expect(refused.reason).toBe("Concurrent registration limit reached");
     });
 
+    it("applies a changed SIP password within about a second (directory version), without a per-entry TTL", async () => {
+      const tenant = await fx.api.createTenant();
+      const user = await createSipUser(fx.api, tenant, "543");
+      const phone = await open();
+      expect((await phone.register(user, tenant.slug)).status).toBe(200);
+      const loads = fx.listener.directory.stats.loads;
+      for (let i = 0; i < 3; i++) expect((await phone.register(user, tenant.slug)).status).toBe(200);
+      expect(fx.listener.directory.stats.loads).toBe(loads); // refreshes read nothing but the version
+      const changed = await fx.api.request("PATCH", `/api/v1/extensions/${user.id}`, {
+        token: tenant.token,
+        body: { registrationPassword: "NewSipPassw0rd9" },
+      });
+      expect(changed.status, JSON.stringify(changed.body)).toBe(200);
+      await settle(1_300);
+      expect((await phone.register(user, tenant.slug)).status).toBe(401);
+      expect((await phone.register({ ...user, password: "NewSipPassw0rd9" }, tenant.slug)).status).toBe(200);
+    });
+
     it("lets a phone that keeps its Call-ID across a restart replace its binding", async () => {
       const tenant = await fx.api.createTenant();
       const user = await createSipUser(fx.api, tenant, "542", 1);

@@ -12,6 +12,7 @@ import type { Client, loginBody } from "../schemas/auth.js";
 import { linkusSipCredentials } from "../sip/linkus-credentials.js";
 import { isConditionalCheckFailed } from "../storage/db.js";
 import type { TenantCaller } from "./caller.js";
+import { bumpDirectoryVersion } from "./directory-version.js";
 import { recordEvent } from "./events.js";
 import { effectivePermissions } from "./linkus-permissions.js";
 import {
@@ -252,6 +253,8 @@ async function replacePassword(deps: Deps, extension: ExtensionRecord, newPasswo
         ReturnValues: "ALL_NEW",
       }),
     );
+    // Linkus clients' SIP credentials die with their sessions: the listener must look again.
+    await bumpDirectoryVersion(deps, extension.tenantId);
     return result.Attributes as ExtensionRecord;
   } catch (error) {
     if (isConditionalCheckFailed(error)) {

@@ -18,6 +18,7 @@ import {
   transactWrite,
 } from "../storage/db.js";
 import type { TenantCaller } from "./caller.js";
+import { directoryChangedItem } from "./directory-version.js";
 import {
   type ExtensionRecord,
   getExtensionRecord,
@@ -157,6 +158,7 @@ export function extensionCreateItems(deps: Deps, record: ExtensionRecord, countS
   ];
   if (countSuperAdmin && record.role === "super_admin") items.push(superAdminCountChange(deps, record.tenantId, 1));
   items.push(...roleMemberCountChange(deps, record.tenantId, record.role, 1));
+  items.push(directoryChangedItem(deps, record.tenantId));
   return items;
 }
 
@@ -277,6 +279,7 @@ async function applyUpdate(
     items.push(...roleMemberCountChange(deps, current.tenantId, current.role, -1));
     items.push(...roleMemberCountChange(deps, current.tenantId, next.role, 1));
   }
+  items.push(directoryChangedItem(deps, current.tenantId));
   await transactWrite(deps.db, items);
   return toExtension(next);
 }
@@ -310,6 +313,7 @@ export async function deleteExtension(deps: Deps, caller: TenantCaller, extensio
     ];
     if (current.role === "super_admin") items.push(superAdminCountChange(deps, current.tenantId, -1));
     items.push(...roleMemberCountChange(deps, current.tenantId, current.role, -1));
+    items.push(directoryChangedItem(deps, current.tenantId));
     try {
       await transactWrite(deps.db, items);
       return;

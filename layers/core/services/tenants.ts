@@ -5,6 +5,7 @@ import { ConflictError, NotFoundError, ValidationError } from "../errors.js";
 import { keys, tenantPartitions } from "../keys.js";
 import type { createTenantBody, listTenantsQuery, Tenant, updateTenantSettingsBody } from "../schemas/tenants.js";
 import { isConditionalCheckFailed, transactWrite } from "../storage/db.js";
+import { bumpDirectoryVersion } from "./directory-version.js";
 import { buildExtensionRecord, extensionCreateItems } from "./extensions.js";
 import { requireTenant, type TenantRecord, toTenant } from "./records.js";
 
@@ -131,6 +132,7 @@ export async function setTenantStatus(deps: Deps, tenantId: string, status: Tena
         ReturnValues: "ALL_NEW",
       }),
     );
+    await bumpDirectoryVersion(deps, tenantId); // a suspended tenant's phones stop at once
     return toTenant(result.Attributes as TenantRecord);
   } catch (error) {
     if (isConditionalCheckFailed(error)) throw new NotFoundError("Tenant");
@@ -163,6 +165,7 @@ export async function updateTenantSettings(
       },
     }),
   );
+  await bumpDirectoryVersion(deps, tenantId);
   return { organizationManagement, sipDigestAlgorithms };
 }
 
@@ -195,6 +198,7 @@ export async function deleteTenant(deps: Deps, tenantId: string): Promise<void> 
       if (isConditionalCheckFailed(error)) throw new NotFoundError("Tenant");
       throw error;
     });
+  await bumpDirectoryVersion(deps, tenantId); // the listener stops serving its domain at once
   const record = tenant.Attributes as TenantRecord;
   for (const partition of tenantPartitions(tenantId)) await purgePartition(deps, partition);
   await deps.db
