@@ -56,19 +56,14 @@ async function main() {
   cleanups.push(() => api.stop());
   const listener = await startListener({ host: "127.0.0.1", sipPort: 0, linkusPort: 0 });
   cleanups.push(() => listener.stop());
-  // The listener's per-registration structures (private fields, read for the report only).
-  const sip = listener.sip as unknown as {
-    contactFlows: Map<string, unknown>;
-    options: { nonces: { tracked: number }; directory: { prune(): void } };
-  };
-  // What the listener's 30 s housekeeping does, now: credential-cache entries (2 s) are dropped,
-  // so a snapshot shows what registrations leave behind rather than the cache of the last 30 s.
+  // What the listener's 30 s housekeeping does, now (session caches are dropped after 2 s).
   const settle = async () => {
     await new Promise((resolve) => setTimeout(resolve, 2_100));
-    sip.options.directory.prune();
+    listener.directory.prune();
+    listener.sip.prune();
     return retainedMemory();
   };
-  const structures = () => ` [contact flows ${sip.contactFlows.size}, nonce counts ${sip.options.nonces.tracked}]`;
+  const structures = () => ` [bindings in memory ${listener.bindings.size}]`;
   console.log(`Machine: ${(await import("node:os")).cpus().length} cores, Node ${process.version}`);
   console.log(`Provisioned ${USERS} extensions (limit ${PHONES} phones each) in ${tenant.slug}`);
 
@@ -168,6 +163,26 @@ async function main() {
   );
   const held = await settle();
   show(`3. ${HELD} registrations held in DynamoDB`, held, structures());
+
+  // 3b. The same registrations in the listener's memory: each extension's bindings read into the
+  // binding cache exactly as its first REGISTER on this task would (one Query per extension).
+  const loadStart = Date.now();
+  const extensions = new Map<string, { tenantId: string; extensionId: string }>();
+  for (let index = 0; index < bulk; index++) {
+    const b = binding(index);
+    extensions.set(`${b.tenantId}/${b.extensionId}`, { tenantId: b.tenantId, extensionId: b.extensionId });
+  }
+  const queue = [...extensions.values()];
+  await Promise.all(
+    Array.from({ length: 8 }, async () => {
+      for (let item = queue.pop(); item; item = queue.pop()) await listener.bindings.list(item.tenantId, item.extensionId);
+    }),
+  );
+  console.log(
+    `     loaded ${extensions.size} extensions' bindings into memory in ${((Date.now() - loadStart) / 1000).toFixed(0)} s`,
+  );
+  const inMemory = await settle();
+  show(`3b. ${listener.bindings.size} registrations held in the listener's memory`, inMemory, structures());
 
   // 4. Presence for one tenant with perTenant registrations: snapshot on connect, polls every 2 s.
   const listingsBefore = listener.hub.stats.registrationListings;

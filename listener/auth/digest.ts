@@ -1,5 +1,6 @@
-import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import type { DigestChallenge, DigestCredentials } from "../sip/headers.js";
+import { randomToken } from "../sip/random.js";
 
 /**
  * Digest authentication (RFC 3261 §22.4, RFC 8760 for SHA-256) with stateless server nonces.
@@ -36,7 +37,7 @@ export class NonceManager {
   }
 
   issue(realm: string): string {
-    const body = `${this.now().toString(16)}.${this.options.taskId}.${randomBytes(9).toString("base64url")}`;
+    const body = `${this.now().toString(16)}.${this.options.taskId}.${randomToken(9, "base64url")}`;
     return `${body}.${this.mac(body, realm)}`;
   }
 

@@ -1,10 +1,10 @@
-import { randomBytes } from "node:crypto";
 import { logger } from "../../layers/core/logger.js";
 import type { Answer, Authenticator, Identity } from "../auth/authenticator.js";
 import type { Directory, ExtensionInfo } from "../directory.js";
 import type { CallEvent } from "../events.js";
 import { parseDeltaSeconds } from "../sip/headers.js";
 import { SipHeaders, type SipRequest, type SipResponse } from "../sip/message.js";
+import { randomToken } from "../sip/random.js";
 import { newTag, serializeMessage } from "../sip/serialize.js";
 import { requestUser, tagOf, uriOfNameAddr } from "../sip/view.js";
 import { T1, T2, TIMER_F } from "../transaction/timers.js";
@@ -92,7 +92,7 @@ export class Subscriptions {
     if (event === undefined) {
       return { status: 489, reason: "Bad Event", headers: [["Allow-Events", PACKAGES.join(", ")]] };
     }
-    const { authenticator, directory } = this.options;
+    const { authenticator } = this.options;
     const found = await authenticator.tenantOf(request);
     if ("answer" in found) return found.answer;
     const outcome = await authenticator.authenticate(request, source, found.tenant);
@@ -265,7 +265,7 @@ export class Subscriptions {
     subscription.lastBody = body.text;
     subscription.version++;
     subscription.cseq++;
-    const branch = `${NOTIFY_PREFIX}${randomBytes(8).toString("hex")}`;
+    const branch = `${NOTIFY_PREFIX}${randomToken(8)}`;
     const remaining = Math.max(0, Math.round((subscription.expiresAtMs - Date.now()) / 1000));
     const headers = new SipHeaders()
       .append("Via", this.options.ownVia(subscription.flow.transport, branch))

@@ -1,9 +1,9 @@
-import { randomBytes } from "node:crypto";
 import type { Answer, Authenticator } from "../auth/authenticator.js";
 import type { Directory, ExtensionInfo } from "../directory.js";
 import type { Binding } from "../registrar/bindings.js";
 import { parseMaxForwards } from "../sip/headers.js";
 import { SipHeaders, type SipRequest, type SipResponse } from "../sip/message.js";
+import { randomToken } from "../sip/random.js";
 import { buildResponse, serializeMessage } from "../sip/serialize.js";
 import { requestUser, tagOf } from "../sip/view.js";
 import type { InviteServerTransactions, InviteServerTx } from "../transaction/invite-server.js";
@@ -135,7 +135,7 @@ export class InviteProxy {
   }
 
   private async fork(attempt: Attempt, binding: Binding, maxForwards: number): Promise<void> {
-    const id = `${STATEFUL_PREFIX}${randomBytes(8).toString("hex")}`;
+    const id = `${STATEFUL_PREFIX}${randomToken(8)}`;
     const branch: ClientBranch = {
       id,
       request: attempt.tx.request,

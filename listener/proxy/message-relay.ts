@@ -1,9 +1,9 @@
-import { randomBytes } from "node:crypto";
 import type { Answer, Authenticator } from "../auth/authenticator.js";
 import type { Directory, ExtensionInfo } from "../directory.js";
 import type { Binding } from "../registrar/bindings.js";
 import { parseMaxForwards } from "../sip/headers.js";
 import { SipHeaders, type SipRequest, type SipResponse } from "../sip/message.js";
+import { randomToken } from "../sip/random.js";
 import { buildResponse, serializeMessage } from "../sip/serialize.js";
 import { requestUser } from "../sip/view.js";
 import { T1, T2, TIMER_F } from "../transaction/timers.js";
@@ -91,7 +91,7 @@ export class MessageRelay {
   }
 
   private deliver(delivery: Delivery, binding: Binding, maxForwards: number): void {
-    const id = `${MESSAGE_PREFIX}${randomBytes(8).toString("hex")}`;
+    const id = `${MESSAGE_PREFIX}${randomToken(8)}`;
     const headers = new SipHeaders();
     headers.append("Via", this.options.ownVia(binding.flow.transport, id));
     for (const [name, value] of delivery.request.headers) {

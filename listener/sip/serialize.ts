@@ -1,9 +1,9 @@
 // Writing SIP messages (RFC 3261 §7) and building responses to requests (§8.2.6).
 
-import { randomBytes } from "node:crypto";
 import { isToken } from "./chars.js";
 import { parseNameAddr } from "./headers.js";
 import { SipHeaders, type SipMessage, type SipRequest, type SipResponse } from "./message.js";
+import { randomToken } from "./random.js";
 
 function assertNoLineBreak(text: string, what: string): void {
   if (text.indexOf("\r") >= 0 || text.indexOf("\n") >= 0) throw new TypeError(`CR or LF in ${what}`);
@@ -57,7 +57,7 @@ export function serializeMessage(message: SipMessage): Buffer {
 
 /** A random To tag: 64 bits as hex (RFC 3261 §19.3 wants at least 32 random bits). */
 export function newTag(): string {
-  return randomBytes(8).toString("hex");
+  return randomToken(8);
 }
 
 export interface ResponseExtras {
