@@ -13,6 +13,7 @@ import { LinkusHub } from "./linkus/hub.js";
 import { RouteSigner } from "./proxy/record-route.js";
 import { BindingCache } from "./registrar/binding-cache.js";
 import { BindingStore } from "./registrar/bindings.js";
+import { NatKeepAlive } from "./registrar/nat-keepalive.js";
 import { SipTransport, type StreamLimits } from "./transport/sip-transport.js";
 
 /** Everything the listener can be told; `readListenerConfig` fills it from the environment. */
@@ -39,6 +40,8 @@ export interface ListenerOptions {
   presencePollMs?: number;
   maxBufferedBytes?: number;
   failedAuth?: { max: number; windowMs: number; blockMs: number };
+  /** How often UDP phones behind NAT get a CRLF CRLF keep-alive. */
+  natPingMs?: number;
   /** How often refreshed bindings are looked at for writing behind (docs/listener.md). */
   bindingFlushMs?: number;
   /** Deadlines and caps for SIP over TCP/TLS (defaults in listener/transport/sip-transport.ts). */
@@ -130,6 +133,11 @@ export async function startListener(options: ListenerOptions): Promise<RunningLi
   sip.transport = transport;
   await transport.start();
   const sipTransport = transport;
+  const natKeepAlive = new NatKeepAlive(
+    () => bindingCache.held(),
+    (flow, data) => sipTransport.send(flow, data),
+    options.natPingMs ?? 25_000,
+  );
   const hub = new LinkusHub({
     deps,
     directory,
@@ -194,6 +202,7 @@ export async function startListener(options: ListenerOptions): Promise<RunningLi
       while (sip.busy > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
       await hub.close();
       sip.close();
+      natKeepAlive.close();
       bindingCache.close();
       // Refreshes held in memory go to DynamoDB before the task goes: another task serves them next.
       await bindingCache.flushAll().catch((error: unknown) => {

@@ -53,6 +53,12 @@ export class BindingCache implements BindingStorage {
     return count;
   }
 
+  /** Every live binding held in this task's memory (for NAT keep-alives). */
+  *held(): IterableIterator<Binding> {
+    const now = this.options.now();
+    for (const entry of this.entries.values()) for (const b of entry.bindings) if (b.expiresAtMs > now) yield b;
+  }
+
   async list(tenantId: string, extensionId?: string): Promise<Binding[]> {
     if (extensionId === undefined) return this.store.list(tenantId);
     const key = `${tenantId}/${extensionId}`;

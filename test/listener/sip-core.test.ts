@@ -15,7 +15,7 @@ describe("SIP core: relay rule, transactions, dialogs, methods", () => {
   let fx: Fixture;
   const phones: Phone[] = [];
   beforeAll(async () => {
-    fx = await startFixture();
+    fx = await startFixture({ natPingMs: 400 });
   });
   afterEach(() => {
     for (const phone of phones.splice(0)) phone.close();
@@ -372,6 +372,19 @@ describe("SIP core: relay rule, transactions, dialogs, methods", () => {
       await settle(1_300);
       expect((await phone.register(user, tenant.slug)).status).toBe(401);
       expect((await phone.register({ ...user, password: "NewSipPassw0rd9" }, tenant.slug)).status).toBe(200);
+    });
+
+    it("keeps a NATed UDP phone's pinhole open with CRLF keep-alives, and leaves a phone on its own address alone", async () => {
+      const tenant = await fx.api.createTenant();
+      const natted = await createSipUser(fx.api, tenant, "544");
+      const direct = await createSipUser(fx.api, tenant, "545");
+      const behindNat = await open();
+      const onItsAddress = await open();
+      expect((await behindNat.register(natted, tenant.slug, { contactHost: "192.168.1.10:5060" })).status).toBe(200);
+      expect((await onItsAddress.register(direct, tenant.slug)).status).toBe(200);
+      await settle(1_000);
+      expect(behindNat.pings).toBeGreaterThanOrEqual(1);
+      expect(onItsAddress.pings).toBe(0);
     });
 
     it("lets a phone that keeps its Call-ID across a restart replace its binding", async () => {

@@ -20,6 +20,8 @@ import { answerChallenge } from "./udp-client.js";
 export class Phone {
   readonly requests: SipRequest[] = [];
   readonly responses: SipResponse[] = [];
+  /** CRLF CRLF keep-alives received (RFC 5626 §4.4.1). */
+  pings = 0;
   private waiters: Array<() => void> = [];
   private udp: UdpSocket | undefined;
   private tcp: TcpSocket | undefined;
@@ -40,6 +42,10 @@ export class Phone {
       await new Promise<void>((resolve) => socket.bind(0, "127.0.0.1", () => resolve()));
       phone.port = socket.address().port;
       socket.on("message", (data) => {
+        if (data.toString("latin1") === "\r\n\r\n") {
+          phone.pings++;
+          return;
+        }
         try {
           phone.receive(parseMessage(data));
         } catch {}
