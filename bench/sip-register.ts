@@ -172,8 +172,8 @@ async function main() {
   }
   console.log(
     "Caveat: both keep registrations in memory (Kamailio usrloc db_mode 0; the listener's binding cache, which\n" +
-      "writes refreshes behind to DynamoDB Local only when a stored copy nears expiry, and reads credentials through\n" +
-      "a 2 s cache). Kamailio checks no registration limit and no nonce reuse. sipp shares the same cores.\n" +
+      "writes refreshes behind to DynamoDB Local only when a stored copy nears expiry, and caches credentials until\n" +
+      "the tenant's directory version moves). Kamailio checks no registration limit and no nonce reuse. sipp shares the same cores.\n" +
       "Kamailio runs 2 UDP worker processes; the listener is one Node process.",
   );
   console.log(`Total bench time ${((Date.now() - started) / 1000).toFixed(0)} s`);

@@ -81,7 +81,9 @@ export async function startListener(options: ListenerOptions): Promise<RunningLi
   const bindingCache = new BindingCache(bindings, {
     flushMs: options.bindingFlushMs ?? 5_000,
     lapseWindowMs: 15_000,
-    reuseMs: 30_000,
+    // Slot claims are conditional writes, so a stale view cannot break the limit; re-reading
+    // serves only the 200's Contact list (another task's bindings of the same extension).
+    reuseMs: 600_000,
     now: Date.now,
   });
   const events = new ListenerEvents();
