@@ -327,7 +327,8 @@ async function main() {
 
   const { defaultDeps } = await import("../layers/core/deps.js");
   const { createTenant } = await import("../layers/core/services/tenants.js");
-  const { startImport, processImportJob, getImportJob } = await import("../layers/core/services/contact-import.js");
+  const { startImport, getImportJob } = await import("../layers/core/services/contact-import.js");
+  const { processImportJob } = await import("../layers/core/services/import-worker.js");
   const { searchCompanyContacts, allCompanyContacts } = await import("../layers/core/services/contacts.js");
   const { exportContacts, rotatePhonebookToken, servePhonebook, PHONEBOOK_MAX_CONTACTS } = await import(
     "../layers/core/services/contact-files.js"

@@ -2,7 +2,7 @@ import type { DynamoDBRecord, DynamoDBStreamEvent, ScheduledEvent } from "aws-la
 import { defaultDeps, provideMailer } from "#core/deps";
 import { logger } from "#core/logger";
 import { sesMailer } from "#core/mail";
-import { processImportJob, processImportJobs } from "#core/services/contact-import";
+import { processImportJob, processImportJobs } from "#core/services/import-worker";
 import { type DeliveryReport, deliverOutboxItems, processDueNotifications } from "#core/services/notifications";
 
 provideMailer((config) => sesMailer(config.mailFrom, config.sesConfigurationSet));

@@ -4,7 +4,7 @@ import { XMLParser } from "fast-xml-parser";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { handler as notifier } from "../../functions/notifier.js";
 import { defaultDeps } from "../../layers/core/deps.js";
-import { processImportJob } from "../../layers/core/services/contact-import.js";
+import { processImportJob } from "../../layers/core/services/import-worker.js";
 import { TestApi } from "../support/api.js";
 
 type Tenant = Awaited<ReturnType<TestApi["createTenant"]>>;
