@@ -33,6 +33,7 @@ import { CfnWebACL, CfnWebACLAssociation } from "aws-cdk-lib/aws-wafv2";
 import type { Construct } from "constructs";
 import { ENV } from "#core/config";
 import type { FunctionGroup, RouteContract } from "#core/http/contract";
+import { BINARY_MEDIA_TYPES } from "#core/http/file-body";
 import { routeList, routes } from "#core/routes";
 import { TABLE } from "#core/table";
 import type { StageConfig } from "../config.js";
@@ -281,6 +282,9 @@ export class ApiStack extends Stack {
       restApiName: `cloud-pbx-${config.stage}`,
       description: `cloud-pbx ${config.stage}: multi-tenant PBX API`,
       endpointConfiguration: { types: [EndpointType.REGIONAL] },
+      // Contact files arrive as bytes (base64 in the event) in whatever encoding they were saved.
+      // Answers stay text: no function sets isBase64Encoded, so exports pass through unchanged.
+      binaryMediaTypes: [...BINARY_MEDIA_TYPES],
       // No CORS: the API serves Linkus clients and server-side callers, not browsers on other origins.
       defaultCorsPreflightOptions: undefined,
       // API Gateway needs an account-level role to write logs (see the IAM4 acknowledgement below).

@@ -581,6 +581,12 @@ describe("cloud-pbx stacks", SLOW, () => {
       expect(methods.some((m) => (m.Properties as { HttpMethod: string }).HttpMethod === "OPTIONS")).toBe(false);
     });
 
+    it("passes contact files through as bytes (CSV, vCard, multipart uploads), nothing else", () => {
+      api.hasResourceProperties("AWS::ApiGateway::RestApi", {
+        BinaryMediaTypes: ["multipart/form-data", "text/csv", "text/vcard", "text/x-vcard"],
+      });
+    });
+
     it("has exactly one method per route in the route table", () => {
       api.resourceCountIs("AWS::ApiGateway::Method", routeList.length);
     });
