@@ -34,6 +34,7 @@ import type { Construct } from "constructs";
 import { ENV } from "#core/config";
 import type { FunctionGroup, RouteContract } from "#core/http/contract";
 import { BINARY_MEDIA_TYPES } from "#core/http/file-body";
+import { keys } from "#core/keys";
 import { routeList, routes } from "#core/routes";
 import { TABLE } from "#core/table";
 import type { StageConfig } from "../config.js";
@@ -135,12 +136,19 @@ export const SES_SEND_ACTIONS = ["ses:SendEmail", "ses:SendRawEmail"];
 /**
  * What the notifier's stream trigger lets through: new outbox items (layers/core/services/notifications.ts)
  * and new contact import jobs (contact-import.ts), so both start at once rather than on the next
- * scheduled run. Every other write to the table stays out of the notifier's invocations.
+ * scheduled run; and every move of a tenant's contacts feed counter, so its stored phonebooks are
+ * rebuilt when the directory changes (phonebook-store.ts). Every other write stays out.
  */
-export const NOTIFIER_STREAM_FILTER = FilterCriteria.filter({
-  eventName: FilterRule.isEqual("INSERT"),
-  dynamodb: { NewImage: { type: { S: FilterRule.or("outbox", "importJob") } } },
-});
+export const NOTIFIER_STREAM_FILTERS = [
+  FilterCriteria.filter({
+    eventName: FilterRule.isEqual("INSERT"),
+    dynamodb: { NewImage: { type: { S: FilterRule.or("outbox", "importJob") } } },
+  }),
+  FilterCriteria.filter({
+    eventName: FilterRule.or("INSERT", "MODIFY"),
+    dynamodb: { Keys: { SK: { S: FilterRule.isEqual(keys.feedCounter("", "contacts").SK) } } },
+  }),
+];
 
 /** JSON bodies of the responses API Gateway itself produces, in the shape of the handlers' errors. */
 export const GATEWAY_RESPONSES = [
@@ -413,7 +421,7 @@ export class ApiStack extends Stack {
       target: notifier,
       eventSourceArn: streamArn,
       startingPosition: StartingPosition.LATEST,
-      filters: [NOTIFIER_STREAM_FILTER],
+      filters: NOTIFIER_STREAM_FILTERS,
       batchSize: 25,
       // A failing batch is split in two until the bad record is isolated, then retried up to 3 times.
       bisectBatchOnError: true,

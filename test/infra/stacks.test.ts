@@ -475,6 +475,7 @@ describe("cloud-pbx stacks", SLOW, () => {
       const filters = (props.FilterCriteria as { Filters: { Pattern: string }[] }).Filters;
       expect(filters.map((f) => JSON.parse(f.Pattern))).toEqual([
         { eventName: ["INSERT"], dynamodb: { NewImage: { type: { S: ["outbox", "importJob"] } } } },
+        { eventName: ["INSERT", "MODIFY"], dynamodb: { Keys: { SK: { S: ["FEEDSEQ#contacts"] } } } },
       ]);
       // Created only once the role may read the stream.
       expect(mapping.DependsOn).toEqual(
