@@ -1,4 +1,5 @@
 import { gzipSync } from "node:zlib";
+import { BatchWriteCommand, TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { contactToCsvRow, csvHeader } from "../../layers/core/contacts/formats/csv.js";
@@ -192,5 +193,69 @@ describe("the contacts feed during a bulk import", () => {
     expect(new Set(createdOnce.map((e) => e.id)).size).toBe(createdOnce.length);
     expect(createdOnce.length).toBe(1200);
     for (const p of pollers) expect(p.resyncs()).toBe(0);
+  }, 300_000);
+
+  /** The same client, failing the `n`th command that `matches` (a worker killed mid-step). */
+  function failing(name: string, n: number, matches: (command: { input?: any }) => boolean) {
+    const deps = defaultDeps();
+    let seen = 0;
+    const db = new Proxy(deps.db, {
+      get(target, property, receiver) {
+        if (property !== "send") return Reflect.get(target, property, receiver);
+        return (command: { input?: any }) => {
+          if (matches(command) && ++seen === n) return Promise.reject(new Error(`${name} lost`));
+          return target.send(command as never);
+        };
+      },
+    });
+    return { ...deps, db };
+  }
+  const isContactBatch = (command: object) => command instanceof BatchWriteCommand;
+  const isFeedTransaction = (command: { input?: any }) =>
+    command instanceof TransactWriteCommand &&
+    (command.input.TransactItems ?? []).some((item: any) => item.Put?.Item?.type === "feedCounter");
+
+  it("resumes a job that failed while writing and while announcing: each contact once, each change once", async () => {
+    // Arrange
+    const tenant = await fx.api.createTenant();
+    // Two chunks (cut at 160,000 bytes of rows: about 730 of these each).
+    const rows = Array.from({ length: 1100 }, (_, i) => person(i, { lastName: "Resumed" }));
+    const content = gzipSync(csvHeader() + rows.map((c) => contactToCsvRow(c)).join("")).toString("base64");
+    const queued = await fx.api.request("POST", "/api/v1/company-contacts/imports", {
+      token: tenant.token,
+      body: { format: "csv", mode: "valid_rows", content, encoding: "gzip+base64" },
+    });
+    const run = (deps: ReturnType<typeof defaultDeps>) =>
+      processImportJob(deps, tenant.id, queued.body.id, Date.now() + 120_000).then(
+        () => "finished",
+        (error: Error) => error.message,
+      );
+
+    // Act: lost in the middle of the first chunk's contact writes; then, in the repeated run, at
+    // its third feed transaction; then a clean run.
+    const first = await run(failing("contact batch", 20, isContactBatch));
+    const second = await run(failing("feed transaction", 3, isFeedTransaction));
+    const third = await run(defaultDeps());
+    const job = await fx.api.request("GET", `/api/v1/company-contacts/imports/${queued.body.id}`, {
+      token: tenant.token,
+    });
+    const feed = await fx.api.request("GET", "/api/v1/company-contacts/changes", {
+      token: tenant.token,
+      query: { since: 0, limit: 1000 },
+    });
+    const rest = await fx.api.request("GET", "/api/v1/company-contacts/changes", {
+      token: tenant.token,
+      query: { since: 1000, limit: 1000 },
+    });
+    const entries: Entry[] = [...feed.body.changes, ...rest.body.changes];
+    const final = await directory(tenant);
+
+    // Assess
+    expect([first, second, third]).toEqual(["contact batch lost", "feed transaction lost", "finished"]);
+    expect(job.body).toMatchObject({ status: "completed", done: 1100, created: 1100, updated: 0 });
+    expect(final.size).toBe(1100);
+    expect(entries.map((e) => e.sequence)).toEqual(Array.from({ length: 1100 }, (_, i) => i + 1));
+    expect(new Set(entries.map((e) => e.id)).size).toBe(1100);
+    expect(replay(new Map(), entries)).toEqual(final);
   }, 300_000);
 });

@@ -25,7 +25,8 @@ import { companyContactUpdateWrites, companyContactWrites, loadStoredCompanyCont
  *    each entry carrying the contact as read back inside that transaction's attempt; the chunk's
  *    `feedDone` moves in the same transaction, so no change is announced twice or skipped.
  *
- * A lease keeps two workers off one job; progress is saved after every chunk.
+ * A lease keeps two workers off one job; progress is saved after every chunk's announcement,
+ * which overlaps the next chunk's plan and writes.
  */
 const LEASE_MS = 90_000;
 /** BatchWriteItems (25 items each) or update transactions in flight at once. */
@@ -96,28 +97,41 @@ export async function processImportJob(deps: Deps, tenantId: string, jobId: stri
   if (!job) return;
   const matches = await loadMatchIndex(deps, tenantId);
   let state = job;
+  // A chunk's announcement (sequential, through the counter) overlaps the next chunk's writes.
+  let announcing: Promise<void> = Promise.resolve();
   try {
     while (state.nextChunk < state.chunks && Date.now() < deadline) {
-      const { rows, counts } = await importChunk(deps, state, matches);
-      state = {
+      const chunk = await writeChunk(deps, state, matches);
+      await announcing;
+      const next: StoredJob = {
         ...state,
         nextChunk: state.nextChunk + 1,
-        done: state.done + rows,
-        created: state.created + counts.created,
-        updated: state.updated + counts.updated,
-        unchanged: state.unchanged + counts.unchanged,
+        done: state.done + chunk.rows,
+        created: state.created + chunk.plan.counts.created,
+        updated: state.updated + chunk.plan.counts.updated,
+        unchanged: state.unchanged + chunk.plan.counts.unchanged,
       };
-      await saveProgress(deps, state, state.nextChunk >= state.chunks);
+      announcing = announce(deps, job.tenantId, chunk.key, chunk.plan, chunk.feedDone).then(() =>
+        saveProgress(deps, next, next.nextChunk >= next.chunks),
+      );
+      // Awaited on the next turn or below; until then its failure must not go unhandled.
+      announcing.catch(() => undefined);
+      state = next;
     }
+    await announcing;
     if (state.nextChunk < state.chunks) await release(deps, state);
   } catch (error) {
     logger.error("import job failed", { jobId, error: (error as Error).name });
+    // Progress is what was saved: the next run repeats from there (every step can be repeated).
+    // The lease goes only once nothing of this run is still writing.
+    await announcing.catch(() => undefined);
     await release(deps, state);
     throw error;
   }
 }
 
-async function importChunk(deps: Deps, job: StoredJob, matches: Map<string, string[]>) {
+/** Steps 1 and 2 for the job's next chunk: plan it (or read its stored plan) and write its contacts. */
+async function writeChunk(deps: Deps, job: StoredJob, matches: Map<string, string[]>) {
   const key = keys.importChunk(job.tenantId, job.id, job.nextChunk);
   // Consistent: the stream starts a job moments after its chunks were written.
   const chunk = await deps.db.send(
@@ -132,8 +146,8 @@ async function importChunk(deps: Deps, job: StoredJob, matches: Map<string, stri
     // A repeated chunk: its new contacts may be written already; later rows must match them.
     for (const write of plan.writes) {
       const contactKey = matchKey(rowOf(rows, write).contact);
-      if (!matches.get(contactKey)?.includes(write.id))
-        matches.set(contactKey, [...(matches.get(contactKey) ?? []), write.id]);
+      const ids = matches.get(contactKey) ?? [];
+      if (!ids.includes(write.id)) matches.set(contactKey, [...ids, write.id]);
     }
   } else {
     await deps.db.send(
@@ -157,8 +171,7 @@ async function importChunk(deps: Deps, job: StoredJob, matches: Map<string, stri
       }),
     );
   }
-  await announce(deps, job.tenantId, key, plan, (chunk.Item.feedDone as number | undefined) ?? 0);
-  return { rows: rows.length, counts: plan.counts };
+  return { key, plan, rows: rows.length, feedDone: (chunk.Item.feedDone as number | undefined) ?? 0 };
 }
 
 function rowOf(rows: Row[], write: PlannedWrite): Row {
@@ -262,15 +275,26 @@ async function batchPut(deps: Deps, items: Record<string, unknown>[]) {
   }
 }
 
+/**
+ * Runs `run` over the items, WRITE_CONCURRENCY at a time. After a failure no new item starts, and
+ * the failure is thrown only once every started item has settled: nothing of a failed run is
+ * still writing when its lease is released.
+ */
 async function inParallel<T>(items: T[], run: (item: T) => Promise<void>) {
   let next = 0;
+  let failure: { error: unknown } | undefined;
   const worker = async () => {
-    while (next < items.length) {
+    while (!failure && next < items.length) {
       const item = items[next++] as T;
-      await run(item);
+      try {
+        await run(item);
+      } catch (error) {
+        failure ??= { error };
+      }
     }
   };
   await Promise.all(Array.from({ length: Math.min(WRITE_CONCURRENCY, items.length) }, worker));
+  if (failure) throw failure.error;
 }
 
 /** Step 3: the chunk's changes into the feed, in plan order, each slice exactly once. */
