@@ -376,7 +376,7 @@ async function main() {
   );
   summary.push(["CSV file", `${mib(csvBytes)}; gzip+base64 ${mib(content.length)}`]);
   // The import's match rule reads every earlier contact with the same first name, last name and
-  // company, one GetItem each: what that costs for this file.
+  // company (in BatchGetItems, a chunk's candidates at once): what that costs for this file.
   const groups = new Map<string, number>();
   let candidateReads = 0;
   for (const contact of contacts) {
@@ -388,7 +388,7 @@ async function main() {
   const largest = Math.max(...groups.values());
   console.log(
     `  ${fmt(groups.size)} distinct name+company keys; largest group ${fmt(largest)}; ` +
-      `the match rule will read ${fmt(candidateReads)} earlier contacts one GetItem at a time`,
+      `the match rule will read ${fmt(candidateReads)} earlier contacts`,
   );
 
   // -- Import ----------------------------------------------------------------------------
