@@ -81,7 +81,8 @@ export async function refreshPhonebooks(deps: Deps, tenantId: string): Promise<b
   }
   const tenant = await getTenant(deps, tenantId);
   const contacts: Contact[] = [];
-  for await (const page of allCompanyContacts(deps, tenantId)) {
+  // Pages of 5,000: two index rounds for a full book.
+  for await (const page of allCompanyContacts(deps, tenantId, 5000)) {
     contacts.push(...page);
     if (contacts.length >= PHONEBOOK_MAX_CONTACTS) break;
   }
