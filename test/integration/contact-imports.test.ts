@@ -158,6 +158,24 @@ describe("contact imports: limits, concurrency, file bodies", () => {
     expect(new Set(stored).size).toBe(50);
   });
 
+  it("makes one contact of rows of one file that match each other, the last row's data winning", async () => {
+    // Arrange: the same person three times (once with a new e-mail), and someone else.
+    const tenant = nextTenant();
+    const content = csvOf([person(1), person(1), person(1, { email: "one@example.com" }), person(2)]);
+
+    // Act
+    const job = await importJson(tenant, { format: "csv", mode: "valid_rows", content });
+    const listed = await api.request("GET", "/api/v1/contacts", {
+      token: tenant.token,
+      query: { directory: "company", q: "Person1" },
+    });
+
+    // Assess
+    expect(job.body).toMatchObject({ status: "completed", created: 2, unchanged: 1, updated: 1 });
+    expect(await names(tenant)).toHaveLength(2);
+    expect(listed.body.items).toMatchObject([{ firstName: "Person1", email: "one@example.com", version: 1 }]);
+  });
+
   it("takes a CSV file as a text/csv body, gzip-compressed or not", async () => {
     // Arrange
     const tenant = nextTenant();
