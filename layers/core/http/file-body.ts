@@ -30,6 +30,22 @@ export interface FileBodyOptions {
   rawTypes: readonly string[];
 }
 
+export type MultipartReader = (
+  bytes: Buffer,
+  headers: Record<string, string | undefined>,
+  options: FileBodyOptions,
+) => Promise<UploadedFile>;
+
+let multipartReader: MultipartReader | undefined;
+
+/**
+ * The functions whose routes take forms (contacts) say how to read them, at module scope; the
+ * others never bundle the multipart parser (http/multipart.ts), as with provideMailer.
+ */
+export function provideMultipartReader(reader: MultipartReader): void {
+  multipartReader = reader;
+}
+
 export function mediaTypeOf(headers: Record<string, string | undefined>): string {
   return (headers["content-type"] ?? "").split(";")[0]?.trim().toLowerCase() ?? "";
 }
@@ -42,7 +58,7 @@ export function bodyBytes(event: APIGatewayProxyEvent, maxBytes: number): Buffer
   return bytes;
 }
 
-function tooLarge(maxBytes: number) {
+export function tooLarge(maxBytes: number) {
   return new PayloadTooLargeError("body", `The request body is larger than ${formatBytes(maxBytes)}`, maxBytes);
 }
 
@@ -58,9 +74,10 @@ export async function readFileBody(
 ): Promise<UploadedFile> {
   const mediaType = mediaTypeOf(headers);
   const bytes = bodyBytes(event, options.maxBytes);
-  // Loaded when a form arrives, so no function pays for the parser at init.
-  if (mediaType === "multipart/form-data")
-    return readMultipart((await import("busboy")).default, bytes, headers, options);
+  if (mediaType === "multipart/form-data") {
+    if (!multipartReader) throw new Error("This function reads no forms (see provideMultipartReader)");
+    return multipartReader(bytes, headers, options);
+  }
   if (!options.rawTypes.includes(mediaType)) {
     throw new UnsupportedMediaTypeError(mediaType, ["application/json", "multipart/form-data", ...options.rawTypes]);
   }
@@ -69,71 +86,4 @@ export async function readFileBody(
     throw ValidationError.one("content-encoding", "must be gzip or absent", "header");
   }
   return { mediaType, bytes, gzip: encoding === "gzip", fields: {} };
-}
-
-const MAX_FORM_FIELDS = 10;
-const MAX_FIELD_BYTES = 1024;
-
-function readMultipart(
-  busboy: typeof import("busboy"),
-  bytes: Buffer,
-  headers: Record<string, string | undefined>,
-  options: FileBodyOptions,
-): Promise<UploadedFile> {
-  return new Promise((resolve, reject) => {
-    let parser: import("busboy").Busboy;
-    try {
-      parser = busboy({
-        headers: { "content-type": headers["content-type"] ?? "" },
-        limits: {
-          files: 1,
-          fields: MAX_FORM_FIELDS,
-          fieldSize: MAX_FIELD_BYTES,
-          fileSize: options.maxBytes,
-          parts: 12,
-        },
-      });
-    } catch {
-      reject(ValidationError.one("content-type", "multipart/form-data needs a boundary", "header"));
-      return;
-    }
-    const fields: Record<string, string> = {};
-    let file: UploadedFile | undefined;
-    let failure: Error | undefined;
-    const fail = (error: Error) => {
-      failure ??= error;
-    };
-    parser.on("field", (name, value, info) => {
-      if (info.valueTruncated) fail(ValidationError.one(name, `is longer than ${MAX_FIELD_BYTES} bytes`));
-      fields[name] = value;
-    });
-    parser.on("file", (name, stream, info) => {
-      const parts: Buffer[] = [];
-      stream.on("data", (part: Buffer) => parts.push(part));
-      stream.on("limit", () => fail(tooLarge(options.maxBytes)));
-      stream.on("end", () => {
-        if (name !== options.field) {
-          fail(ValidationError.one(name, `is not a field of this form (the file goes in "${options.field}")`));
-          return;
-        }
-        file = {
-          mediaType: (info.mimeType ?? "").toLowerCase(),
-          filename: info.filename,
-          bytes: Buffer.concat(parts),
-          gzip: false,
-          fields,
-        };
-      });
-    });
-    parser.on("filesLimit", () => fail(ValidationError.one(options.field, "only one file may be sent")));
-    parser.on("fieldsLimit", () => fail(ValidationError.one("body", `at most ${MAX_FORM_FIELDS} form fields`)));
-    parser.on("partsLimit", () => fail(ValidationError.one("body", "has too many parts")));
-    parser.on("error", () => reject(ValidationError.one("body", "is not a well-formed multipart/form-data body")));
-    parser.on("close", () => {
-      if (failure) return reject(failure);
-      if (!file) return reject(ValidationError.one(options.field, "is required: send the file in this form field"));
-      resolve({ ...file, fields });
-    });
-    parser.end(bytes);
-  });
 }
