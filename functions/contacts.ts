@@ -1,4 +1,6 @@
+import { provideMultipartReader } from "#core/http/file-body";
 import { createGroupHandler } from "#core/http/handler";
+import { readMultipart } from "#core/http/multipart";
 import { readChanges } from "#core/services/change-feed";
 import { exportContacts, phonebookInfo, rotatePhonebookToken, servePhonebook } from "#core/services/contact-files";
 import { getImportJob, startImport } from "#core/services/contact-import";
@@ -15,6 +17,9 @@ import {
   updatePersonalContact,
 } from "#core/services/contacts";
 import { listContacts } from "#core/services/directory";
+
+// Imports take browser uploads; no other function bundles the multipart parser.
+provideMultipartReader(readMultipart);
 
 export const handler = createGroupHandler("contacts", {
   "contacts.list": ({ query }, { deps, caller }) => listContacts(deps, caller, query),

@@ -2,8 +2,9 @@ import type { DynamoDBRecord, DynamoDBStreamEvent, ScheduledEvent } from "aws-la
 import { defaultDeps, provideMailer } from "#core/deps";
 import { logger } from "#core/logger";
 import { sesMailer } from "#core/mail";
-import { processImportJob, processImportJobs } from "#core/services/contact-import";
+import { processImportJob, processImportJobs } from "#core/services/import-worker";
 import { type DeliveryReport, deliverOutboxItems, processDueNotifications } from "#core/services/notifications";
+import { refreshPhonebooks, refreshStalePhonebooks } from "#core/services/phonebook-store";
 
 provideMailer((config) => sesMailer(config.mailFrom, config.sesConfigurationSet));
 
@@ -13,9 +14,10 @@ const IMPORT_BUDGET_MS = 40_000;
 /**
  * The background worker: sends notification emails and runs contact import jobs, away from the
  * request path. Two triggers, one consumer:
- * - the table's stream, filtered to new outbox items and new import jobs, so both start at once;
+ * - the table's stream, filtered to new outbox items, new import jobs and moves of a contacts
+ *   feed counter, so mails and imports start at once and phonebooks are rebuilt on change;
  * - a schedule (every minute), which retries failed sends once their backoff has passed and
- *   continues import jobs that one run could not finish.
+ *   continues import jobs that one run could not finish, and rebuilds phonebooks phones found stale.
  * Emails go first: an import of 100,000 contacts must not hold back a blocked-login alert.
  * Locally, `npm start` runs the scheduled form every few seconds.
  */
@@ -29,6 +31,10 @@ export async function handler(event: DynamoDBStreamEvent | ScheduledEvent): Prom
   if (report.sent || report.retried || report.dead) logger.info("notifications delivered", { ...report });
 
   const deadline = started + IMPORT_BUDGET_MS;
+  // Books first: one rebuild per tenant however many changes the batch holds.
+  const books = "Records" in event ? [...new Set(event.Records.flatMap(contactsFeedTenant))] : [];
+  for (const tenantId of books) await refreshPhonebooks(deps, tenantId);
+  if (!("Records" in event)) await refreshStalePhonebooks(deps, deadline);
   if ("Records" in event) {
     // Jobs left when the time runs out stay queued for the schedule.
     for (const job of event.Records.flatMap(newImportJob)) {
@@ -47,6 +53,13 @@ function newOutboxKey(record: DynamoDBRecord): { PK: string; SK: string }[] {
   return record.eventName === "INSERT" && type === "outbox" && key?.PK?.S && key.SK?.S
     ? [{ PK: key.PK.S, SK: key.SK.S }]
     : [];
+}
+
+/** The tenant whose contacts feed counter moved (keys.feedCounter: PK T#<tenant>, SK FEEDSEQ#contacts). */
+function contactsFeedTenant(record: DynamoDBRecord): string[] {
+  const key = record.dynamodb?.Keys;
+  const tenant = /^T#([^#]+)$/.exec(key?.PK?.S ?? "")?.[1];
+  return tenant && key?.SK?.S === "FEEDSEQ#contacts" ? [tenant] : [];
 }
 
 function newImportJob(record: DynamoDBRecord): { tenantId: string; id: string }[] {

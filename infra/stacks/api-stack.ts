@@ -33,6 +33,8 @@ import { CfnWebACL, CfnWebACLAssociation } from "aws-cdk-lib/aws-wafv2";
 import type { Construct } from "constructs";
 import { ENV } from "#core/config";
 import type { FunctionGroup, RouteContract } from "#core/http/contract";
+import { BINARY_MEDIA_TYPES } from "#core/http/file-body";
+import { keys } from "#core/keys";
 import { routeList, routes } from "#core/routes";
 import { TABLE } from "#core/table";
 import type { StageConfig } from "../config.js";
@@ -134,12 +136,19 @@ export const SES_SEND_ACTIONS = ["ses:SendEmail", "ses:SendRawEmail"];
 /**
  * What the notifier's stream trigger lets through: new outbox items (layers/core/services/notifications.ts)
  * and new contact import jobs (contact-import.ts), so both start at once rather than on the next
- * scheduled run. Every other write to the table stays out of the notifier's invocations.
+ * scheduled run; and every move of a tenant's contacts feed counter, so its stored phonebooks are
+ * rebuilt when the directory changes (phonebook-store.ts). Every other write stays out.
  */
-export const NOTIFIER_STREAM_FILTER = FilterCriteria.filter({
-  eventName: FilterRule.isEqual("INSERT"),
-  dynamodb: { NewImage: { type: { S: FilterRule.or("outbox", "importJob") } } },
-});
+export const NOTIFIER_STREAM_FILTERS = [
+  FilterCriteria.filter({
+    eventName: FilterRule.isEqual("INSERT"),
+    dynamodb: { NewImage: { type: { S: FilterRule.or("outbox", "importJob") } } },
+  }),
+  FilterCriteria.filter({
+    eventName: FilterRule.or("INSERT", "MODIFY"),
+    dynamodb: { Keys: { SK: { S: FilterRule.isEqual(keys.feedCounter("", "contacts").SK) } } },
+  }),
+];
 
 /** JSON bodies of the responses API Gateway itself produces, in the shape of the handlers' errors. */
 export const GATEWAY_RESPONSES = [
@@ -281,6 +290,9 @@ export class ApiStack extends Stack {
       restApiName: `cloud-pbx-${config.stage}`,
       description: `cloud-pbx ${config.stage}: multi-tenant PBX API`,
       endpointConfiguration: { types: [EndpointType.REGIONAL] },
+      // Contact files arrive as bytes (base64 in the event) in whatever encoding they were saved.
+      // Answers stay text: no function sets isBase64Encoded, so exports pass through unchanged.
+      binaryMediaTypes: [...BINARY_MEDIA_TYPES],
       // No CORS: the API serves Linkus clients and server-side callers, not browsers on other origins.
       defaultCorsPreflightOptions: undefined,
       // API Gateway needs an account-level role to write logs (see the IAM4 acknowledgement below).
@@ -409,7 +421,7 @@ export class ApiStack extends Stack {
       target: notifier,
       eventSourceArn: streamArn,
       startingPosition: StartingPosition.LATEST,
-      filters: [NOTIFIER_STREAM_FILTER],
+      filters: NOTIFIER_STREAM_FILTERS,
       batchSize: 25,
       // A failing batch is split in two until the bad record is isolated, then retried up to 3 times.
       bisectBatchOnError: true,

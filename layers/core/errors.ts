@@ -59,3 +59,19 @@ export class ForbiddenError extends DomainError {
     super(403, "forbidden", message, details);
   }
 }
+
+/** A body or file over a documented limit: 413, naming the limit so the caller knows what to split. */
+export class PayloadTooLargeError extends DomainError {
+  constructor(field: string, message: string, limit: number) {
+    super(413, "payload_too_large", message, { field, limit });
+  }
+}
+
+/** A request body in a format the route does not take. */
+export class UnsupportedMediaTypeError extends DomainError {
+  constructor(contentType: string, accepted: readonly string[]) {
+    super(415, "unsupported_media_type", `Content-Type ${contentType || "(none)"} is not accepted here`, {
+      accepted,
+    });
+  }
+}

@@ -108,6 +108,8 @@ export const keys = {
   }),
   personalContactPrefix: (extensionId: string) => `${extensionId}#`,
   importJob: (tenantId: string, jobId: string) => ({ PK: `T#${tenantId}#JOB`, SK: `IMPORT#${jobId}` }),
+  /** Held by the tenant's one running import job (names it), so a second import is refused. */
+  importLock: (tenantId: string) => ({ PK: `T#${tenantId}#JOB`, SK: "LOCK#IMPORT" }),
   /** A SIP registration (contact binding) of an extension; TTL = its expiry. */
   registration: (tenantId: string, extensionId: string, bindingId: string) => ({
     PK: `T#${tenantId}#REG`,

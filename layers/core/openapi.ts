@@ -43,6 +43,10 @@ function operation(route: RouteContract) {
         : { description: "OK", content: { "application/json": { schema: toSchema(route.response, "output") } } },
     400: { description: "Invalid input; `fields` names each bad field", content: errorContent },
   };
+  if (route.fileBody) {
+    responses[413] = { description: "Too large; `limit` names the limit", content: errorContent };
+    responses[415] = { description: "Not a format this route takes; `accepted` lists them", content: errorContent };
+  }
   if (route.auth.kind !== "public") {
     responses[401] = { description: "Missing or invalid credential", content: errorContent };
     responses[403] = { description: "Not allowed; `permission` names what is missing", content: errorContent };
@@ -60,10 +64,28 @@ function operation(route: RouteContract) {
     security:
       route.auth.kind === "public" ? [] : [route.auth.kind === "platform" ? { platformKey: [] } : { accessToken: [] }],
     ...(parameters.length ? { parameters } : {}),
-    ...(route.body
-      ? { requestBody: { required: true, content: { "application/json": { schema: toSchema(route.body, "input") } } } }
-      : {}),
+    ...(route.body ? { requestBody: { required: true, content: bodyContent(route) } } : {}),
     responses,
+  };
+}
+
+/** JSON, and for routes that take files, the file as the body or as a form's `file` field. */
+function bodyContent(route: RouteContract): Record<string, unknown> {
+  const json = { "application/json": { schema: toSchema(route.body as z.ZodType, "input") } };
+  if (!route.fileBody) return json;
+  const file = { type: "string", format: "binary" };
+  return {
+    ...json,
+    ...Object.fromEntries(route.fileBody.rawTypes.map((type) => [type, { schema: file }])),
+    "multipart/form-data": {
+      schema: {
+        type: "object",
+        required: [route.fileBody.field],
+        properties: { [route.fileBody.field]: file },
+        // The body's other fields, as form fields (for imports: mode, format).
+        additionalProperties: { type: "string" },
+      },
+    },
   };
 }
 

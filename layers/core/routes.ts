@@ -25,9 +25,13 @@ import {
 } from "./schemas/communications.js";
 import {
   exportQuery,
+  IMPORT_FILE_TYPES,
+  IMPORT_MAX_REQUEST_BYTES,
   importBody,
+  importBodyFromFile,
   importJob,
   importParams,
+  importQuery,
   phonebookInfo,
   phonebookParams,
   phonebookQuery,
@@ -776,8 +780,18 @@ export const routes = {
     method: "POST",
     path: "/api/v1/company-contacts/imports",
     auth: tenantRoute("company_contacts.manage"),
-    summary: "Import company contacts from CSV (Yeastar columns) or vCard 3.0/4.0, as a job",
+    summary:
+      "Import company contacts from CSV (Yeastar columns) or vCard 3.0/4.0, as a job: a JSON body, the file as " +
+      "a text/csv or text/vcard body (optionally Content-Encoding: gzip), or a multipart/form-data upload " +
+      "(field file, optional fields mode and format). One import runs per tenant at a time (409 while one runs).",
+    query: importQuery,
     body: importBody,
+    fileBody: {
+      field: "file",
+      maxBytes: IMPORT_MAX_REQUEST_BYTES,
+      rawTypes: IMPORT_FILE_TYPES,
+      toBody: importBodyFromFile,
+    },
     response: importJob,
     successStatus: 202,
   }),

@@ -21,6 +21,7 @@ import { handler as rolesHandler } from "../../functions/roles.js";
 import { handler as securityHandler } from "../../functions/security.js";
 import { handler as tenantHandler } from "../../functions/tenant.js";
 import type { FunctionGroup, RouteContract } from "../../layers/core/http/contract.js";
+import { BINARY_MEDIA_TYPES } from "../../layers/core/http/file-body.js";
 import { routeList } from "../../layers/core/routes.js";
 
 type ProxyHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
@@ -131,8 +132,8 @@ async function serve(request: IncomingMessage, response: ServerResponse): Promis
     multiValueQueryStringParameters: query.multi,
     pathParameters: match.names.length ? pathParameters : null,
     stageVariables: null,
-    body: body.length ? body.toString("utf8") : null,
-    isBase64Encoded: false,
+    // Like API Gateway with the API stack's binary media types: files arrive as base64 bytes.
+    ...eventBody(body, headers["content-type"]),
     requestContext: {
       accountId: "000000000000",
       apiId: "local",
@@ -285,6 +286,18 @@ async function readBody(request: IncomingMessage): Promise<Buffer | "too-large">
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks);
+}
+
+function eventBody(
+  body: Buffer,
+  contentType: string | undefined,
+): Pick<APIGatewayProxyEvent, "body" | "isBase64Encoded"> {
+  if (body.length === 0) return { body: null, isBase64Encoded: false };
+  const mediaType = (contentType ?? "").split(";")[0]?.trim().toLowerCase() ?? "";
+  const binary = (BINARY_MEDIA_TYPES as readonly string[]).includes(mediaType);
+  return binary
+    ? { body: body.toString("base64"), isBase64Encoded: true }
+    : { body: body.toString("utf8"), isBase64Encoded: false };
 }
 
 function send(response: ServerResponse, status: number, body: unknown): void {

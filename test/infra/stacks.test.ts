@@ -475,6 +475,7 @@ describe("cloud-pbx stacks", SLOW, () => {
       const filters = (props.FilterCriteria as { Filters: { Pattern: string }[] }).Filters;
       expect(filters.map((f) => JSON.parse(f.Pattern))).toEqual([
         { eventName: ["INSERT"], dynamodb: { NewImage: { type: { S: ["outbox", "importJob"] } } } },
+        { eventName: ["INSERT", "MODIFY"], dynamodb: { Keys: { SK: { S: ["FEEDSEQ#contacts"] } } } },
       ]);
       // Created only once the role may read the stream.
       expect(mapping.DependsOn).toEqual(
@@ -579,6 +580,12 @@ describe("cloud-pbx stacks", SLOW, () => {
       api.hasResourceProperties("AWS::ApiGateway::RestApi", { EndpointConfiguration: { Types: ["REGIONAL"] } });
       const methods = Object.values(apiResources).filter((r) => r.Type === "AWS::ApiGateway::Method");
       expect(methods.some((m) => (m.Properties as { HttpMethod: string }).HttpMethod === "OPTIONS")).toBe(false);
+    });
+
+    it("passes contact files through as bytes (CSV, vCard, multipart uploads), nothing else", () => {
+      api.hasResourceProperties("AWS::ApiGateway::RestApi", {
+        BinaryMediaTypes: ["multipart/form-data", "text/csv", "text/vcard", "text/x-vcard"],
+      });
     });
 
     it("has exactly one method per route in the route table", () => {

@@ -1,10 +1,10 @@
 import { gzipSync } from "node:zlib";
-import type { DynamoDBStreamEvent } from "aws-lambda";
+import type { DynamoDBStreamEvent, ScheduledEvent } from "aws-lambda";
 import { XMLParser } from "fast-xml-parser";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { handler as notifier } from "../../functions/notifier.js";
 import { defaultDeps } from "../../layers/core/deps.js";
-import { processImportJob } from "../../layers/core/services/contact-import.js";
+import { processImportJob } from "../../layers/core/services/import-worker.js";
 import { TestApi } from "../support/api.js";
 
 type Tenant = Awaited<ReturnType<TestApi["createTenant"]>>;
@@ -238,16 +238,32 @@ describe("company contact files", () => {
     for (const file of ["yealink-menu.xml", "fanvil.xml", "snom.xml", "contacts.vcf"])
       expect((await get(file)).status, file).toBe(200);
 
-    // Cached with an ETag until the directory changes.
+    // Stored with an ETag, rebuilt when the directory changes (the feed counter's stream record
+    // reaches the notifier), not when a phone asks: until then phones keep the book they have.
     const etag = yealink.headers.get("etag") ?? "";
     expect((await get("yealink.xml", { "if-none-match": etag })).status).toBe(304);
-    await api.request("POST", "/api/v1/company-contacts", {
-      token: tenant.token,
-      body: { firstName: "Grace", numbers: [{ type: "business", number: "555 0199" }] },
-    });
+    const addGrace = () =>
+      api.request("POST", "/api/v1/company-contacts", {
+        token: tenant.token,
+        body: { firstName: "Grace", numbers: [{ type: "business", number: "555 0199" }] },
+      });
+    await addGrace();
+    expect((await get("yealink.xml", { "if-none-match": etag })).status).toBe(304);
+    const counterMoved = {
+      eventName: "MODIFY",
+      dynamodb: { Keys: { PK: { S: `T#${tenant.id}` }, SK: { S: "FEEDSEQ#contacts" } } },
+    };
+    await notifier({ Records: [counterMoved] } as unknown as DynamoDBStreamEvent);
     const refreshed = await get("yealink.xml", { "if-none-match": etag });
     expect(refreshed.status).toBe(200);
     expect(parser.parse(refreshed.body).YealinkIPPhoneDirectory.DirectoryEntry).toHaveLength(2);
+    // Without the stream (locally), a phone that finds its book stale has the schedule rebuild it.
+    await addGrace();
+    const stale = refreshed.headers.get("etag") ?? "";
+    expect((await get("yealink.xml", { "if-none-match": stale })).status).toBe(304);
+    await notifier({ source: "aws.events" } as unknown as ScheduledEvent);
+    const rebuilt = await get("cisco.xml");
+    expect(parser.parse(rebuilt.body).CiscoIPPhoneDirectory.DirectoryEntry).toHaveLength(4);
 
     // A rotated token retires the old one.
     await api.request("POST", "/api/v1/phonebook/token", { token: tenant.token });

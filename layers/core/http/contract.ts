@@ -1,6 +1,7 @@
 import type { z } from "zod";
 import type { Menu, Operation } from "../linkus.js";
 import type { Permission } from "../permissions.js";
+import type { FileBodyOptions, UploadedFile } from "./file-body.js";
 
 export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
 
@@ -49,6 +50,11 @@ export interface RouteContract<
   params?: Params;
   query?: Query;
   body?: Body;
+  /**
+   * The route also takes its body as a file (a raw `text/csv` body, a multipart upload):
+   * `toBody` turns the file and the query into what `body` validates. Absent: JSON only.
+   */
+  fileBody?: FileBodyOptions & { toBody: (file: UploadedFile, query: Record<string, string | undefined>) => unknown };
   response?: Response;
   successStatus: 200 | 201 | 202 | 204;
 }

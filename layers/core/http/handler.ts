@@ -8,6 +8,7 @@ import type { Caller, TenantCaller } from "../services/caller.js";
 import { assertLinkusAllowed } from "../services/linkus-permissions.js";
 import { decodeCaller } from "./authorizer-context.js";
 import type { FunctionGroup, RouteContract, RouteInput, RouteOutput } from "./contract.js";
+import { bodyBytes, mediaTypeOf, readFileBody } from "./file-body.js";
 import { errorResponse, jsonResponse, RawBody } from "./responses.js";
 import { parsePart } from "./validate.js";
 
@@ -65,7 +66,8 @@ export function createGroupHandler<G extends FunctionGroup>(
     try {
       if (!route) throw new NotFoundError("Route");
       authorize(route, caller);
-      const input = parseInput(route, event);
+      const headers = Object.fromEntries(Object.entries(event.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
+      const input = await parseInput(route, event, headers);
       if (route.linkus && caller.kind === "tenant") await assertLinkusAllowed(depsFactory(), caller, route.linkus);
       const implementation = implementations[route.id as RouteIdsOf<G>] as unknown as (
         input: unknown,
@@ -73,7 +75,7 @@ export function createGroupHandler<G extends FunctionGroup>(
       ) => Promise<unknown>;
       const result = await implementation(input, {
         caller,
-        headers: Object.fromEntries(Object.entries(event.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v])),
+        headers,
         requestId,
         sourceIp: event.requestContext?.identity?.sourceIp ?? "",
         deps: depsFactory(),
@@ -119,18 +121,36 @@ function authorize(route: RouteContract, caller: Caller): void {
   }
 }
 
-function parseInput(route: RouteContract, event: APIGatewayProxyEvent) {
+async function parseInput(
+  route: RouteContract,
+  event: APIGatewayProxyEvent,
+  headers: Record<string, string | undefined>,
+) {
   return {
     params: route.params ? parsePart(route.params, event.pathParameters ?? {}, "path") : {},
     query: route.query ? parsePart(route.query, event.queryStringParameters ?? {}, "query") : {},
-    body: route.body ? parsePart(route.body, readJsonBody(event), "body") : undefined,
+    body: route.body ? parsePart(route.body, await readBody(route, event, headers), "body") : undefined,
   };
 }
 
-function readJsonBody(event: APIGatewayProxyEvent): unknown {
+/** JSON, or for routes that take files, a raw or multipart file turned into the route's body. */
+async function readBody(
+  route: RouteContract,
+  event: APIGatewayProxyEvent,
+  headers: Record<string, string | undefined>,
+) {
+  const mediaType = mediaTypeOf(headers);
+  const json = mediaType === "" || mediaType === "application/json" || mediaType.endsWith("+json");
+  if (route.fileBody && !json) {
+    const file = await readFileBody(event, headers, route.fileBody);
+    return route.fileBody.toBody(file, event.queryStringParameters ?? {});
+  }
+  return readJsonBody(event, route.fileBody?.maxBytes ?? MAX_BODY_BYTES);
+}
+
+function readJsonBody(event: APIGatewayProxyEvent, maxBytes: number): unknown {
   if (event.body === null || event.body === undefined || event.body === "") return {};
-  const text = event.isBase64Encoded ? Buffer.from(event.body, "base64").toString("utf8") : event.body;
-  if (Buffer.byteLength(text) > MAX_BODY_BYTES) throw ValidationError.one("body", "is larger than 1 MiB");
+  const text = bodyBytes(event, maxBytes).toString("utf8");
   try {
     return JSON.parse(text);
   } catch {

@@ -1,18 +1,67 @@
+import { isUtf8 } from "node:buffer";
 import * as z from "zod";
 import { PHONEBOOK_FORMATS } from "../contacts/formats/phonebook.js";
+import { ValidationError } from "../errors.js";
+import type { UploadedFile } from "../http/file-body.js";
 import { entityId } from "./common.js";
+
+const importMode = z
+  .enum(["all_or_nothing", "valid_rows"])
+  .meta({ description: "all_or_nothing: any bad row imports nothing; valid_rows: import the good rows" });
 
 export const importBody = z.strictObject({
   format: z.enum(["csv", "vcard"]),
-  mode: z
-    .enum(["all_or_nothing", "valid_rows"])
-    .meta({ description: "all_or_nothing: any bad row imports nothing; valid_rows: import the good rows" }),
+  mode: importMode,
   content: z.string().min(1, "is required"),
   encoding: z
     .enum(["text", "gzip+base64"])
     .default("text")
     .meta({ description: "gzip+base64 lets a 100,000-contact file fit API Gateway's request limit" }),
 });
+
+/** For a file sent as the body or in a form: its mode (all_or_nothing unless a form field says otherwise). */
+export const importQuery = z.strictObject({
+  mode: importMode.optional(),
+  format: z.enum(["csv", "vcard"]).optional(),
+});
+
+/** The largest import request body (JSON, raw file or form), and the largest file once inflated. */
+export const IMPORT_MAX_REQUEST_BYTES = 5 * 1024 * 1024;
+export const IMPORT_MAX_FILE_BYTES = 16 * 1024 * 1024;
+/** The largest number of contacts (CSV rows or vCards) one import takes. */
+export const IMPORT_MAX_ROWS = 100_000;
+
+const RAW_FORMATS: Record<string, "csv" | "vcard"> = {
+  "text/csv": "csv",
+  "application/csv": "csv",
+  "text/vcard": "vcard",
+  "text/x-vcard": "vcard",
+  "text/directory": "vcard",
+};
+
+/**
+ * A file body as the import's JSON body: the format from the form or query, else the file's media
+ * type, else its extension (browsers on Windows send CSV files as application/vnd.ms-excel).
+ */
+export function importBodyFromFile(file: UploadedFile, query: Record<string, string | undefined>) {
+  const extension = /\.(csv|vcf|vcard)$/i.exec(file.filename ?? "")?.[1]?.toLowerCase();
+  const format =
+    file.fields.format ??
+    query.format ??
+    RAW_FORMATS[file.mediaType] ??
+    (extension ? (extension === "csv" ? "csv" : "vcard") : undefined);
+  if (!file.gzip && !isUtf8(file.bytes)) {
+    throw ValidationError.one("content", "is not UTF-8 text: save the file as UTF-8 (CSV UTF-8 in Excel)");
+  }
+  return {
+    format,
+    mode: file.fields.mode ?? query.mode ?? "all_or_nothing",
+    content: file.gzip ? file.bytes.toString("base64") : file.bytes.toString("utf8"),
+    encoding: file.gzip ? "gzip+base64" : "text",
+  };
+}
+
+export const IMPORT_FILE_TYPES = Object.keys(RAW_FORMATS);
 
 export const importJob = z.object({
   id: entityId,

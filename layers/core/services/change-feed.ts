@@ -46,7 +46,21 @@ export async function appendChanges(
   changes: Change[],
   writes: GuardedItem[],
 ): Promise<number> {
-  if (changes.length + writes.length + 1 > 100) throw new Error("A change batch must fit one transaction (100 items)");
+  return appendBuiltChanges(deps, tenantId, topic, async () => ({ changes, writes }));
+}
+
+/**
+ * The same, with the batch built after the counter is read, on every attempt. The bulk import
+ * writes contacts first and announces them here, reading them back inside `build`: any edit
+ * committed after that read moves the counter and fails this transaction, so an entry never
+ * carries older data than an entry before it (docs/decisions.md D-imports-1).
+ */
+export async function appendBuiltChanges(
+  deps: Deps,
+  tenantId: string,
+  topic: FeedTopic,
+  build: () => Promise<{ changes: Change[]; writes: GuardedItem[] }>,
+): Promise<number> {
   for (let attempt = 1; ; attempt++) {
     const counter = await deps.db.send(
       new GetCommand({
@@ -56,6 +70,9 @@ export async function appendChanges(
       }),
     );
     const current = (counter.Item?.sequence as number | undefined) ?? 0;
+    const { changes, writes } = await build();
+    if (changes.length + writes.length + 1 > 100)
+      throw new Error("A change batch must fit one transaction (100 items)");
     const now = deps.now();
     const expiresAt = Math.floor(now.getTime() / 1000) + FEED_RETENTION_DAYS * 86400;
     const entries = changes.map((change, index) => ({

@@ -2,7 +2,6 @@ import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
 import type * as z from "zod";
 import { csvChunks } from "../contacts/formats/csv.js";
-import { type PhonebookFormat, phonebookXml } from "../contacts/formats/phonebook.js";
 import { vcardChunks } from "../contacts/formats/vcard.js";
 
 import type { Deps } from "../deps.js";
@@ -11,8 +10,8 @@ import { RawBody } from "../http/responses.js";
 import { keys } from "../keys.js";
 import type { exportQuery, PHONEBOOK_FILES } from "../schemas/contact-files.js";
 import type { Contact } from "../schemas/contacts.js";
-import { feedSequence } from "./change-feed.js";
-import { allCompanyContacts, searchCompanyContacts } from "./contacts.js";
+import { searchCompanyContacts } from "./contacts.js";
+import { cachedPhonebook, refreshPhonebooks } from "./phonebook-store.js";
 import { findTenantBySlug } from "./tenants.js";
 
 /**
@@ -22,18 +21,15 @@ import { findTenantBySlug } from "./tenants.js";
 
 // ---------------------------------------------------------------------------------------------
 // Export: a page of the directory in name order as CSV or vCard, with a cursor to the next page.
-// Paged because a Lambda answer is limited to 6 MB; the contacts are read a hundred at a time,
-// so memory stays flat however large the directory.
+// Paged because a Lambda answer is limited to 6 MB, so memory stays flat however large the directory.
 
 export async function exportContacts(deps: Deps, tenantId: string, query: z.output<typeof exportQuery>) {
   const contacts: Contact[] = [];
   let cursor = query.cursor;
   while (contacts.length < query.limit) {
-    // 800 a round: one Query and eight BatchGetItems side by side (loadCompanyContacts).
-    const page = await searchCompanyContacts(deps, tenantId, {
-      limit: Math.min(800, query.limit - contacts.length),
-      cursor,
-    });
+    // The whole page in one round where the Query's 1 MB allows (about 7,000 index entries): one
+    // Query, then its BatchGetItems eight side by side (loadCompanyContacts).
+    const page = await searchCompanyContacts(deps, tenantId, { limit: query.limit - contacts.length, cursor });
     contacts.push(...page.items);
     cursor = page.nextCursor;
     if (!cursor) break;
@@ -54,8 +50,7 @@ export async function exportContacts(deps: Deps, tenantId: string, query: z.outp
 // ---------------------------------------------------------------------------------------------
 // Phonebooks for IP phones, which cannot log in: a per-tenant token, given once, stored hashed.
 
-/** Phones and feeds get at most this many contacts (phones keep far fewer; Lambda answers 6 MB). */
-export const PHONEBOOK_MAX_CONTACTS = 10_000;
+export { PHONEBOOK_MAX_CONTACTS } from "./phonebook-store.js";
 
 const hash = (token: string) => createHash("sha256").update(token).digest();
 
@@ -79,6 +74,8 @@ export async function rotatePhonebookToken(deps: Deps, tenantId: string, slug: s
       },
     }),
   );
+  // Built now, so the first phone is served a stored book, not a build.
+  await refreshPhonebooks(deps, tenantId);
   return { configured: true, token, urls: phonebookUrls(deps, slug, token) };
 }
 
@@ -95,15 +92,6 @@ function phonebookUrls(deps: Deps, slug: string, token: string): Record<string, 
   ];
   return Object.fromEntries(files.map((file) => [file, `${base}/${file}?token=${encodeURIComponent(token)}`]));
 }
-
-interface CachedBook {
-  sequence: number;
-  etag: string;
-  body: string;
-}
-
-/** Built books per container, keyed by tenant and file, valid while the contacts feed has not moved. */
-const cache = new Map<string, CachedBook>();
 
 export async function servePhonebook(
   deps: Deps,
@@ -122,32 +110,11 @@ export async function servePhonebook(
     given !== undefined && expected !== undefined && timingSafeEqual(hash(given), Buffer.from(expected, "base64"));
   if (tenant?.status !== "active" || !ok) throw new UnauthorizedError("A valid phonebook token is required");
 
-  // The feed's sequence changes with every contact change: the cache and ETag follow it.
-  const latest = await feedSequence(deps, tenant.id, "contacts");
-  const key = `${tenant.id}:${file}`;
-  let book = cache.get(key);
-  if (!book || book.sequence !== latest) {
-    book = {
-      sequence: latest,
-      etag: `"${tenant.id.slice(-8)}-${latest}"`,
-      body: await buildBook(deps, tenant.id, tenant.name, file),
-    };
-    cache.set(key, book);
-  }
+  // Built when the directory changes (phonebook-store.ts); the ETag follows the build's feed sequence.
+  const book = await cachedPhonebook(deps, tenant.id, file);
   const contentType = file.endsWith(".vcf") ? "text/vcard; charset=utf-8" : "application/xml; charset=utf-8";
   if (headers["if-none-match"] === book.etag) return new RawBody("", contentType, { etag: book.etag }, 304);
   return new RawBody(book.body, contentType, { etag: book.etag, "cache-control": "private, max-age=60" });
-}
-
-async function buildBook(deps: Deps, tenantId: string, title: string, file: string): Promise<string> {
-  const contacts: Contact[] = [];
-  for await (const page of allCompanyContacts(deps, tenantId)) {
-    contacts.push(...page);
-    if (contacts.length >= PHONEBOOK_MAX_CONTACTS) break;
-  }
-  const limited = contacts.slice(0, PHONEBOOK_MAX_CONTACTS);
-  if (file === "contacts.vcf") return [...vcardChunks(limited, "4.0")].join("");
-  return phonebookXml(file.replace(/\.xml$/, "") as PhonebookFormat, title, limited);
 }
 
 function basicPassword(authorization: string | undefined): string | undefined {

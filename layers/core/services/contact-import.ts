@@ -1,69 +1,263 @@
-import { gunzipSync } from "node:zlib";
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { createGunzip } from "node:zlib";
+import { BatchWriteCommand, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
 import type * as z from "zod";
-import { TEXT_FIELDS } from "../contacts/formats/common.js";
 import { csvRecordToContactInput, parseCsv } from "../contacts/formats/csv.js";
 import { parseVcards } from "../contacts/formats/vcard.js";
-import { contactIdOf, matchKey, tokenPrefix } from "../contacts/index-entries.js";
-import { digitsOf } from "../contacts/normalize.js";
 import type { Deps } from "../deps.js";
-import { DomainError, NotFoundError, ValidationError } from "../errors.js";
+import { ConflictError, DomainError, NotFoundError, PayloadTooLargeError, ValidationError } from "../errors.js";
+import { formatBytes } from "../http/file-body.js";
 import { keys } from "../keys.js";
 import { logger } from "../logger.js";
-import type { ImportJob, importBody } from "../schemas/contact-files.js";
-import { type ContactInput, contactInput } from "../schemas/contacts.js";
-import { type GuardedItem, isConditionalCheckFailed, sortKeyStartsWith } from "../storage/db.js";
+import { IMPORT_MAX_FILE_BYTES, IMPORT_MAX_ROWS, type ImportJob, type importBody } from "../schemas/contact-files.js";
+import { contactInput } from "../schemas/contacts.js";
+import { transactWrite } from "../storage/db.js";
 import { pickFields } from "../storage/pick.js";
-import { appendChanges, type Change } from "./change-feed.js";
-import { companyContactUpdateWrites, companyContactWrites, toContact } from "./contacts.js";
+import { processImportJob, type Row, type StoredJob } from "./import-worker.js";
 
 /**
- * Importing company contacts from CSV or vCard, as a job:
+ * Importing company contacts from CSV or vCard, as a job. The request:
  *
- * 1. The request parses and validates every row at once and reports each bad row with its
- *    line number. In all_or_nothing mode one bad row rejects the file and nothing is imported;
- *    in valid_rows mode the good rows go ahead.
- * 2. The valid rows are stored in chunks and the job is queued; the worker (the notifier
- *    function, or `npm start` locally) writes them chunk by chunk, recording progress, so a
- *    100,000-row file survives Lambda time limits. Small files are done within the request.
+ * 1. refuses at once (409, nothing written) while another import of the tenant is running: one
+ *    import per tenant at a time, so ten uploads of one file cannot race each other into copies;
+ * 2. inflates a gzip body as a stream that stops at IMPORT_MAX_FILE_BYTES (413 naming the limit),
+ *    then parses and validates every row in slices, yielding between them so the function keeps
+ *    serving, and stops at IMPORT_MAX_ROWS (413); each bad row is reported with its line number.
+ *    In all_or_nothing mode one bad row rejects the file and nothing is imported; in valid_rows
+ *    mode the good rows go ahead;
+ * 3. stores the valid rows in chunk items cut by size (well under DynamoDB's 400 KB item limit),
+ *    then writes the job and the tenant's import lock in one transaction, so a refused request
+ *    leaves no job. Small files are then done within the request.
  *
- * Match rule (re-importing a file adds nothing): a row matches an existing company contact when
- * first name, last name and company are equal (ignoring case, accents and extra spaces) and
- * they share at least one number (digits only). A matching row that differs updates the
- * contact; an identical one leaves it alone; anything else creates a contact.
+ * The worker (import-worker.ts) writes the rows. Match rule (re-importing a file adds nothing): a
+ * row matches an existing company contact when first name, last name and company are equal
+ * (ignoring case, accents and extra spaces) and they share at least one number (digits only). A
+ * matching row that differs updates the contact; an identical one leaves it alone; anything else
+ * creates a contact.
  */
-const CHUNK_ROWS = 1000;
 const MAX_STORED_ERRORS = 1000;
 const INLINE_ROWS = 200;
-const LEASE_MS = 90_000;
-
-interface StoredJob extends ImportJob {
-  PK: string;
-  SK: string;
-  type: "importJob";
-  tenantId: string;
-  chunks: number;
-  nextChunk: number;
-  leaseUntil?: number;
-}
-
-interface Row {
-  line: number;
-  contact: ContactInput;
-}
+/** A chunk's rows as JSON, at most this many bytes (one row is at most ~12 KB): items stay far below 400 KB. */
+export const CHUNK_BYTES = 160_000;
+/** And at most this many rows, so the plan stored beside them stays small. */
+export const CHUNK_MAX_ROWS = 1000;
+/** Rows parsed between two yields to the event loop. */
+const PARSE_SLICE_ROWS = 500;
 
 export async function startImport(
   deps: Deps,
   tenantId: string,
   input: z.output<typeof importBody>,
 ): Promise<ImportJob> {
-  const text = decode(input.content, input.encoding);
+  // Cheap first: a second import while one runs costs one or two reads, not a parse.
+  const staleLock = await assertNoRunningImport(deps, tenantId);
+  const text = await decode(input.content, input.encoding);
+  const { valid, errors, total, invalid } = await validateRows(input.format, text);
+  if (total === 0) throw ValidationError.one("content", "holds no contacts");
+
+  const id = deps.newId();
+  const now = deps.now().toISOString();
+  const rejected = input.mode === "all_or_nothing" && invalid > 0;
+  const chunks = rejected ? [] : chunkRows(valid);
+  const job: StoredJob = {
+    ...keys.importJob(tenantId, id),
+    type: "importJob",
+    tenantId,
+    id,
+    format: input.format,
+    mode: input.mode,
+    status: rejected ? "rejected" : chunks.length === 0 ? "completed" : "queued",
+    total,
+    valid: valid.length,
+    invalid,
+    done: 0,
+    created: 0,
+    updated: 0,
+    unchanged: 0,
+    errors,
+    chunks: chunks.length,
+    nextChunk: 0,
+    createdAt: now,
+    ...(rejected || chunks.length === 0 ? { finishedAt: now } : {}),
+  };
+  if (job.status !== "queued") {
+    await deps.db.send(new PutCommand({ TableName: deps.config.tableName, Item: job }));
+    return toJob(job);
+  }
+
+  await writeChunks(deps, tenantId, id, chunks);
+  try {
+    await transactWrite(deps.db, [
+      // Queued jobs are found through GSI1 by the worker, across tenants.
+      {
+        item: {
+          Put: {
+            TableName: deps.config.tableName,
+            Item: { ...job, GSI1PK: "IMPORT#ACTIVE", GSI1SK: `${now}#${tenantId}#${id}` },
+          },
+        },
+      },
+      lockWrite(deps, tenantId, id, staleLock),
+    ]);
+  } catch (error) {
+    // Lost the race for the lock to a concurrent import: take the chunks back, leave no job.
+    if (error instanceof ConflictError) await deleteChunks(deps, tenantId, id, chunks.length);
+    throw error;
+  }
+  if (valid.length <= INLINE_ROWS) {
+    try {
+      await processImportJob(deps, tenantId, id, Date.now() + 20_000);
+    } catch (error) {
+      // The job is stored and queued: the worker finishes it. The caller learns its state, not a 500.
+      logger.warn("inline import deferred to the worker", { jobId: id, error: (error as Error).name });
+    }
+    return getImportJob(deps, tenantId, id);
+  }
+  return toJob(job);
+}
+
+function runningImportError(jobId: string) {
+  return new ConflictError("import", "An import is already running for this tenant; try again when it has finished", {
+    jobId,
+  });
+}
+
+/**
+ * Throws 409 while the tenant's lock names a queued or running job. A lock whose job finished
+ * without releasing it (a crash between the two writes) is stale: its job id is returned so the
+ * new import can take it over conditionally.
+ */
+async function assertNoRunningImport(deps: Deps, tenantId: string): Promise<string | undefined> {
+  const lock = await deps.db.send(
+    new GetCommand({ TableName: deps.config.tableName, Key: keys.importLock(tenantId), ConsistentRead: true }),
+  );
+  const holder = lock.Item?.jobId as string | undefined;
+  if (!holder) return undefined;
+  const job = await deps.db.send(
+    new GetCommand({ TableName: deps.config.tableName, Key: keys.importJob(tenantId, holder), ConsistentRead: true }),
+  );
+  const status = job.Item?.status as ImportJob["status"] | undefined;
+  if (status === "queued" || status === "running") throw runningImportError(holder);
+  return holder;
+}
+
+function lockWrite(deps: Deps, tenantId: string, jobId: string, staleHolder: string | undefined) {
+  return {
+    item: {
+      Put: {
+        TableName: deps.config.tableName,
+        Item: { ...keys.importLock(tenantId), type: "importLock", jobId, takenAt: deps.now().toISOString() },
+        ConditionExpression: staleHolder ? "attribute_not_exists(PK) OR jobId = :stale" : "attribute_not_exists(PK)",
+        ExpressionAttributeValues: staleHolder ? { ":stale": staleHolder } : undefined,
+      },
+    },
+    onConditionFailed: () => runningImportError("(another)"),
+  };
+}
+
+/** Cuts the rows into chunks of at most CHUNK_BYTES of JSON (and CHUNK_MAX_ROWS rows). */
+export function chunkRows(rows: Row[]): string[] {
+  const chunks: string[] = [];
+  let current: string[] = [];
+  let bytes = 2;
+  for (const row of rows) {
+    const json = JSON.stringify(row);
+    const size = Buffer.byteLength(json) + 1;
+    if (current.length > 0 && (bytes + size > CHUNK_BYTES || current.length >= CHUNK_MAX_ROWS)) {
+      chunks.push(`[${current.join(",")}]`);
+      current = [];
+      bytes = 2;
+    }
+    current.push(json);
+    bytes += size;
+  }
+  if (current.length > 0) chunks.push(`[${current.join(",")}]`);
+  return chunks;
+}
+
+async function writeChunks(deps: Deps, tenantId: string, jobId: string, chunks: string[]) {
+  const expiresAt = Math.floor(deps.now().getTime() / 1000) + 7 * 86400;
+  // Eight at a time: each is up to 160 KB.
+  for (let i = 0; i < chunks.length; i += 8) {
+    await Promise.all(
+      chunks.slice(i, i + 8).map((rows, j) =>
+        deps.db.send(
+          new PutCommand({
+            TableName: deps.config.tableName,
+            Item: { ...keys.importChunk(tenantId, jobId, i + j), type: "importChunk", rows, expiresAt },
+          }),
+        ),
+      ),
+    );
+  }
+}
+
+async function deleteChunks(deps: Deps, tenantId: string, jobId: string, count: number) {
+  for (let i = 0; i < count; i += 25) {
+    const keysToDelete = Array.from({ length: Math.min(25, count - i) }, (_, j) =>
+      keys.importChunk(tenantId, jobId, i + j),
+    );
+    await deps.db.send(
+      new BatchWriteCommand({
+        RequestItems: { [deps.config.tableName]: keysToDelete.map((Key) => ({ DeleteRequest: { Key } })) },
+      }),
+    );
+  }
+}
+
+/** The file's text; a gzip body is inflated as a stream that stops at the file limit. */
+async function decode(content: string, encoding: "text" | "gzip+base64"): Promise<string> {
+  if (encoding === "text") {
+    if (Buffer.byteLength(content) > IMPORT_MAX_FILE_BYTES) throw fileTooLarge();
+    return content;
+  }
+  return (await gunzipBounded(Buffer.from(content, "base64"), IMPORT_MAX_FILE_BYTES)).toString("utf8");
+}
+
+function fileTooLarge() {
+  return new PayloadTooLargeError(
+    "content",
+    `The file is larger than ${formatBytes(IMPORT_MAX_FILE_BYTES)} once inflated: split it`,
+    IMPORT_MAX_FILE_BYTES,
+  );
+}
+
+/** Inflates chunk by chunk and gives up as soon as the output passes `limit` (a gzip bomb costs at most that). */
+export function gunzipBounded(data: Buffer, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const gunzip = createGunzip();
+    const parts: Buffer[] = [];
+    let size = 0;
+    gunzip.on("data", (part: Buffer) => {
+      size += part.length;
+      if (size > limit) {
+        gunzip.destroy();
+        reject(fileTooLarge());
+        return;
+      }
+      parts.push(part);
+    });
+    gunzip.on("end", () => resolve(Buffer.concat(parts)));
+    gunzip.on("error", () => reject(ValidationError.one("content", "is not gzip data in base64")));
+    gunzip.end(data);
+  });
+}
+
+async function validateRows(format: "csv" | "vcard", text: string) {
   const valid: Row[] = [];
   const errors: ImportJob["errors"] = [];
   let total = 0;
   let invalid = 0;
-  for (const record of readRecords(input.format, text)) {
+  for (const record of readRecords(format, text)) {
     total++;
+    if (total > IMPORT_MAX_ROWS) {
+      throw new PayloadTooLargeError(
+        "content",
+        `The file holds more than ${IMPORT_MAX_ROWS.toLocaleString("en-US")} contacts: split it`,
+        IMPORT_MAX_ROWS,
+      );
+    }
+    // Other requests get their turn between slices.
+    if (total % PARSE_SLICE_ROWS === 0) await new Promise((resolve) => setImmediate(resolve));
     const parsed = contactInput.safeParse(record.data);
     if (parsed.success) {
       valid.push({ line: record.line, contact: parsed.data });
@@ -76,63 +270,7 @@ export async function startImport(
       }
     }
   }
-  if (total === 0) throw ValidationError.one("content", "holds no contacts");
-
-  const id = deps.newId();
-  const now = deps.now().toISOString();
-  const rejected = input.mode === "all_or_nothing" && invalid > 0;
-  const chunks = rejected ? 0 : Math.ceil(valid.length / CHUNK_ROWS);
-  const job: StoredJob = {
-    ...keys.importJob(tenantId, id),
-    type: "importJob",
-    tenantId,
-    id,
-    format: input.format,
-    mode: input.mode,
-    status: rejected ? "rejected" : chunks === 0 ? "completed" : "queued",
-    total,
-    valid: valid.length,
-    invalid,
-    done: 0,
-    created: 0,
-    updated: 0,
-    unchanged: 0,
-    errors,
-    chunks,
-    nextChunk: 0,
-    createdAt: now,
-    ...(rejected || chunks === 0 ? { finishedAt: now } : {}),
-  };
-  for (let chunk = 0; chunk < chunks; chunk++) {
-    await deps.db.send(
-      new PutCommand({
-        TableName: deps.config.tableName,
-        Item: {
-          ...keys.importChunk(tenantId, id, chunk),
-          type: "importChunk",
-          rows: valid.slice(chunk * CHUNK_ROWS, (chunk + 1) * CHUNK_ROWS),
-          expiresAt: Math.floor(deps.now().getTime() / 1000) + 7 * 86400,
-        },
-      }),
-    );
-  }
-  // Queued jobs are found through GSI1 by the worker, across tenants.
-  const active = job.status === "queued" ? { GSI1PK: "IMPORT#ACTIVE", GSI1SK: `${now}#${tenantId}#${id}` } : {};
-  await deps.db.send(new PutCommand({ TableName: deps.config.tableName, Item: { ...job, ...active } }));
-  if (job.status === "queued" && valid.length <= INLINE_ROWS) {
-    await processImportJob(deps, tenantId, id, Date.now() + 20_000);
-    return getImportJob(deps, tenantId, id);
-  }
-  return toJob(job);
-}
-
-function decode(content: string, encoding: "text" | "gzip+base64"): string {
-  if (encoding === "text") return content;
-  try {
-    return gunzipSync(Buffer.from(content, "base64"), { maxOutputLength: 64 * 1024 * 1024 }).toString("utf8");
-  } catch {
-    throw ValidationError.one("content", "is not gzip data in base64");
-  }
+  return { valid, errors, total, invalid };
 }
 
 function* readRecords(format: "csv" | "vcard", text: string): Generator<{ line: number; data: unknown }> {
@@ -178,213 +316,4 @@ const JOB_FIELDS = [
 
 function toJob(job: StoredJob): ImportJob {
   return pickFields(job, JOB_FIELDS);
-}
-
-/** Runs every queued or unfinished import job a while (the scheduled worker). */
-export async function processImportJobs(deps: Deps, budgetMs = 40_000): Promise<number> {
-  const deadline = Date.now() + budgetMs;
-  const page = await deps.db.send(
-    new QueryCommand({
-      TableName: deps.config.tableName,
-      IndexName: "GSI1",
-      KeyConditionExpression: "GSI1PK = :pk",
-      ExpressionAttributeValues: { ":pk": "IMPORT#ACTIVE" },
-      Limit: 10,
-    }),
-  );
-  let processed = 0;
-  for (const item of page.Items ?? []) {
-    if (Date.now() > deadline) break;
-    await processImportJob(deps, item.tenantId as string, item.id as string, deadline);
-    processed++;
-  }
-  return processed;
-}
-
-/**
- * Works on one job until it is done or the deadline passes. A lease keeps two workers off the
- * same job; progress is saved after every chunk, so the next run continues where this stopped.
- */
-export async function processImportJob(deps: Deps, tenantId: string, jobId: string, deadline: number): Promise<void> {
-  // Claiming costs a lease and a read of the match index: not worth it with no time left.
-  if (Date.now() >= deadline) return;
-  const job = await claim(deps, tenantId, jobId);
-  if (!job) return;
-  const matches = await loadMatchIndex(deps, tenantId);
-  let state = job;
-  try {
-    while (state.nextChunk < state.chunks && Date.now() < deadline) {
-      // Consistent: the stream starts a job moments after its chunks were written.
-      const chunk = await deps.db.send(
-        new GetCommand({
-          TableName: deps.config.tableName,
-          Key: keys.importChunk(tenantId, jobId, state.nextChunk),
-          ConsistentRead: true,
-        }),
-      );
-      // A missing chunk is a fault to retry, never rows to skip silently.
-      if (!chunk.Item) throw new Error(`Import job ${jobId}: chunk ${state.nextChunk} is missing`);
-      const rows = chunk.Item.rows as Row[];
-      const counts = await importRows(deps, tenantId, rows, matches);
-      state = {
-        ...state,
-        nextChunk: state.nextChunk + 1,
-        done: state.done + rows.length,
-        created: state.created + counts.created,
-        updated: state.updated + counts.updated,
-        unchanged: state.unchanged + counts.unchanged,
-      };
-      await saveProgress(deps, state, state.nextChunk >= state.chunks);
-    }
-    if (state.nextChunk < state.chunks) await release(deps, state);
-  } catch (error) {
-    logger.error("import job failed", { jobId, error: (error as Error).name });
-    await release(deps, state);
-    throw error;
-  }
-}
-
-async function claim(deps: Deps, tenantId: string, jobId: string): Promise<StoredJob | undefined> {
-  const now = Date.now();
-  try {
-    const result = await deps.db.send(
-      new UpdateCommand({
-        TableName: deps.config.tableName,
-        Key: keys.importJob(tenantId, jobId),
-        UpdateExpression: "SET #status = :running, leaseUntil = :lease",
-        ConditionExpression:
-          "#status IN (:queued, :running) AND (attribute_not_exists(leaseUntil) OR leaseUntil < :now)",
-        ExpressionAttributeNames: { "#status": "status" },
-        ExpressionAttributeValues: {
-          ":running": "running",
-          ":queued": "queued",
-          ":lease": now + LEASE_MS,
-          ":now": now,
-        },
-        ReturnValues: "ALL_NEW",
-      }),
-    );
-    return result.Attributes as StoredJob;
-  } catch (error) {
-    if (isConditionalCheckFailed(error)) return undefined;
-    throw error;
-  }
-}
-
-async function saveProgress(deps: Deps, job: StoredJob, finished: boolean) {
-  await deps.db.send(
-    new UpdateCommand({
-      TableName: deps.config.tableName,
-      Key: keys.importJob(job.tenantId, job.id),
-      UpdateExpression: finished
-        ? "SET nextChunk = :next, done = :done, created = :created, updated = :updated, unchanged = :unchanged, #status = :completed, finishedAt = :now REMOVE leaseUntil, GSI1PK, GSI1SK"
-        : "SET nextChunk = :next, done = :done, created = :created, updated = :updated, unchanged = :unchanged, leaseUntil = :lease",
-      ExpressionAttributeNames: finished ? { "#status": "status" } : undefined,
-      ExpressionAttributeValues: {
-        ":next": job.nextChunk,
-        ":done": job.done,
-        ":created": job.created,
-        ":updated": job.updated,
-        ":unchanged": job.unchanged,
-        ...(finished
-          ? { ":completed": "completed", ":now": deps.now().toISOString() }
-          : { ":lease": Date.now() + LEASE_MS }),
-      },
-    }),
-  );
-}
-
-async function release(deps: Deps, job: StoredJob) {
-  await deps.db.send(
-    new UpdateCommand({
-      TableName: deps.config.tableName,
-      Key: keys.importJob(job.tenantId, job.id),
-      UpdateExpression: "REMOVE leaseUntil",
-    }),
-  );
-}
-
-/** matchKey → ids of contacts with that name and company; kept current as the job creates contacts. */
-async function loadMatchIndex(deps: Deps, tenantId: string): Promise<Map<string, string[]>> {
-  const index = new Map<string, string[]>();
-  let startKey: Record<string, unknown> | undefined;
-  const prefix = tokenPrefix("k", "");
-  do {
-    const page = await deps.db.send(
-      new QueryCommand({
-        TableName: deps.config.tableName,
-        ...sortKeyStartsWith(keys.contactIndexPartition(tenantId), prefix),
-        ProjectionExpression: "SK",
-        ExclusiveStartKey: startKey,
-      }),
-    );
-    for (const item of page.Items ?? []) {
-      const sk = item.SK as string;
-      const key = sk.slice(prefix.length, sk.lastIndexOf("\u0001"));
-      index.set(key, [...(index.get(key) ?? []), contactIdOf(sk)]);
-    }
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
-  return index;
-}
-
-/** Writes rows a few contacts per transaction (each with its index and feed entry). */
-async function importRows(deps: Deps, tenantId: string, rows: Row[], matches: Map<string, string[]>) {
-  const counts = { created: 0, updated: 0, unchanged: 0 };
-  let batch: { writes: GuardedItem[]; changes: Change[] } = { writes: [], changes: [] };
-  const flush = async () => {
-    if (batch.changes.length > 0) await appendChanges(deps, tenantId, "contacts", batch.changes, batch.writes);
-    batch = { writes: [], changes: [] };
-  };
-  for (const row of rows) {
-    const key = matchKey(row.contact);
-    const candidates = matches.get(key) ?? [];
-    const existing = candidates.length ? await findMatch(deps, tenantId, candidates, row.contact) : undefined;
-    let planned: { writes: GuardedItem[]; change: Change } | undefined;
-    if (existing && same(existing.contact, row.contact)) {
-      counts.unchanged++;
-    } else if (existing) {
-      planned = companyContactUpdateWrites(deps, tenantId, existing.stored as never, row.contact);
-      counts.updated++;
-    } else {
-      const created = companyContactWrites(deps, tenantId, row.contact);
-      matches.set(key, [...candidates, created.contact.id]);
-      planned = created;
-      counts.created++;
-    }
-    if (!planned) continue;
-    // A transaction holds 100 items: the counter, one feed entry per contact, and the writes.
-    if (batch.writes.length + planned.writes.length + batch.changes.length + 2 > 100) await flush();
-    batch.writes.push(...planned.writes);
-    batch.changes.push(planned.change);
-  }
-  await flush();
-  return counts;
-}
-
-async function findMatch(deps: Deps, tenantId: string, candidates: string[], contact: ContactInput) {
-  const digits = new Set(contact.numbers.map((n) => digitsOf(n.number)));
-  const stored = await loadStoredContacts(deps, tenantId, candidates);
-  const match = stored.find((c) => (c.numbers as ContactInput["numbers"]).some((n) => digits.has(digitsOf(n.number))));
-  return match ? { contact: toContact(match), stored: match } : undefined;
-}
-
-async function loadStoredContacts(deps: Deps, tenantId: string, ids: string[]) {
-  const items: Record<string, unknown>[] = [];
-  for (const id of ids) {
-    const result = await deps.db.send(
-      new GetCommand({
-        TableName: deps.config.tableName,
-        Key: keys.companyContact(tenantId, id),
-        ConsistentRead: true,
-      }),
-    );
-    if (result.Item) items.push(result.Item);
-  }
-  return items;
-}
-
-function same(current: ContactInput, next: ContactInput): boolean {
-  if (TEXT_FIELDS.some((field) => current[field] !== next[field])) return false;
-  return JSON.stringify(current.numbers) === JSON.stringify(next.numbers);
 }

@@ -1,0 +1,438 @@
+import { BatchWriteCommand, DeleteCommand, GetCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { TEXT_FIELDS } from "../contacts/formats/common.js";
+import { contactIdOf, matchKey, tokenPrefix } from "../contacts/index-entries.js";
+import { digitsOf } from "../contacts/normalize.js";
+import type { Deps } from "../deps.js";
+import { ConflictError } from "../errors.js";
+import { keys } from "../keys.js";
+import { logger } from "../logger.js";
+import type { ImportJob } from "../schemas/contact-files.js";
+import type { ContactInput } from "../schemas/contacts.js";
+import { isConditionalCheckFailed, sortKeyStartsWith, transactWrite } from "../storage/db.js";
+import { appendBuiltChanges, type Change } from "./change-feed.js";
+import { companyContactUpdateWrites, companyContactWrites, loadStoredCompanyContacts, toContact } from "./contacts.js";
+
+/**
+ * The import worker: writes a job's chunks one after the other, each in three steps that can
+ * each be repeated after a crash (docs/decisions.md D-imports-1):
+ *
+ * 1. **Plan**: decide for every row create (with a new id), update (of which contact, from which
+ *    version) or unchanged, and store the plan in the chunk item before writing anything.
+ * 2. **Write** the plan's contacts with their index entries, many requests side by side, outside
+ *    the change feed: new contacts in BatchWriteItems (their ids are new, nothing can clash);
+ *    updates one transaction each, conditioned on the planned version.
+ * 3. **Announce** them in the change feed, 98 entries a transaction with the feed counter (D17),
+ *    each entry carrying the contact as read back inside that transaction's attempt; the chunk's
+ *    `feedDone` moves in the same transaction, so no change is announced twice or skipped.
+ *
+ * A lease keeps two workers off one job; progress is saved after every chunk's announcement,
+ * which overlaps the next chunk's plan and writes.
+ */
+const LEASE_MS = 90_000;
+/** BatchWriteItems (25 items each) or update transactions in flight at once. */
+const WRITE_CONCURRENCY = 8;
+/** A feed transaction: the counter, the chunk's progress and this many entries (100 items at most). */
+const FEED_SLICE = 98;
+
+export interface StoredJob extends ImportJob {
+  PK: string;
+  SK: string;
+  type: "importJob";
+  tenantId: string;
+  chunks: number;
+  nextChunk: number;
+  leaseUntil?: number;
+}
+
+export interface Row {
+  line: number;
+  contact: ContactInput;
+}
+
+interface PlannedWrite {
+  /** Index of the row (in the chunk) whose data the contact gets. */
+  row: number;
+  id: string;
+  action: "created" | "updated";
+  /** For updates: the version the row replaces. */
+  from?: number;
+}
+
+interface Plan {
+  /** The time the plan's contacts are stamped with, so a repeated write writes the same item. */
+  at: string;
+  writes: PlannedWrite[];
+  counts: { created: number; updated: number; unchanged: number };
+}
+
+/** Runs every queued or unfinished import job a while (the scheduled worker). */
+export async function processImportJobs(deps: Deps, budgetMs = 40_000): Promise<number> {
+  const deadline = Date.now() + budgetMs;
+  const page = await deps.db.send(
+    new QueryCommand({
+      TableName: deps.config.tableName,
+      IndexName: "GSI1",
+      KeyConditionExpression: "GSI1PK = :pk",
+      ExpressionAttributeValues: { ":pk": "IMPORT#ACTIVE" },
+      Limit: 10,
+    }),
+  );
+  let processed = 0;
+  for (const item of page.Items ?? []) {
+    if (Date.now() > deadline) break;
+    await processImportJob(deps, item.tenantId as string, item.id as string, deadline);
+    processed++;
+  }
+  return processed;
+}
+
+/**
+ * Works on one job until it is done or the deadline passes. A lease keeps two workers off the
+ * same job; progress is saved after every chunk, so the next run continues where this stopped.
+ */
+export async function processImportJob(deps: Deps, tenantId: string, jobId: string, deadline: number): Promise<void> {
+  // Claiming costs a lease and a read of the match index: not worth it with no time left.
+  if (Date.now() >= deadline) return;
+  const job = await claim(deps, tenantId, jobId);
+  if (!job) return;
+  const matches = await loadMatchIndex(deps, tenantId);
+  let state = job;
+  // A chunk's announcement (sequential, through the counter) overlaps the next chunk's writes.
+  let announcing: Promise<void> = Promise.resolve();
+  try {
+    while (state.nextChunk < state.chunks && Date.now() < deadline) {
+      const chunk = await writeChunk(deps, state, matches);
+      await announcing;
+      const next: StoredJob = {
+        ...state,
+        nextChunk: state.nextChunk + 1,
+        done: state.done + chunk.rows,
+        created: state.created + chunk.plan.counts.created,
+        updated: state.updated + chunk.plan.counts.updated,
+        unchanged: state.unchanged + chunk.plan.counts.unchanged,
+      };
+      announcing = announce(deps, job.tenantId, chunk.key, chunk.plan, chunk.feedDone).then(() =>
+        saveProgress(deps, next, next.nextChunk >= next.chunks),
+      );
+      // Awaited on the next turn or below; until then its failure must not go unhandled.
+      announcing.catch(() => undefined);
+      state = next;
+    }
+    await announcing;
+    if (state.nextChunk < state.chunks) await release(deps, state);
+  } catch (error) {
+    logger.error("import job failed", { jobId, error: (error as Error).name });
+    // Progress is what was saved: the next run repeats from there (every step can be repeated).
+    // The lease goes only once nothing of this run is still writing.
+    await announcing.catch(() => undefined);
+    await release(deps, state);
+    throw error;
+  }
+}
+
+/** Steps 1 and 2 for the job's next chunk: plan it (or read its stored plan) and write its contacts. */
+async function writeChunk(deps: Deps, job: StoredJob, matches: Map<string, string[]>) {
+  const key = keys.importChunk(job.tenantId, job.id, job.nextChunk);
+  // Consistent: the stream starts a job moments after its chunks were written.
+  const chunk = await deps.db.send(
+    new GetCommand({ TableName: deps.config.tableName, Key: key, ConsistentRead: true }),
+  );
+  // A missing chunk is a fault to retry, never rows to skip silently.
+  if (!chunk.Item) throw new Error(`Import job ${job.id}: chunk ${job.nextChunk} is missing`);
+  const rows = (typeof chunk.Item.rows === "string" ? JSON.parse(chunk.Item.rows) : chunk.Item.rows) as Row[];
+  const stored = typeof chunk.Item.plan === "string" ? (JSON.parse(chunk.Item.plan) as Plan) : undefined;
+  const plan = stored ?? (await makePlan(deps, job.tenantId, rows, matches));
+  if (stored) {
+    // A repeated chunk: its new contacts may be written already; later rows must match them.
+    for (const write of plan.writes) {
+      const contactKey = matchKey(rowOf(rows, write).contact);
+      const ids = matches.get(contactKey) ?? [];
+      if (!ids.includes(write.id)) matches.set(contactKey, [...ids, write.id]);
+    }
+  } else {
+    await deps.db.send(
+      new UpdateCommand({
+        TableName: deps.config.tableName,
+        Key: key,
+        UpdateExpression: "SET #plan = :plan, feedDone = :zero",
+        ExpressionAttributeNames: { "#plan": "plan" },
+        ExpressionAttributeValues: { ":plan": JSON.stringify(plan), ":zero": 0 },
+      }),
+    );
+  }
+  if (chunk.Item.written !== true) {
+    await writePlan(deps, job.tenantId, rows, plan, { repeated: Boolean(stored) });
+    await deps.db.send(
+      new UpdateCommand({
+        TableName: deps.config.tableName,
+        Key: key,
+        UpdateExpression: "SET written = :true",
+        ExpressionAttributeValues: { ":true": true },
+      }),
+    );
+  }
+  return { key, plan, rows: rows.length, feedDone: (chunk.Item.feedDone as number | undefined) ?? 0 };
+}
+
+function rowOf(rows: Row[], write: PlannedWrite): Row {
+  const row = rows[write.row];
+  if (!row) throw new Error(`import plan names row ${write.row} of ${rows.length}`);
+  return row;
+}
+
+/** Step 1: what each row does. Rows of the file that match each other end in one contact. */
+async function makePlan(deps: Deps, tenantId: string, rows: Row[], matches: Map<string, string[]>): Promise<Plan> {
+  const candidates = [...new Set(rows.flatMap((row) => matches.get(matchKey(row.contact)) ?? []))];
+  const stored = await loadStoredCompanyContacts(deps, tenantId, candidates, { consistent: true });
+  const plan: Plan = { at: deps.now().toISOString(), writes: [], counts: { created: 0, updated: 0, unchanged: 0 } };
+  /** This chunk's planned writes by contact id, with the data they will write. */
+  const planned = new Map<string, { write: PlannedWrite; contact: ContactInput }>();
+  rows.forEach((row, index) => {
+    const key = matchKey(row.contact);
+    const digits = new Set(row.contact.numbers.map((n) => digitsOf(n.number)));
+    const shares = (contact: ContactInput) => contact.numbers.some((n) => digits.has(digitsOf(n.number)));
+    const ids = matches.get(key) ?? [];
+    const inPlan = ids.map((id) => planned.get(id)).find((p) => p && shares(p.contact));
+    if (inPlan) {
+      // An earlier row of this chunk already writes this contact: the later row's data wins.
+      if (same(inPlan.contact, row.contact)) plan.counts.unchanged++;
+      else {
+        inPlan.write.row = index;
+        inPlan.contact = row.contact;
+        plan.counts.updated++;
+      }
+      return;
+    }
+    const existing = ids.map((id) => stored.get(id)).find((c) => c && shares(c as ContactInput));
+    if (existing && same(existing as ContactInput, row.contact)) {
+      plan.counts.unchanged++;
+      return;
+    }
+    const write: PlannedWrite = existing
+      ? { row: index, id: existing.id, action: "updated", from: existing.version }
+      : { row: index, id: deps.newId(), action: "created" };
+    plan.writes.push(write);
+    planned.set(write.id, { write, contact: row.contact });
+    if (existing) plan.counts.updated++;
+    else {
+      plan.counts.created++;
+      matches.set(key, [...ids, write.id]);
+    }
+  });
+  return plan;
+}
+
+/** Step 2: the contacts and their index entries, side by side. */
+async function writePlan(deps: Deps, tenantId: string, rows: Row[], plan: Plan, options: { repeated: boolean }) {
+  const stamped: Deps = { ...deps, now: () => new Date(plan.at) };
+  const creates = plan.writes.filter((w) => w.action === "created");
+  const updates = plan.writes.filter((w) => w.action === "updated");
+  if (options.repeated) {
+    // After a crash some contacts exist and may have been edited since: create only the missing.
+    await inParallel(creates, async (write) => {
+      const { writes } = companyContactWrites(stamped, tenantId, rowOf(rows, write).contact, write.id);
+      try {
+        await transactWrite(deps.db, writes);
+      } catch (error) {
+        if (!isTransactionConditionFailure(error)) throw error;
+      }
+    });
+  } else {
+    const puts = creates.flatMap((write) =>
+      companyContactWrites(stamped, tenantId, rowOf(rows, write).contact, write.id).writes.map(
+        (w) => w.item.Put?.Item as Record<string, unknown>,
+      ),
+    );
+    const batches = [];
+    for (let i = 0; i < puts.length; i += 25) batches.push(puts.slice(i, i + 25));
+    await inParallel(batches, (batch) => batchPut(deps, batch));
+  }
+  await inParallel(updates, async (write) => {
+    const current = (await loadStoredCompanyContacts(deps, tenantId, [write.id], { consistent: true })).get(write.id);
+    // Gone, or edited since the plan (by someone, or by this plan before a crash): that version stands.
+    if (!current || current.version !== write.from) return;
+    const { writes } = companyContactUpdateWrites(stamped, tenantId, current, rowOf(rows, write).contact);
+    try {
+      await transactWrite(deps.db, writes);
+    } catch (error) {
+      if (!(error instanceof ConflictError)) throw error;
+    }
+  });
+}
+
+function isTransactionConditionFailure(error: unknown): boolean {
+  const reasons = (error as { CancellationReasons?: { Code?: string }[] }).CancellationReasons;
+  return Boolean(reasons?.some((reason) => reason.Code === "ConditionalCheckFailed"));
+}
+
+async function batchPut(deps: Deps, items: Record<string, unknown>[]) {
+  let pending = items.map((Item) => ({ PutRequest: { Item } }));
+  for (let attempt = 0; pending.length > 0; attempt++) {
+    if (attempt >= 10) throw new Error(`BatchWriteItem left ${pending.length} items unwritten after retries`);
+    const result = await deps.db.send(new BatchWriteCommand({ RequestItems: { [deps.config.tableName]: pending } }));
+    pending = (result.UnprocessedItems?.[deps.config.tableName] ?? []) as typeof pending;
+    if (pending.length > 0) await new Promise((resolve) => setTimeout(resolve, 20 * 2 ** attempt));
+  }
+}
+
+/**
+ * Runs `run` over the items, WRITE_CONCURRENCY at a time. After a failure no new item starts, and
+ * the failure is thrown only once every started item has settled: nothing of a failed run is
+ * still writing when its lease is released.
+ */
+async function inParallel<T>(items: T[], run: (item: T) => Promise<void>) {
+  let next = 0;
+  let failure: { error: unknown } | undefined;
+  const worker = async () => {
+    while (!failure && next < items.length) {
+      const item = items[next++] as T;
+      try {
+        await run(item);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(WRITE_CONCURRENCY, items.length) }, worker));
+  if (failure) throw failure.error;
+}
+
+/** Step 3: the chunk's changes into the feed, in plan order, each slice exactly once. */
+async function announce(deps: Deps, tenantId: string, chunkKey: Record<string, string>, plan: Plan, from: number) {
+  for (let start = from; start < plan.writes.length; start += FEED_SLICE) {
+    const slice = plan.writes.slice(start, start + FEED_SLICE);
+    const end = start + slice.length;
+    await appendBuiltChanges(deps, tenantId, "contacts", async () => {
+      // Read after the counter: an edit committed later moves the counter and this attempt fails.
+      const current = await loadStoredCompanyContacts(
+        deps,
+        tenantId,
+        slice.map((w) => w.id),
+        { consistent: true },
+      );
+      const changes = slice.flatMap((write): Change[] => {
+        const contact = current.get(write.id);
+        // Deleted since it was written: its deletion is in the feed, and there is nothing to announce.
+        return contact ? [{ action: write.action, entity: "contact", id: write.id, data: toContact(contact) }] : [];
+      });
+      const progress = {
+        item: {
+          Update: {
+            TableName: deps.config.tableName,
+            Key: chunkKey,
+            UpdateExpression: "SET feedDone = :end",
+            ConditionExpression: "feedDone = :start",
+            ExpressionAttributeValues: { ":start": start, ":end": end },
+          },
+        },
+      };
+      return { changes, writes: [progress] };
+    });
+  }
+}
+
+async function claim(deps: Deps, tenantId: string, jobId: string): Promise<StoredJob | undefined> {
+  const now = Date.now();
+  try {
+    const result = await deps.db.send(
+      new UpdateCommand({
+        TableName: deps.config.tableName,
+        Key: keys.importJob(tenantId, jobId),
+        UpdateExpression: "SET #status = :running, leaseUntil = :lease",
+        ConditionExpression:
+          "#status IN (:queued, :running) AND (attribute_not_exists(leaseUntil) OR leaseUntil < :now)",
+        ExpressionAttributeNames: { "#status": "status" },
+        ExpressionAttributeValues: {
+          ":running": "running",
+          ":queued": "queued",
+          ":lease": now + LEASE_MS,
+          ":now": now,
+        },
+        ReturnValues: "ALL_NEW",
+      }),
+    );
+    return result.Attributes as StoredJob;
+  } catch (error) {
+    if (isConditionalCheckFailed(error)) return undefined;
+    throw error;
+  }
+}
+
+async function saveProgress(deps: Deps, job: StoredJob, finished: boolean) {
+  await deps.db.send(
+    new UpdateCommand({
+      TableName: deps.config.tableName,
+      Key: keys.importJob(job.tenantId, job.id),
+      UpdateExpression: finished
+        ? "SET nextChunk = :next, done = :done, created = :created, updated = :updated, unchanged = :unchanged, #status = :completed, finishedAt = :now REMOVE leaseUntil, GSI1PK, GSI1SK"
+        : "SET nextChunk = :next, done = :done, created = :created, updated = :updated, unchanged = :unchanged, leaseUntil = :lease",
+      ExpressionAttributeNames: finished ? { "#status": "status" } : undefined,
+      ExpressionAttributeValues: {
+        ":next": job.nextChunk,
+        ":done": job.done,
+        ":created": job.created,
+        ":updated": job.updated,
+        ":unchanged": job.unchanged,
+        ...(finished
+          ? { ":completed": "completed", ":now": deps.now().toISOString() }
+          : { ":lease": Date.now() + LEASE_MS }),
+      },
+    }),
+  );
+  if (finished) await releaseImportLock(deps, job.tenantId, job.id);
+}
+
+/** The tenant may import again. Only this job's lock is removed; a takeover's stays. */
+async function releaseImportLock(deps: Deps, tenantId: string, jobId: string) {
+  try {
+    await deps.db.send(
+      new DeleteCommand({
+        TableName: deps.config.tableName,
+        Key: keys.importLock(tenantId),
+        ConditionExpression: "jobId = :job",
+        ExpressionAttributeValues: { ":job": jobId },
+      }),
+    );
+  } catch (error) {
+    if (!isConditionalCheckFailed(error)) throw error;
+  }
+}
+
+async function release(deps: Deps, job: StoredJob) {
+  await deps.db.send(
+    new UpdateCommand({
+      TableName: deps.config.tableName,
+      Key: keys.importJob(job.tenantId, job.id),
+      UpdateExpression: "REMOVE leaseUntil",
+    }),
+  );
+}
+
+/** matchKey → ids of contacts with that name and company; kept current as the job creates contacts. */
+async function loadMatchIndex(deps: Deps, tenantId: string): Promise<Map<string, string[]>> {
+  const index = new Map<string, string[]>();
+  let startKey: Record<string, unknown> | undefined;
+  const prefix = tokenPrefix("k", "");
+  do {
+    const page = await deps.db.send(
+      new QueryCommand({
+        TableName: deps.config.tableName,
+        ...sortKeyStartsWith(keys.contactIndexPartition(tenantId), prefix),
+        ProjectionExpression: "SK",
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    for (const item of page.Items ?? []) {
+      const sk = item.SK as string;
+      const key = sk.slice(prefix.length, sk.lastIndexOf("\u0001"));
+      index.set(key, [...(index.get(key) ?? []), contactIdOf(sk)]);
+    }
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+  return index;
+}
+
+function same(current: ContactInput, next: ContactInput): boolean {
+  if (TEXT_FIELDS.some((field) => current[field] !== next[field])) return false;
+  return JSON.stringify(current.numbers) === JSON.stringify(next.numbers);
+}
