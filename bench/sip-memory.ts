@@ -175,7 +175,8 @@ async function main() {
   const queue = [...extensions.values()];
   await Promise.all(
     Array.from({ length: 8 }, async () => {
-      for (let item = queue.pop(); item; item = queue.pop()) await listener.bindings.list(item.tenantId, item.extensionId);
+      for (let item = queue.pop(); item; item = queue.pop())
+        await listener.bindings.list(item.tenantId, item.extensionId);
     }),
   );
   console.log(
