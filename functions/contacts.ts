@@ -1,4 +1,5 @@
 import { createGroupHandler } from "#core/http/handler";
+import { contactsRoutes } from "#core/routes/contacts";
 import { readChanges } from "#core/services/change-feed";
 import { exportContacts, phonebookInfo, rotatePhonebookToken, servePhonebook } from "#core/services/contact-files";
 import { getImportJob, startImport } from "#core/services/contact-import";
@@ -16,7 +17,7 @@ import {
 } from "#core/services/contacts";
 import { listContacts } from "#core/services/directory";
 
-export const handler = createGroupHandler("contacts", {
+export const handler = createGroupHandler(contactsRoutes, {
   "contacts.list": ({ query }, { deps, caller }) => listContacts(deps, caller, query),
   "companyContacts.create": ({ body }, { deps, caller }) => createCompanyContact(deps, caller.tenantId, body),
   "companyContacts.get": ({ params }, { deps, caller }) => getCompanyContact(deps, caller.tenantId, params.contactId),
