@@ -1,6 +1,7 @@
 import { provideMultipartReader } from "#core/http/file-body";
 import { createGroupHandler } from "#core/http/handler";
 import { readMultipart } from "#core/http/multipart";
+import { contactsRoutes } from "#core/routes/contacts";
 import { readChanges } from "#core/services/change-feed";
 import { exportContacts, phonebookInfo, rotatePhonebookToken, servePhonebook } from "#core/services/contact-files";
 import { getImportJob, startImport } from "#core/services/contact-import";
@@ -21,7 +22,7 @@ import { listContacts } from "#core/services/directory";
 // Imports take browser uploads; no other function bundles the multipart parser.
 provideMultipartReader(readMultipart);
 
-export const handler = createGroupHandler("contacts", {
+export const handler = createGroupHandler(contactsRoutes, {
   "contacts.list": ({ query }, { deps, caller }) => listContacts(deps, caller, query),
   "companyContacts.create": ({ body }, { deps, caller }) => createCompanyContact(deps, caller.tenantId, body),
   "companyContacts.get": ({ params }, { deps, caller }) => getCompanyContact(deps, caller.tenantId, params.contactId),

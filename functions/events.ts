@@ -1,4 +1,5 @@
 import { createGroupHandler } from "#core/http/handler";
+import { eventsRoutes } from "#core/routes/events";
 import { listEvents } from "#core/services/events";
 import {
   createNotificationContact,
@@ -12,7 +13,7 @@ import {
   updateNotificationSetting,
 } from "#core/services/notifications";
 
-export const handler = createGroupHandler("events", {
+export const handler = createGroupHandler(eventsRoutes, {
   "events.list": ({ query }, { deps, caller }) => listEvents(deps, caller.tenantId, query),
   "notifications.settings.list": (_input, { deps, caller }) => listNotificationSettings(deps, caller.tenantId),
   "notifications.settings.update": ({ params, body }, { deps, caller }) =>

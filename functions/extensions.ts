@@ -1,6 +1,7 @@
 import { provideMailer } from "#core/deps";
 import { createGroupHandler } from "#core/http/handler";
 import { sesMailer } from "#core/mail";
+import { extensionsRoutes } from "#core/routes/extensions";
 import { setExtensionPassword } from "#core/services/auth";
 import {
   createExtension,
@@ -14,7 +15,7 @@ import { sendWelcomeEmails } from "#core/services/welcome";
 
 provideMailer((config) => sesMailer(config.mailFrom, config.sesConfigurationSet));
 
-export const handler = createGroupHandler("extensions", {
+export const handler = createGroupHandler(extensionsRoutes, {
   "extensions.list": ({ query }, { deps, caller }) => listExtensions(deps, caller, query),
   "extensions.create": ({ body }, { deps, caller }) => createExtension(deps, caller, body),
   "extensions.get": ({ params }, { deps, caller }) => getExtension(deps, caller, params.extensionId),

@@ -1,9 +1,10 @@
 import { createGroupHandler } from "#core/http/handler";
 import { buildOpenApiDocument } from "#core/openapi";
+import { metaRoutes } from "#core/routes/meta";
 
 let document: Record<string, unknown> | undefined;
 
-export const handler = createGroupHandler("meta", {
+export const handler = createGroupHandler(metaRoutes, {
   "meta.openapi": async () => {
     document ??= buildOpenApiDocument();
     return document;

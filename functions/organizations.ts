@@ -1,4 +1,5 @@
 import { createGroupHandler } from "#core/http/handler";
+import { organizationsRoutes } from "#core/routes/organizations";
 import {
   createOrganization,
   deleteOrganization,
@@ -7,7 +8,7 @@ import {
   updateOrganization,
 } from "#core/services/organizations";
 
-export const handler = createGroupHandler("organizations", {
+export const handler = createGroupHandler(organizationsRoutes, {
   "organizations.list": (_input, { deps, caller }) => listOrganizations(deps, caller),
   "organizations.create": ({ body }, { deps, caller }) => createOrganization(deps, caller, body),
   "organizations.get": ({ params }, { deps, caller }) => getOrganization(deps, caller, params.organizationId),

@@ -1,7 +1,8 @@
 import { createGroupHandler } from "#core/http/handler";
+import { permissionsRoutes } from "#core/routes/permissions";
 import { companyContactsRules, linkusRules } from "#core/services/linkus-permissions";
 
-export const handler = createGroupHandler("permissions", {
+export const handler = createGroupHandler(permissionsRoutes, {
   "linkusRules.list": (_input, { deps, caller }) => linkusRules.list(deps, caller.tenantId),
   "linkusRules.create": ({ body }, { deps, caller }) => linkusRules.create(deps, caller.tenantId, body),
   "linkusRules.get": ({ params }, { deps, caller }) => linkusRules.get(deps, caller.tenantId, params.ruleId),

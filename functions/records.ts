@@ -1,8 +1,9 @@
 import { createGroupHandler } from "#core/http/handler";
+import { recordsRoutes } from "#core/routes/records";
 import { deleteOwnRecord, ingestRecord, listRecords, markVoicemail } from "#core/services/communications";
 import { addFromRecord } from "#core/services/directory";
 
-export const handler = createGroupHandler("records", {
+export const handler = createGroupHandler(recordsRoutes, {
   "callLogs.list": ({ query }, { deps, caller }) => listRecords(deps, caller, "call", query),
   "callLogs.delete": ({ params }, { deps, caller }) => deleteOwnRecord(deps, caller, "call", params.recordId),
   "callLogs.addToContacts": ({ params, body }, { deps, caller }) =>

@@ -1,7 +1,8 @@
 import { createGroupHandler } from "#core/http/handler";
+import { rolesRoutes } from "#core/routes/roles";
 import { createRole, deleteRole, getRole, listRoles, roleMembers, updateRole } from "#core/services/role-admin";
 
-export const handler = createGroupHandler("roles", {
+export const handler = createGroupHandler(rolesRoutes, {
   "roles.list": (_input, { deps, caller }) => listRoles(deps, caller.tenantId),
   "roles.create": ({ body }, { deps, caller }) => createRole(deps, caller, body),
   "roles.get": ({ params }, { deps, caller }) => getRole(deps, caller.tenantId, params.roleId),

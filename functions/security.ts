@@ -1,4 +1,5 @@
 import { createGroupHandler } from "#core/http/handler";
+import { securityRoutes } from "#core/routes/security";
 import {
   listBlockedIps,
   loginSecuritySettings,
@@ -6,7 +7,7 @@ import {
   updateLoginSecuritySettings,
 } from "#core/services/login-security";
 
-export const handler = createGroupHandler("security", {
+export const handler = createGroupHandler(securityRoutes, {
   "security.loginSettings.get": (_input, { deps, caller }) => loginSecuritySettings(deps, caller.tenantId),
   "security.loginSettings.update": ({ body }, { deps, caller }) =>
     updateLoginSecuritySettings(deps, caller.tenantId, body),

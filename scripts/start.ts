@@ -9,6 +9,7 @@ import { resolve } from "node:path";
 import { generatePassword } from "../layers/core/auth/password.js";
 import { DEFAULT_TABLE_NAME } from "../layers/core/table.js";
 import { ensureTable, localClient, startDynamoLocal } from "./local/dynamodb.js";
+import { assertPortsFree, explainStartError, type LocalPorts, readPorts } from "./local/ports.js";
 import { startSes } from "./local/ses.js";
 
 interface LocalSecrets {
@@ -19,8 +20,8 @@ interface LocalSecrets {
 
 const env = process.env;
 const dataDir = resolve(env.PBX_DATA_DIR ?? ".data");
-const port = Number(env.PORT ?? 8080);
 const stops: Array<() => Promise<void>> = [];
+let ports: LocalPorts | undefined;
 
 async function loadSecrets(): Promise<LocalSecrets> {
   const file = resolve(dataDir, "local-secrets.json");
@@ -45,6 +46,8 @@ async function saveSecrets(secrets: LocalSecrets): Promise<void> {
 }
 
 async function main(): Promise<void> {
+  ports = readPorts(env);
+  await assertPortsFree(ports, { emulators: !env.AWS_ENDPOINT_URL });
   await mkdir(resolve(dataDir, "dynamodb"), { recursive: true });
   const secrets = await loadSecrets();
   env.AWS_REGION ??= "us-east-1";
@@ -63,11 +66,11 @@ async function main(): Promise<void> {
     env.AWS_ACCESS_KEY_ID ??= "local";
     env.AWS_SECRET_ACCESS_KEY ??= "local";
     const dynamo = await startDynamoLocal({
-      port: Number(env.DYNAMODB_PORT ?? 8000),
+      port: ports.DYNAMODB_PORT,
       dataDir: resolve(dataDir, "dynamodb"),
     });
     stops.push(dynamo.stop);
-    const ses = await startSes(Number(env.SES_PORT ?? 8005));
+    const ses = await startSes(ports.SES_PORT);
     stops.push(ses.stop);
     env.AWS_ENDPOINT_URL_DYNAMODB = dynamo.endpoint;
     env.AWS_ENDPOINT_URL_SES = ses.endpoint;
@@ -82,16 +85,16 @@ async function main(): Promise<void> {
   // Imported only now: the handlers read their configuration from the environment set above.
   const { createLocalApi, listen } = await import("./local/http-adapter.js");
   const server = createLocalApi();
-  const baseUrl = await listen(server, port);
+  const baseUrl = await listen(server, ports.PORT);
   stops.unshift(() => new Promise<void>((done) => server.close(() => done())));
 
   // The SIP and Linkus 8111 listener (a Fargate task in AWS).
   const { startListener } = await import("../listener/server.js");
   const listener = await startListener({
     host: "127.0.0.1",
-    sipPort: Number(env.SIP_PORT ?? 5060),
-    linkusPort: Number(env.LINKUS_PORT ?? 8111),
-    healthPort: Number(env.HEALTH_PORT ?? 8081),
+    sipPort: ports.SIP_PORT,
+    linkusPort: ports.LINKUS_PORT,
+    healthPort: ports.HEALTH_PORT,
   });
   stops.unshift(() => listener.stop());
 
@@ -114,8 +117,8 @@ async function main(): Promise<void> {
       `  API             ${baseUrl}/api/v1`,
       `  OpenAPI         ${baseUrl}/api/v1/openapi.json`,
       `  Mail viewer     ${mailViewer}`,
-      `  SIP             udp/tcp 127.0.0.1:${env.SIP_PORT ?? 5060} (domain = the tenant's slug)`,
-      `  Linkus          ws://127.0.0.1:${env.LINKUS_PORT ?? 8111}`,
+      `  SIP             udp/tcp 127.0.0.1:${ports.SIP_PORT} (domain = the tenant's slug)`,
+      `  Linkus          ws://127.0.0.1:${ports.LINKUS_PORT}`,
       `  Data            ${dataDir}`,
       `  Platform key    ${secrets.platformKey}`,
       "",
@@ -162,9 +165,14 @@ async function shutdown(code: number): Promise<void> {
   process.exit(code);
 }
 
+/** A failed start, whatever step failed and however (a rejection, or an error event nobody listened to), stops what started. */
+function failed(error: unknown): void {
+  console.error(`npm start failed: ${explainStartError(error, ports)}`);
+  void shutdown(1);
+}
+
 process.on("SIGINT", () => void shutdown(0));
 process.on("SIGTERM", () => void shutdown(0));
-main().catch(async (error: unknown) => {
-  console.error(error);
-  await shutdown(1);
-});
+process.on("uncaughtException", failed);
+process.on("unhandledRejection", failed);
+main().catch(failed);

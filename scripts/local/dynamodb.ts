@@ -28,6 +28,10 @@ export async function startDynamoLocal(options: { port: number; dataDir?: string
     throw new Error(`Port ${options.port} is already in use; stop what runs there or set DYNAMODB_PORT`);
   }
   const child = spawn({ port: options.port, path: options.dataDir ?? null, sharedDb: true, stdio: "pipe" });
+  // Java outlives a Node process that ends without stopping it (a crash, an exit from any
+  // step of a failed start): DynamoDB Local must not, or the next start finds its port taken.
+  const killOnExit = () => child.kill("SIGKILL");
+  process.once("exit", killOnExit);
   let output = "";
   child.stdout?.on("data", (chunk: Buffer) => {
     output += chunk.toString();
@@ -36,7 +40,12 @@ export async function startDynamoLocal(options: { port: number; dataDir?: string
     output += chunk.toString();
   });
   const endpoint = `http://127.0.0.1:${options.port}`;
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const exited = new Promise<void>((resolve) =>
+    child.once("exit", () => {
+      process.removeListener("exit", killOnExit);
+      resolve();
+    }),
+  );
   const client = localClient(endpoint);
   const deadline = Date.now() + 60_000;
   for (;;) {

@@ -57,13 +57,19 @@ export interface ProbeContext {
   password: string;
 }
 
-const LINKUS_RULE = { kind: "menu", name: "Probe", members: { everyone: true }, effect: "disallow", items: ["chat"] };
-const CONTACTS_RULE = { name: "Probe", members: { everyone: true }, access: "view" };
+export const LINKUS_RULE = {
+  kind: "menu",
+  name: "Probe",
+  members: { everyone: true },
+  effect: "disallow",
+  items: ["chat"],
+};
+export const CONTACTS_RULE = { name: "Probe", members: { everyone: true }, access: "view" };
 
-const IMPORT = { format: "csv", mode: "valid_rows", content: "First Name,Business Number\nProbe,555 0100\n" };
-const CONTACT = { firstName: "Probe", numbers: [{ type: "business", number: "555 0100" }] };
+export const IMPORT = { format: "csv", mode: "valid_rows", content: "First Name,Business Number\nProbe,555 0100\n" };
+export const CONTACT = { firstName: "Probe", numbers: [{ type: "business", number: "555 0100" }] };
 const ADD_TO_PERSONAL = { mode: "new", directory: "personal", contact: { firstName: "Probe" } };
-const RECORDS = {
+export const RECORDS = {
   call: {
     kind: "call",
     name: "Caller",
@@ -204,8 +210,8 @@ export function fillPath(route: RouteContract, targets: ProbeTargets): string {
   });
 }
 
-/** Path parameters shared by several routes name different kinds of target. */
-function targetKey(routeId: string, param: string): string {
+/** The `ProbeTargets` key for a path parameter: parameters shared by several routes name different kinds of target. */
+export function targetKey(routeId: string, param: string): string {
   if (param === "ruleId") return routeId.startsWith("linkus") ? "linkusRuleId" : "companyContactsRuleId";
   if (param === "contactId") {
     if (routeId.startsWith("notifications")) return "notificationContactId";

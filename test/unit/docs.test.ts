@@ -1,6 +1,9 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
+import type { RouteContract } from "../../layers/core/http/contract.js";
 import { DEFAULT_ROLE_IDS, DEFAULT_ROLES, PERMISSIONS } from "../../layers/core/permissions.js";
+import { routeList } from "../../layers/core/routes.js";
+import { documentedRouteNeeds } from "../support/documented-permissions.js";
 
 describe("docs/permissions.md", () => {
   it("documents exactly the permission sets the code enforces", () => {
@@ -28,6 +31,27 @@ describe("docs/permissions.md", () => {
     for (const permission of PERMISSIONS) {
       const expected = DEFAULT_ROLE_IDS.map((role) => DEFAULT_ROLES[role].permissions.includes(permission));
       expect(documented.get(permission), permission).toEqual(expected);
+    }
+  });
+});
+
+describe("docs/permissions.md, what each route needs", () => {
+  it("lists every tenant route with exactly the permission and Company Contacts access the route table requires", () => {
+    // Arrange
+    const tenantRoutes = (routeList as RouteContract[]).filter((route) => route.auth.kind === "tenant");
+
+    // Act
+    const documented = documentedRouteNeeds();
+
+    // Assess
+    expect([...documented.keys()].sort()).toEqual(tenantRoutes.map((route) => route.id).sort());
+    for (const route of tenantRoutes) {
+      const permission = (route.auth as { permission?: string }).permission;
+      expect(documented.get(route.id), route.id).toEqual({
+        request: `${route.method} ${route.path.replace("/api/v1", "")}`,
+        ...(permission ? { permission } : {}),
+        ...(route.linkus?.companyContacts ? { companyContacts: route.linkus.companyContacts } : {}),
+      });
     }
   });
 });

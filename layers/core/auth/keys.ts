@@ -1,5 +1,5 @@
 import { hkdfSync } from "node:crypto";
-import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { ENV } from "../config.js";
 
 /**
@@ -22,6 +22,8 @@ async function readSecret(valueVar: string, arnVar: string): Promise<string> {
   if (direct) return direct;
   const arn = process.env[arnVar];
   if (!arn) throw new Error(`Neither ${valueVar} nor ${arnVar} is set`);
+  // Imported on first use: contacts and records never read a secret, and locally nothing does.
+  const { GetSecretValueCommand, SecretsManagerClient } = await import("@aws-sdk/client-secrets-manager");
   secretsClient ??= new SecretsManagerClient({});
   const result = await secretsClient.send(new GetSecretValueCommand({ SecretId: arn }));
   if (!result.SecretString) throw new Error(`Secret ${arnVar} has no string value`);

@@ -28,6 +28,12 @@ export type FunctionGroup =
  */
 export type RouteAuth = { kind: "public" } | { kind: "platform" } | { kind: "tenant"; permission?: Permission };
 
+/** The `auth` of a platform route. */
+export const platform = { kind: "platform" } as const;
+
+/** The `auth` of a tenant route: the permission the caller's role must hold, if any. */
+export const tenantRoute = <P extends Permission>(permission?: P) => ({ kind: "tenant", permission }) as const;
+
 export interface RouteContract<
   Params extends z.ZodType = z.ZodType,
   Query extends z.ZodType = z.ZodType,

@@ -3,7 +3,6 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from "aws-l
 import { type Deps, defaultDeps } from "../deps.js";
 import { DomainError, ForbiddenError, NotFoundError, UnauthorizedError, ValidationError } from "../errors.js";
 import { logger } from "../logger.js";
-import { type RouteId, type Routes, routeList } from "../routes.js";
 import type { Caller, TenantCaller } from "../services/caller.js";
 import { assertLinkusAllowed } from "../services/linkus-permissions.js";
 import { decodeCaller } from "./authorizer-context.js";
@@ -27,28 +26,33 @@ export interface RequestContext<R> {
   deps: Deps;
 }
 
-type RouteIdsOf<G extends FunctionGroup> = { [K in RouteId]: Routes[K]["group"] extends G ? K : never }[RouteId];
+/** One function group's routes, as routes/<group>.ts declares them. */
+type GroupRoutes = Record<string, RouteContract & { group: FunctionGroup }>;
 
-export type Implementations<G extends FunctionGroup> = {
-  [K in RouteIdsOf<G>]: (
-    input: RouteInput<Routes[K]>,
-    context: RequestContext<Routes[K]>,
-  ) => Promise<RouteOutput<Routes[K]>> | Promise<void> | Promise<RawBody>;
+export type Implementations<R extends GroupRoutes> = {
+  [K in keyof R]: (
+    input: RouteInput<R[K]>,
+    context: RequestContext<R[K]>,
+  ) => Promise<RouteOutput<R[K]>> | Promise<void> | Promise<RawBody>;
 };
 
 const MAX_BODY_BYTES = 1024 * 1024;
 
 /**
- * Builds the Lambda handler for one function group. The central path every request takes:
- * find the route, check the caller against the route's credential and permission, validate
- * path, query and body against the route's schemas, run the service, shape the response.
+ * Builds the Lambda handler for one function group from its routes (routes/<group>.ts: a
+ * function imports only its own group's routes and schemas). The central path every request
+ * takes: find the route, check the caller against the route's credential and permission,
+ * validate path, query and body against the route's schemas, run the service, shape the
+ * response.
  */
-export function createGroupHandler<G extends FunctionGroup>(
-  group: G,
-  implementations: Implementations<G>,
+export function createGroupHandler<R extends GroupRoutes>(
+  routes: R,
+  implementations: Implementations<R>,
   depsFactory: () => Deps = defaultDeps,
 ) {
-  const groupRoutes = routeList.filter((route) => route.group === group) as RouteContract[];
+  const groupRoutes = Object.values(routes) as RouteContract[];
+  const groups = new Set(groupRoutes.map((route) => route.group));
+  if (groups.size !== 1) throw new Error(`A function serves one route group, not ${[...groups].join(", ")}`);
 
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, Context>().handler(async (event, context) => {
     const started = performance.now();
@@ -69,7 +73,7 @@ export function createGroupHandler<G extends FunctionGroup>(
       const headers = Object.fromEntries(Object.entries(event.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
       const input = await parseInput(route, event, headers);
       if (route.linkus && caller.kind === "tenant") await assertLinkusAllowed(depsFactory(), caller, route.linkus);
-      const implementation = implementations[route.id as RouteIdsOf<G>] as unknown as (
+      const implementation = implementations[route.id as keyof R] as unknown as (
         input: unknown,
         context: unknown,
       ) => Promise<unknown>;

@@ -1,8 +1,15 @@
 import { QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { defaultDeps } from "../../layers/core/deps.js";
-import { keys } from "../../layers/core/keys.js";
-import { createSipUser, eventually, type Fixture, freePort, type SipUser, startFixture } from "./support/fixture.js";
+import { defaultDeps } from "../../../layers/core/deps.js";
+import { keys } from "../../../layers/core/keys.js";
+import {
+  createSipUser,
+  eventually,
+  type Fixture,
+  freePort,
+  type SipUser,
+  startFixture,
+} from "../../listener/support/fixture.js";
 import {
   answerScenario,
   callScenario,
@@ -12,7 +19,7 @@ import {
   runSipp,
   SIPP,
   startSipp,
-} from "./support/sipp.js";
+} from "../../listener/support/sipp.js";
 
 if (!SIPP) console.warn("sipp is not installed (Debian package sip-tester): the sipp call tests are skipped");
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { bindingsOf, createSipUser, type Fixture, freePort, startFixture } from "./support/fixture.js";
-import { registerScenario, runSipp, SIPP } from "./support/sipp.js";
+import { bindingsOf, createSipUser, type Fixture, freePort, startFixture } from "../../listener/support/fixture.js";
+import { registerScenario, runSipp, SIPP } from "../../listener/support/sipp.js";
 
 if (!SIPP) console.warn("sipp is not installed (Debian package sip-tester): the sipp registrar tests are skipped");
 

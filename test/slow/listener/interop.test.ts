@@ -1,8 +1,8 @@
 import { QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { defaultDeps } from "../../layers/core/deps.js";
-import { keys } from "../../layers/core/keys.js";
-import { BARESIP, type Baresip, startBaresip, type TracedMessage } from "./support/baresip.js";
+import { defaultDeps } from "../../../layers/core/deps.js";
+import { keys } from "../../../layers/core/keys.js";
+import { BARESIP, type Baresip, startBaresip, type TracedMessage } from "../../listener/support/baresip.js";
 import {
   bindingsOf,
   createSipUser,
@@ -11,8 +11,8 @@ import {
   freePort,
   type SipUser,
   startFixture,
-} from "./support/fixture.js";
-import { answerScenario, registerScenario, runSipp, SIPP, startSipp } from "./support/sipp.js";
+} from "../../listener/support/fixture.js";
+import { answerScenario, registerScenario, runSipp, SIPP, startSipp } from "../../listener/support/sipp.js";
 
 if (!BARESIP) console.warn("baresip is not installed (Debian package baresip-core): the interop tests are skipped");
 if (!SIPP) console.warn("sipp is not installed (Debian package sip-tester): the interop tests are skipped");

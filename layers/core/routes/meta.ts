@@ -1,0 +1,19 @@
+/**
+ * The API's own description. The routes the meta function serves; ../routes.ts joins every
+ * group's routes into the one route table.
+ */
+import * as z from "zod";
+import { defineRoute } from "../http/contract.js";
+
+export const metaRoutes = {
+  "meta.openapi": defineRoute({
+    id: "meta.openapi",
+    group: "meta",
+    method: "GET",
+    path: "/api/v1/openapi.json",
+    auth: { kind: "public" },
+    summary: "This API's OpenAPI 3.1 document",
+    response: z.record(z.string(), z.unknown()),
+    successStatus: 200,
+  }),
+} as const;
