@@ -8,4 +8,7 @@ export const handler = createGroupHandler("meta", {
     document ??= buildOpenApiDocument();
     return document;
   },
+  "meta.clientConfig": async (_input, { deps: { config } }) => {
+    return { linkusUrl: config.publicLinkusUrl, sipHost: config.publicSipHost, linkusPort: config.publicLinkusPort };
+  },
 });

@@ -21,6 +21,10 @@ export const ENV = {
   publicWebUrl: "PUBLIC_WEB_URL",
   /** The host Linkus clients and IP phones reach (SIP and port 8111), shown in welcome emails. */
   publicSipHost: "PUBLIC_SIP_HOST",
+  /** The Linkus port clients reach on that host (8111 in AWS; LINKUS_PORT locally). */
+  publicLinkusPort: "PUBLIC_LINKUS_PORT",
+  /** Where the Web Client opens the 8111 channel; defaults to ws://PUBLIC_SIP_HOST:PUBLIC_LINKUS_PORT. */
+  publicLinkusUrl: "PUBLIC_LINKUS_URL",
 } as const;
 
 export interface Config {
@@ -36,9 +40,13 @@ export interface Config {
   sesConfigurationSet: string | undefined;
   publicWebUrl: string;
   publicSipHost: string;
+  publicLinkusPort: number;
+  publicLinkusUrl: string;
 }
 
 export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const publicSipHost = env[ENV.publicSipHost] ?? "127.0.0.1";
+  const publicLinkusPort = Number(env[ENV.publicLinkusPort] ?? 8111);
   return {
     tableName: env[ENV.tableName] ?? "cloud-pbx",
     accessTokenTtlSeconds: Number(env[ENV.accessTokenTtl] ?? 1800),
@@ -49,6 +57,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     mailFrom: env[ENV.mailFrom] ?? "pbx@localhost",
     sesConfigurationSet: env[ENV.sesConfigurationSet] || undefined,
     publicWebUrl: (env[ENV.publicWebUrl] ?? "http://127.0.0.1:8080").replace(/\/+$/, ""),
-    publicSipHost: env[ENV.publicSipHost] ?? "127.0.0.1",
+    publicSipHost,
+    publicLinkusPort,
+    publicLinkusUrl: env[ENV.publicLinkusUrl] ?? `ws://${publicSipHost}:${publicLinkusPort}`,
   };
 }

@@ -81,6 +81,7 @@ import {
   listLinkusRulesResponse,
   ruleParams,
 } from "./schemas/linkus-rules.js";
+import { clientConfig } from "./schemas/meta.js";
 import {
   createOrganizationBody,
   listOrganizationsResponse,
@@ -1005,6 +1006,16 @@ export const routes = {
     auth: { kind: "public" },
     summary: "This API's OpenAPI 3.1 document",
     response: z.record(z.string(), z.unknown()),
+    successStatus: 200,
+  }),
+  "meta.clientConfig": defineRoute({
+    id: "meta.clientConfig",
+    group: "meta",
+    method: "GET",
+    path: "/api/v1/client-config",
+    auth: { kind: "public" },
+    summary: "Where clients reach the Linkus channel, for the Web Client before it signs in",
+    response: clientConfig,
     successStatus: 200,
   }),
 } as const;
