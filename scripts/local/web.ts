@@ -3,6 +3,7 @@
  * files from web/dist, /api/docs for the API reference, and index.html for the app's own
  * paths (/contacts, /quick-login, ...) so a reload or an emailed link opens the right page.
  */
+import { execFile } from "node:child_process";
 import { createReadStream } from "node:fs";
 import { readdir, stat } from "node:fs/promises";
 import type { IncomingMessage, ServerResponse } from "node:http";
@@ -51,9 +52,25 @@ export async function ensureWebBuild(log: (line: string) => void = console.log):
   const sources = Math.max(...(await Promise.all(SOURCES.map((path) => newestChange(join(REPO, path))))));
   if (built > sources) return "fresh";
   log(built ? "Web app sources changed: rebuilding web/dist ..." : "Building the web app into web/dist ...");
-  const { build } = await import("vite");
-  await build({ configFile: join(REPO, "web/vite.config.ts"), logLevel: "warn" });
+  // A child process with NODE_ENV=production: a caller's NODE_ENV (vitest sets "test") would
+  // otherwise give React's development build.
+  await run(process.execPath, [
+    join(REPO, "node_modules/vite/bin/vite.js"),
+    "build",
+    "--config",
+    "web/vite.config.ts",
+    "--logLevel",
+    "warn",
+  ]);
   return "built";
+}
+
+function run(command: string, args: string[]): Promise<void> {
+  return new Promise((done, fail) => {
+    execFile(command, args, { cwd: REPO, env: { ...process.env, NODE_ENV: "production" } }, (error, _out, stderr) =>
+      error ? fail(new Error(`web build failed: ${stderr || error.message}`)) : done(),
+    );
+  });
 }
 
 /** Answers a request for the site; false when the path belongs to the API. */

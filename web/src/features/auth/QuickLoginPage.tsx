@@ -8,17 +8,37 @@ import { Link, navigate } from "../../router";
  * in the fragment so it never reaches a server log; it is read, wiped from the address bar,
  * and exchanged once.
  */
+// The token is single use: read it once, and exchange it once even if the effect runs twice.
+let taken: string | null | undefined;
+let exchanging: { token: string; answer: ReturnType<typeof exchangeOnce> } | undefined;
+
+function takeToken(): string | null {
+  if (taken === undefined) {
+    taken = new URLSearchParams(window.location.hash.slice(1)).get("token");
+    history.replaceState(null, "", "/quick-login");
+  }
+  return taken;
+}
+
+function exchangeOnce(token: string) {
+  return call("auth.quickLogin", { body: { token, client: "web" } });
+}
+
+function exchange(token: string) {
+  if (exchanging?.token !== token) exchanging = { token, answer: exchangeOnce(token) };
+  return exchanging.answer;
+}
+
 export function QuickLoginPage() {
   const [problem, setProblem] = useState<string>();
   useEffect(() => {
-    const token = new URLSearchParams(window.location.hash.slice(1)).get("token");
-    history.replaceState(null, "", "/quick-login");
+    const token = takeToken();
     if (!token) {
       setProblem("This link has no login token. Open the link from your welcome email again.");
       return;
     }
     let cancelled = false;
-    call("auth.quickLogin", { body: { token, client: "web" } })
+    exchange(token)
       .then((answer) => {
         if (cancelled) return;
         signIn(answer);
