@@ -5,7 +5,7 @@
  */
 import { execFile } from "node:child_process";
 import { createReadStream } from "node:fs";
-import { readdir, stat } from "node:fs/promises";
+import { readdir, rename, rm, stat } from "node:fs/promises";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { extname, join, resolve, sep } from "node:path";
 
@@ -84,12 +84,17 @@ export function serveSite(
   if (url.pathname.startsWith("/api/v1/") || url.pathname === "/api/v1") return false;
   if (method !== "GET" && method !== "HEAD") return false;
   return (async () => {
-    const file = await pick(root, decodeURIComponent(url.pathname));
+    const file = await pick(root, safeDecode(url.pathname));
     if (!file) return false;
+    const info = await stat(file).catch(() => undefined);
+    if (!info) {
+      response.writeHead(503, { "content-type": "text/plain; charset=utf-8" });
+      response.end("The web app is not built yet: run `npm run build:web` (npm start builds it).\n");
+      return true;
+    }
     const type = TYPES[extname(file)] ?? "application/octet-stream";
     // Hashed assets never change; pages must be re-read so a new build is picked up.
     const cache = file.includes(`${sep}assets${sep}`) ? "public, max-age=31536000, immutable" : "no-cache";
-    const info = await stat(file);
     response.writeHead(200, {
       "content-type": type,
       "content-length": info.size,
@@ -100,6 +105,14 @@ export function serveSite(
     else createReadStream(file).pipe(response);
     return true;
   })();
+}
+
+function safeDecode(pathname: string): string {
+  try {
+    return decodeURIComponent(pathname);
+  } catch {
+    return pathname; // a malformed escape names no file: the SPA or a 404 answers
+  }
 }
 
 async function pick(root: string, pathname: string): Promise<string | undefined> {
