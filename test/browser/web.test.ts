@@ -12,7 +12,10 @@ import { startWebStack, type WebStack } from "../support/web-stack.js";
 
 const SLUG = `web-${Date.now().toString(36)}`;
 const ADMIN = { email: `admin@${SLUG}.example.com`, password: "Adm1nPassword!" };
-const USER = { email: `ada@${SLUG}.example.com`, number: "2001" };
+const USER = { email: `ada@${SLUG}.example.com`, number: "2001", password: "Lovelace2001Pass" };
+
+/** How long a page may take to show what an action caused (the machine is shared and slow at times). */
+const POLL = { timeout: 8_000 };
 
 let stack: WebStack;
 let browser: Browser;
@@ -117,16 +120,18 @@ describe("the PBX in a browser", () => {
     const apiAnswer = await api("POST", "/api/v1/extensions", { firstName: "X", number: "2999", userPassword: "weak" });
     expect(apiAnswer.status).toBe(400);
     const apiMessage = apiAnswer.body.fields.find((f: { field: string }) => f.field === "userPassword").message;
-    await expect.poll(async () => (await noteOf(admin, "User Password")).note).toBe(`User Password ${apiMessage}`);
+    await expect
+      .poll(async () => (await noteOf(admin, "User Password")).note, POLL)
+      .toBe(`User Password ${apiMessage}`);
     expect((await noteOf(admin, "User Password")).invalid).toBe("true");
     await expectAccessible(admin, "extension form with errors");
     await screenshot(admin, "extension-form-errors");
 
     // A strong password: now the API refuses the taken email, next to the email field.
-    await admin.getByLabel("User Password", { exact: true }).fill("Lovelace2001Pass");
+    await admin.getByLabel("User Password", { exact: true }).fill(USER.password);
     await admin.getByRole("button", { name: "Save and Apply" }).click();
     await expect
-      .poll(async () => (await noteOf(admin, "Email Address")).note)
+      .poll(async () => (await noteOf(admin, "Email Address")).note, POLL)
       .toBe("This email address is already used by another user");
     expect((await noteOf(admin, "User Password")).invalid).toBeNull();
 
@@ -158,7 +163,7 @@ describe("the PBX in a browser", () => {
 
     await user.goto(link as string);
     await user.getByRole("heading", { name: "Contacts" }).waitFor();
-    await expect.poll(() => user.locator(".who").innerText()).toContain(USER.number);
+    await expect.poll(() => user.locator(".who").innerText(), POLL).toContain(USER.number);
     expect(new URL(user.url()).hash, "the token is wiped from the address bar").toBe("");
     await user.getByRole("status", { name: "Live updates: live" }).waitFor();
   });
@@ -211,7 +216,7 @@ describe("the PBX in a browser", () => {
     await add.getByLabel("First Name").fill("Linus");
     await add.getByLabel("Last Name").fill("Torvalds");
     await add.getByRole("button", { name: "Save" }).click();
-    await expect.poll(() => add.getByText(/Number 1 .*required|at least one number/).count()).toBe(1);
+    await expect.poll(() => add.getByText(/Number 1 .*required|at least one number/).count(), POLL).toBe(1);
     await add.getByLabel("Number 1", { exact: true }).fill("+358 40 123 4567");
     await add.getByRole("button", { name: "Save" }).click();
     await user.getByText("Linus Torvalds saved.").waitFor();
@@ -271,6 +276,29 @@ describe("the PBX in a browser", () => {
     expect(company.body.items).toHaveLength(40);
   });
 
+  it("shows a blocked IP address's end time plainly on the login page", async () => {
+    // Its own address (the test stack trusts X-Forwarded-For), so the other pages stay unblocked.
+    const context = await browser.newContext({
+      bypassCSP: true,
+      extraHTTPHeaders: { "x-forwarded-for": "203.0.113.77" },
+    });
+    context.setDefaultTimeout(8_000);
+    const page = await context.newPage();
+    await page.goto(`${stack.baseUrl}/login`);
+    const settings = await api("GET", "/api/v1/security/login-settings");
+    for (let i = 0; i <= settings.body.maxFailures; i++) {
+      await page.getByLabel("Server").fill(SLUG);
+      await page.getByLabel("Email or extension number").fill(ADMIN.email);
+      await page.getByLabel("Password").fill(`Wrong-${i}`);
+      await page.getByRole("button", { name: "Log in" }).click();
+      await page.getByRole("alert").first().waitFor();
+    }
+    await page.getByText(/Logging in is blocked until .+; ask your administrator to unblock it sooner\./).waitFor();
+    await expectAccessible(page, "login blocked");
+    await screenshot(page, "login-blocked");
+    await context.close();
+  });
+
   it("works at a phone's width and renders the API reference", async () => {
     const phone = await userContext.newPage();
     await phone.setViewportSize({ width: 390, height: 844 });
@@ -284,5 +312,45 @@ describe("the PBX in a browser", () => {
     await phone.goto(`${stack.baseUrl}/api/docs`);
     await phone.getByText("/api/v1/extensions").first().waitFor({ timeout: 20_000 });
     await screenshot(phone, "api-docs");
+  });
+
+  it("renews a refused access token with a rotated refresh token; a replayed one ends the session; logout ends it too", async () => {
+    // Prepare: spoil the stored access token, as an expired one would be.
+    const stored = () =>
+      user.evaluate("JSON.parse(localStorage.getItem('pbx.session'))") as Promise<{
+        accessToken: string;
+        refreshToken: string;
+      } | null>;
+    const before = await stored();
+    await user.evaluate(
+      "(() => { const s = JSON.parse(localStorage.getItem('pbx.session')); s.accessToken = 'spoiled'; localStorage.setItem('pbx.session', JSON.stringify(s)); })()",
+    );
+
+    // Act: the next page's API call answers 401; the client refreshes once and retries.
+    await user.goto(`${stack.baseUrl}/call-logs`);
+    await user.getByRole("row", { name: /Grace Hopper/ }).waitFor();
+
+    // Assess: new tokens; replaying the old refresh token is refused and ends the session,
+    // so the page falls back to the login page.
+    const after = await stored();
+    expect(after?.refreshToken).not.toBe(before?.refreshToken);
+    expect(after?.accessToken).not.toBe("spoiled");
+    expect((await api("POST", "/api/v1/auth/refresh", { refreshToken: before?.refreshToken })).status).toBe(401);
+    await user.reload();
+    await user.getByRole("heading", { name: "Log in to Linkus" }).waitFor();
+
+    // Act: the user logs in by extension number with the password the administrator set, then logs out.
+    await user.getByLabel("Server").fill(SLUG);
+    await user.getByLabel("Email or extension number").fill(USER.number);
+    await user.getByLabel("Password").fill(USER.password);
+    await user.getByRole("button", { name: "Log in" }).click();
+    await user.getByRole("heading", { name: "Contacts" }).waitFor();
+    const session = await stored();
+    await user.getByRole("button", { name: "Log out" }).click();
+    await user.getByRole("heading", { name: "Log in to Linkus" }).waitFor();
+
+    // Assess: the tokens of the ended session are refused, and nothing is left in the browser.
+    expect((await api("GET", "/api/v1/me", undefined, session?.accessToken)).status).toBe(401);
+    expect(await stored()).toBeNull();
   });
 });

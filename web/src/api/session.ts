@@ -71,20 +71,37 @@ export function accessToken(): string | undefined {
   return current?.accessToken;
 }
 
+/**
+ * Tabs share one session, and a refresh token works once: a tab that refreshed with a token
+ * another tab had already used would end the session for all. So refreshes take a lock across
+ * tabs, and a tab first adopts tokens another tab stored meanwhile.
+ */
+function acrossTabs<T>(task: () => Promise<T>): Promise<T> {
+  return navigator.locks ? (navigator.locks.request("pbx.session.refresh", task) as Promise<T>) : task();
+}
+
 export async function refreshNow(): Promise<boolean> {
-  refreshing ??= (async () => {
-    const session = current;
-    if (!session) return false;
+  const held = current?.refreshToken;
+  refreshing ??= acrossTabs(async () => {
+    const session = read();
+    if (!session) {
+      write(null);
+      return false;
+    }
+    if (session.refreshToken !== held) {
+      write(session); // another tab already renewed the tokens
+      return true;
+    }
     try {
       const tokens = await call("auth.refresh", { body: { refreshToken: session.refreshToken } });
-      if (current === session) write(withTokens(session.principal, tokens));
+      write(withTokens(session.principal, tokens));
       return true;
     } catch (error) {
       // Only a refusal ends the session; a network failure leaves it for the next try.
       if (error instanceof ApiError && error.status < 500) write(null);
       return false;
     }
-  })().finally(() => {
+  }).finally(() => {
     refreshing = null;
   });
   return refreshing;
@@ -97,6 +114,13 @@ export async function freshToken(): Promise<string | undefined> {
 }
 
 setTransport({ token: accessToken, refresh: refreshNow });
+
+// Another tab signed in, renewed the tokens or signed out: follow it.
+window.addEventListener("storage", (event) => {
+  if (event.key !== KEY && event.key !== null) return;
+  current = read();
+  for (const listener of listeners) listener();
+});
 
 // Refresh ahead of expiry while the page is open, so the 8111 channel never holds a dead token.
 setInterval(() => void freshToken(), 30_000);
