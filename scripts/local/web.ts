@@ -52,16 +52,26 @@ export async function ensureWebBuild(log: (line: string) => void = console.log):
   const sources = Math.max(...(await Promise.all(SOURCES.map((path) => newestChange(join(REPO, path))))));
   if (built > sources) return "fresh";
   log(built ? "Web app sources changed: rebuilding web/dist ..." : "Building the web app into web/dist ...");
+  // Built aside and swapped in, so a second stack starting at the same time (tests do) never
+  // serves or deletes a half-written folder.
+  const staging = `${WEB_DIST}.build-${process.pid}-${Date.now()}`;
+  const retired = `${staging}.old`;
   // A child process with NODE_ENV=production: a caller's NODE_ENV (vitest sets "test") would
   // otherwise give React's development build.
+  const vite = join(REPO, "node_modules/vite/bin/vite.js");
   await run(process.execPath, [
-    join(REPO, "node_modules/vite/bin/vite.js"),
+    vite,
     "build",
     "--config",
     "web/vite.config.ts",
+    "--outDir",
+    staging,
     "--logLevel",
     "warn",
   ]);
+  await rename(WEB_DIST, retired).catch(() => undefined);
+  await rename(staging, WEB_DIST).catch(() => undefined); // another build won the swap: its output is as good
+  await Promise.all([retired, staging].map((dir) => rm(dir, { recursive: true, force: true })));
   return "built";
 }
 

@@ -48,7 +48,7 @@ async function noteOf(page: Page, label: string) {
   const noteId = await input.getAttribute("aria-describedby");
   return {
     invalid: await input.getAttribute("aria-invalid"),
-    note: noteId ? await page.locator(`#${noteId}`).innerText() : "",
+    note: noteId ? ((await page.locator(`#${noteId}`).textContent()) ?? "") : "",
   };
 }
 
@@ -103,7 +103,7 @@ describe("the PBX in a browser", () => {
     await admin.getByRole("heading", { name: "Contacts" }).waitFor();
     await admin.getByRole("link", { name: "Extensions" }).click();
     await admin.getByRole("heading", { name: "Extensions" }).waitFor();
-    await admin.getByRole("cell", { name: "admin@" + SLUG + ".example.com" }).waitFor();
+    await admin.getByRole("cell", { name: ADMIN.email }).waitFor();
     await expectAccessible(admin, "extensions list");
     await screenshot(admin, "extensions");
 
@@ -163,7 +163,7 @@ describe("the PBX in a browser", () => {
 
     await user.goto(link as string);
     await user.getByRole("heading", { name: "Contacts" }).waitFor();
-    await expect.poll(() => user.locator(".who").innerText(), POLL).toContain(USER.number);
+    await expect.poll(() => user.locator(".who").textContent(), POLL).toContain(USER.number);
     expect(new URL(user.url()).hash, "the token is wiped from the address bar").toBe("");
     await user.getByRole("status", { name: "Live updates: live" }).waitFor();
   });
