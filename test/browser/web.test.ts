@@ -239,18 +239,39 @@ describe("the PBX in a browser", () => {
     await screenshot(user, "web-client-contacts");
   });
 
-  it("a Menu Visibility rule hides a menu from the user, live", async () => {
+  it("an administrator adds a Menu Visibility rule on the permissions page; it hides the menu from the user, live", async () => {
+    // Prepare
     await user.getByRole("link", { name: "Recordings" }).waitFor();
-    const rule = await api("POST", "/api/v1/linkus-permission-rules", {
-      kind: "menu",
-      name: "No recordings for Ada",
-      members: { extensions: [userId] },
-      effect: "disallow",
-      items: ["recordings"],
-    });
-    expect(rule.status, JSON.stringify(rule.body)).toBe(201);
+    await admin.getByRole("link", { name: "Linkus permissions" }).click();
+    await admin.getByText("No rules: every user sees every menu").waitFor();
+
+    // Act: Disallow the Recordings menu for extension 2001 only.
+    await admin.getByRole("button", { name: "Add rule" }).click();
+    const form = admin.getByRole("form", { name: "New rule" });
+    await form.getByLabel("Rule name").fill("No recordings for Ada");
+    await form.getByLabel("Permission").selectOption("menu");
+    await form.getByLabel("Effect").selectOption("disallow");
+    await form.getByLabel("Recordings").check();
+    await form.getByLabel("Everyone").uncheck();
+    await form.getByLabel(`${USER.number} Ada Lovelace`).check();
+    await expectAccessible(admin, "permissions page");
+    await screenshot(admin, "linkus-permissions");
+    await form.getByRole("button", { name: "Save rule" }).click();
+    await admin.getByRole("cell", { name: "No recordings for Ada", exact: true }).waitFor();
+
+    // Assess: the user's menu goes without a reload; the administrator keeps it.
     await expect.poll(() => user.getByRole("link", { name: "Recordings" }).count(), { timeout: 10_000 }).toBe(0);
-    await expect(user.getByRole("link", { name: "Call Logs" }).count()).resolves.toBe(1);
+    expect(await user.getByRole("link", { name: "Call Logs" }).count()).toBe(1);
+    expect(await admin.getByRole("link", { name: "Recordings" }).count()).toBe(1);
+    const rules = await api("GET", "/api/v1/linkus-permission-rules");
+    expect(rules.body.items).toEqual([
+      expect.objectContaining({
+        kind: "menu",
+        effect: "disallow",
+        items: ["recordings"],
+        members: { everyone: false, extensions: [userId], organizations: [] },
+      }),
+    ]);
     await user.goto(`${stack.baseUrl}/recordings`);
     await user.getByText("Recordings is not available to you").waitFor();
   });
@@ -297,6 +318,15 @@ describe("the PBX in a browser", () => {
     await expectAccessible(page, "login blocked");
     await screenshot(page, "login-blocked");
     await context.close();
+
+    // The administrator sees the address on the Login security page and unblocks it.
+    await admin.getByRole("link", { name: "Login security" }).click();
+    await admin.getByRole("cell", { name: "203.0.113.77", exact: true }).waitFor();
+    await expectAccessible(admin, "login security");
+    await screenshot(admin, "login-security");
+    await admin.getByRole("button", { name: "Unblock 203.0.113.77" }).click();
+    await admin.getByText("203.0.113.77 unblocked.").waitFor();
+    expect((await api("GET", "/api/v1/security/blocked-ips")).body.items).toEqual([]);
   });
 
   it("works at a phone's width and renders the API reference", async () => {

@@ -10,7 +10,9 @@ import { ImportExportPage } from "./features/contacts/ImportExportPage";
 import { ExtensionFormPage } from "./features/extensions/ExtensionFormPage";
 import { ExtensionsPage } from "./features/extensions/ExtensionsPage";
 import { OperatorPage } from "./features/operator/OperatorPage";
+import { PermissionsPage } from "./features/permissions/PermissionsPage";
 import { RecordsPage } from "./features/records/RecordsPage";
+import { SecurityPage } from "./features/security/SecurityPage";
 import { Link, navigate, usePath } from "./router";
 
 type Menu = keyof Principal["menus"];
@@ -35,6 +37,8 @@ const CLIENT_NAV: NavItem[] = [
 const ADMIN_NAV: NavItem[] = [
   { to: "/admin/extensions", label: "Extensions", permission: "extensions.view" },
   { to: "/admin/contacts", label: "Contacts import and export", permission: "company_contacts.manage" },
+  { to: "/admin/permissions", label: "Linkus permissions", permission: "linkus_permissions.manage" },
+  { to: "/admin/security", label: "Login security", permission: "security.manage" },
 ];
 
 function allowed(item: NavItem, principal: Principal): boolean {
@@ -89,6 +93,8 @@ function pageFor(path: string, principal: Principal): ReactNode {
   const edit = /^\/admin\/extensions\/([0-9A-Z]{26})$/.exec(path);
   if (edit?.[1]) return <ExtensionFormPage extensionId={edit[1]} />;
   if (path === "/admin/contacts") return <ImportExportPage />;
+  if (path === "/admin/permissions") return <PermissionsPage />;
+  if (path === "/admin/security") return <SecurityPage />;
   return (
     <p className="state" role="alert">
       There is no page at {path}. <Link to="/contacts">Go to Contacts</Link>

@@ -1,6 +1,6 @@
 import { type FormEvent, useState } from "react";
 import { call } from "../../api/client";
-import { replaceTokens } from "../../api/session";
+import { replaceTokens, useSession } from "../../api/session";
 import { Banner, Field, useSubmit } from "../../components/forms";
 
 /** Settings > change your user password; this session continues, others end. */
@@ -9,6 +9,8 @@ export function PasswordPage() {
   const [newPassword, setNew] = useState("");
   const [done, setDone] = useState(false);
   const { errors, banner, busy, run } = useSubmit();
+  // Operation Permission rules may lock this setting (seed 000); the API refuses it too.
+  const locked = useSession()?.principal.operations.change_password === false;
   const onSubmit = (event: FormEvent) => {
     event.preventDefault();
     setDone(false);
@@ -25,6 +27,12 @@ export function PasswordPage() {
       <form className="card narrow" onSubmit={onSubmit} noValidate aria-labelledby="password-title">
         <h2 id="password-title">Change password</h2>
         <Banner message={banner} />
+        {locked && (
+          <Banner
+            tone="info"
+            message="Changing your password is locked by a Linkus permission rule. Ask your administrator."
+          />
+        )}
         {done && <Banner tone="success" message="Password changed. Your other sessions were logged out." />}
         <Field
           label="Current password"
@@ -45,7 +53,7 @@ export function PasswordPage() {
           error={errors.newPassword}
           hint="At least 10 characters with a number, an upper-case and a lower-case letter"
         />
-        <button type="submit" className="button-primary" disabled={busy}>
+        <button type="submit" className="button-primary" disabled={busy || locked}>
           Change password
         </button>
       </form>
