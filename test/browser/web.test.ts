@@ -327,6 +327,40 @@ describe("the PBX in a browser", () => {
     await admin.getByRole("button", { name: "Unblock 203.0.113.77" }).click();
     await admin.getByText("203.0.113.77 unblocked.").waitFor();
     expect((await api("GET", "/api/v1/security/blocked-ips")).body.items).toEqual([]);
+
+    // The event log holds the block; its Event filter narrows to it.
+    await admin.getByRole("link", { name: "Event log" }).click();
+    await admin.getByLabel("Event", { exact: true }).selectOption("web_user_blocked_out");
+    await admin.getByRole("row", { name: /Web User Blocked Out .*203\.0\.113\.77/ }).waitFor();
+    expect(await admin.getByRole("row", { name: /Web User Login Success/ }).count()).toBe(0);
+    await expectAccessible(admin, "event log");
+    await screenshot(admin, "event-log");
+  });
+
+  it("an administrator adds an organization, with Organization Management turned on", async () => {
+    await admin.getByRole("link", { name: "Organizations" }).click();
+    await admin.getByText("No organizations yet.").waitFor();
+    // Saved on click; the box shows the saved setting.
+    await admin.getByLabel(/Organization Management/).click();
+    await expect.poll(() => admin.getByLabel(/Organization Management/).isChecked(), POLL).toBe(true);
+    await admin.getByRole("button", { name: "Add organization" }).click();
+    const form = admin.getByRole("form", { name: "Organization" });
+    await form.getByRole("button", { name: "Save" }).click();
+    await form.getByText("Name is required").waitFor();
+    await form.getByLabel("Name").fill("Sales");
+    await form.getByRole("button", { name: "Save" }).click();
+    await admin.getByRole("cell", { name: "Sales", exact: true }).waitFor();
+    await expectAccessible(admin, "organizations");
+    expect((await api("GET", "/api/v1/settings")).body.organizationManagement).toBe(true);
+
+    // The extension form now offers it (seed 002: only when Organization Management is on).
+    await admin.getByRole("link", { name: "Extensions" }).click();
+    await admin.getByRole("link", { name: `Edit extension ${USER.number}` }).click();
+    await admin.getByRole("checkbox", { name: "Sales" }).check();
+    await admin.getByRole("button", { name: "Save and Apply" }).click();
+    await admin.getByRole("heading", { name: "Extensions" }).waitFor();
+    const [organization] = (await api("GET", "/api/v1/organizations")).body.items;
+    expect((await api("GET", `/api/v1/extensions/${userId}`)).body.organizations).toEqual([organization.id]);
   });
 
   it("works at a phone's width and renders the API reference", async () => {

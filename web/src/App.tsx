@@ -7,9 +7,11 @@ import { PasswordPage } from "./features/auth/PasswordPage";
 import { QuickLoginPage } from "./features/auth/QuickLoginPage";
 import { ContactsPage } from "./features/contacts/ContactsPage";
 import { ImportExportPage } from "./features/contacts/ImportExportPage";
+import { EventsPage } from "./features/events/EventsPage";
 import { ExtensionFormPage } from "./features/extensions/ExtensionFormPage";
 import { ExtensionsPage } from "./features/extensions/ExtensionsPage";
 import { OperatorPage } from "./features/operator/OperatorPage";
+import { OrganizationsPage } from "./features/organizations/OrganizationsPage";
 import { PermissionsPage } from "./features/permissions/PermissionsPage";
 import { RecordsPage } from "./features/records/RecordsPage";
 import { SecurityPage } from "./features/security/SecurityPage";
@@ -39,6 +41,8 @@ const ADMIN_NAV: NavItem[] = [
   { to: "/admin/contacts", label: "Contacts import and export", permission: "company_contacts.manage" },
   { to: "/admin/permissions", label: "Linkus permissions", permission: "linkus_permissions.manage" },
   { to: "/admin/security", label: "Login security", permission: "security.manage" },
+  { to: "/admin/organizations", label: "Organizations", permission: "organizations.view" },
+  { to: "/admin/events", label: "Event log", permission: "event_log.view" },
 ];
 
 function allowed(item: NavItem, principal: Principal): boolean {
@@ -95,6 +99,8 @@ function pageFor(path: string, principal: Principal): ReactNode {
   if (path === "/admin/contacts") return <ImportExportPage />;
   if (path === "/admin/permissions") return <PermissionsPage />;
   if (path === "/admin/security") return <SecurityPage />;
+  if (path === "/admin/organizations") return <OrganizationsPage />;
+  if (path === "/admin/events") return <EventsPage />;
   return (
     <p className="state" role="alert">
       There is no page at {path}. <Link to="/contacts">Go to Contacts</Link>
