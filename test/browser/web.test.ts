@@ -52,7 +52,8 @@ async function noteOf(page: Page, label: string) {
   };
 }
 
-describe("the PBX in a browser", () => {
+// Each step drives several pages (and scrypt-heavy logins) on a shared 2-core machine.
+describe("the PBX in a browser", { timeout: 90_000 }, () => {
   beforeAll(async () => {
     stack = await startWebStack();
     const provisioned = await api(
@@ -236,6 +237,13 @@ describe("the PBX in a browser", () => {
       .getByRole("button", { name: /^Linus Torvalds/ })
       .first()
       .waitFor();
+    // Colleagues with their presence, from the channel's snapshot (no phone registered: offline).
+    const colleagues = user.getByRole("region", { name: "Colleagues" });
+    await colleagues.getByText("1000 Administrator").waitFor();
+    expect(await colleagues.getByRole("listitem").filter({ hasText: "1000 Administrator" }).textContent()).toContain(
+      "Offline",
+    );
+    expect(await colleagues.getByText(`${USER.number} Ada Lovelace`).count(), "not oneself").toBe(0);
     await screenshot(user, "web-client-contacts");
   });
 

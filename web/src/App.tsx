@@ -156,8 +156,29 @@ function Shell({ principal, path, children }: { principal: Principal; path: stri
         )}
       </nav>
       <main id="main" className="content" data-path={path}>
+        <CallNotice />
         {children}
       </main>
     </div>
+  );
+}
+
+/** The user's own calls, from the 8111 channel: ringing, answered, ended. */
+function CallNotice() {
+  const { call } = useChannel();
+  if (!call) return null;
+  const peer = call.peer.name ? `${call.peer.name} (${call.peer.number})` : call.peer.number;
+  const text =
+    call.state === "ringing"
+      ? call.direction === "inbound"
+        ? `Incoming call from ${peer}`
+        : `Calling ${peer}…`
+      : call.state === "answered"
+        ? `On a call with ${peer}`
+        : `Call with ${peer} ended${call.durationSeconds !== undefined ? ` after ${call.durationSeconds} s` : ""}`;
+  return (
+    <p className="banner banner-info call-notice" role="status">
+      {text}
+    </p>
   );
 }

@@ -11,12 +11,31 @@ import { freshToken, refreshNow, updatePrincipal } from "./session";
 export type ChannelState = "connecting" | "live" | "offline";
 export type PresenceState = "registered" | "unregistered" | "on_call";
 
+export interface Colleague {
+  extensionId: string;
+  number: string;
+  name: string;
+  state: PresenceState;
+}
+
+export interface CallEvent {
+  callId: string;
+  state: "ringing" | "answered" | "ended";
+  direction: "inbound" | "outbound";
+  peer: { number: string; name?: string };
+  result?: string;
+  durationSeconds?: number;
+}
+
 interface Store {
   state: ChannelState;
   presence: Record<string, PresenceState>;
+  colleagues: Record<string, Colleague>;
+  /** The user's own call in progress or just ended. */
+  call?: CallEvent;
 }
 
-let store: Store = { state: "offline", presence: {} };
+let store: Store = { state: "offline", presence: {}, colleagues: {} };
 const listeners = new Set<() => void>();
 function set(next: Partial<Store>) {
   store = { ...store, ...next };
@@ -39,7 +58,7 @@ interface Frame {
   sequence?: number;
   changes?: Array<{ sequence: number }>;
   latest?: Record<string, number> | number;
-  extensions?: Array<{ extensionId: string; state: PresenceState }>;
+  extensions?: Array<{ extensionId: string; number?: string; name?: string; state: PresenceState }>;
   snapshot?: boolean;
 }
 
@@ -77,8 +96,20 @@ export function connectLinkus(queries: QueryClient): () => void {
       changed(frame.topic);
     } else if (frame.type === "presence" && frame.extensions) {
       const presence = frame.snapshot ? {} : { ...store.presence };
-      for (const entry of frame.extensions) presence[entry.extensionId] = entry.state;
-      set({ presence });
+      const colleagues = frame.snapshot ? {} : { ...store.colleagues };
+      for (const entry of frame.extensions) {
+        presence[entry.extensionId] = entry.state;
+        const known = colleagues[entry.extensionId];
+        colleagues[entry.extensionId] = {
+          extensionId: entry.extensionId,
+          number: entry.number ?? known?.number ?? "",
+          name: entry.name ?? known?.name ?? "",
+          state: entry.state,
+        };
+      }
+      set({ presence, colleagues });
+    } else if (frame.type === "call") {
+      set({ call: frame as unknown as CallEvent });
     }
   };
 
@@ -123,6 +154,6 @@ export function connectLinkus(queries: QueryClient): () => void {
     stopped = true;
     clearTimeout(timer);
     socket?.close(1000);
-    set({ state: "offline", presence: {} });
+    set({ state: "offline", presence: {}, colleagues: {}, call: undefined });
   };
 }

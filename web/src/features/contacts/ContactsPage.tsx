@@ -1,6 +1,7 @@
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { call } from "../../api/client";
+import { type PresenceState, useChannel } from "../../api/linkus";
 import { useSession } from "../../api/session";
 import { Dialog } from "../../components/dialog";
 import { Banner, Field, SelectField } from "../../components/forms";
@@ -170,6 +171,7 @@ export function ContactsPage() {
           })}
         </ul>
       )}
+      <Colleagues own={principal?.extension.id} />
       {menu.at && menuFor && (
         <ActionMenu
           label={`Actions for ${displayName(menuFor)}`}
@@ -239,6 +241,42 @@ export function ContactsPage() {
             }}
           />
         </Dialog>
+      )}
+    </section>
+  );
+}
+
+const STATE_NAMES: Record<PresenceState, string> = {
+  registered: "Available",
+  unregistered: "Offline",
+  on_call: "On a call",
+};
+
+/** Colleagues (the PBX's extensions) with their presence, live from the 8111 channel. */
+function Colleagues({ own }: { own?: string }) {
+  const { colleagues, state } = useChannel();
+  const list = Object.values(colleagues)
+    .filter((c) => c.extensionId !== own)
+    .sort((a, b) => a.number.localeCompare(b.number, undefined, { numeric: true }));
+  return (
+    <section className="colleagues" aria-labelledby="colleagues-title">
+      <h2 id="colleagues-title">Colleagues</h2>
+      {state !== "live" && list.length === 0 ? (
+        <p className="muted">Presence appears once live updates are connected.</p>
+      ) : list.length === 0 ? (
+        <p className="muted">No other extensions yet.</p>
+      ) : (
+        <ul className="colleague-list">
+          {list.map((colleague) => (
+            <li key={colleague.extensionId}>
+              <span className={`dot dot-${colleague.state}`} aria-hidden="true" />
+              <span>
+                {colleague.number} {colleague.name}
+              </span>
+              <span className="muted">{STATE_NAMES[colleague.state]}</span>
+            </li>
+          ))}
+        </ul>
       )}
     </section>
   );
