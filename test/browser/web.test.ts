@@ -371,6 +371,23 @@ describe("the PBX in a browser", { timeout: 90_000 }, () => {
     expect((await api("GET", `/api/v1/extensions/${userId}`)).body.organizations).toEqual([organization.id]);
   });
 
+  it("an administrator adds a custom role with the permission editor; the system roles show their holders", async () => {
+    await admin.getByRole("link", { name: "User roles" }).click();
+    const superAdmin = admin.getByRole("row", { name: /Super Administrator System 1/ });
+    await superAdmin.waitFor();
+    await admin.getByRole("button", { name: "Add role" }).click();
+    const form = admin.getByRole("form", { name: "Role" });
+    await form.getByLabel("Role name").fill("Directory keeper");
+    await form.getByLabel("Company contacts: manage").check();
+    await form.getByLabel("Extensions: view").check();
+    await form.getByRole("button", { name: "Save role" }).click();
+    await admin.getByRole("row", { name: /Directory keeper Custom 0/ }).waitFor();
+    await expectAccessible(admin, "roles");
+    const roles = await api("GET", "/api/v1/roles");
+    const custom = roles.body.items.find((r: { name: string }) => r.name === "Directory keeper");
+    expect(custom.permissions.sort()).toEqual(["company_contacts.manage", "extensions.view"]);
+  });
+
   it("works at a phone's width and renders the API reference", async () => {
     const phone = await userContext.newPage();
     await phone.setViewportSize({ width: 390, height: 844 });

@@ -14,6 +14,7 @@ import { OperatorPage } from "./features/operator/OperatorPage";
 import { OrganizationsPage } from "./features/organizations/OrganizationsPage";
 import { PermissionsPage } from "./features/permissions/PermissionsPage";
 import { RecordsPage } from "./features/records/RecordsPage";
+import { RolesPage } from "./features/roles/RolesPage";
 import { SecurityPage } from "./features/security/SecurityPage";
 import { Link, navigate, usePath } from "./router";
 
@@ -42,6 +43,7 @@ const ADMIN_NAV: NavItem[] = [
   { to: "/admin/permissions", label: "Linkus permissions", permission: "linkus_permissions.manage" },
   { to: "/admin/security", label: "Login security", permission: "security.manage" },
   { to: "/admin/organizations", label: "Organizations", permission: "organizations.view" },
+  { to: "/admin/roles", label: "User roles", permission: "roles.view" },
   { to: "/admin/events", label: "Event log", permission: "event_log.view" },
 ];
 
@@ -100,6 +102,7 @@ function pageFor(path: string, principal: Principal): ReactNode {
   if (path === "/admin/permissions") return <PermissionsPage />;
   if (path === "/admin/security") return <SecurityPage />;
   if (path === "/admin/organizations") return <OrganizationsPage />;
+  if (path === "/admin/roles") return <RolesPage />;
   if (path === "/admin/events") return <EventsPage />;
   return (
     <p className="state" role="alert">
