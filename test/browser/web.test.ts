@@ -388,6 +388,41 @@ describe("the PBX in a browser", { timeout: 90_000 }, () => {
     expect(custom.permissions.sort()).toEqual(["company_contacts.manage", "extensions.view"]);
   });
 
+  it("event notifications: a template with an unknown variable is refused next to its field; a contact is added", async () => {
+    await admin.getByRole("link", { name: "Event notifications" }).click();
+    await admin.getByRole("button", { name: "Edit template of Web User Blocked Out" }).click();
+    const form = admin.getByRole("form", { name: "Email template of Web User Blocked Out" });
+    await form.getByLabel("Subject").fill("Blocked: {{source_ip}} at {{event_time}}");
+    await expect
+      .poll(() => form.getByRole("region", { name: "Preview" }).textContent(), POLL)
+      .toContain("Blocked: 203.0.113.7");
+    await form.getByLabel("Body").fill("{{no_such_variable}} happened");
+    await form.getByRole("button", { name: "Save template" }).click();
+    await expect.poll(async () => (await noteOf(admin, "Body")).note, POLL).toMatch(/^Body .*no_such_variable/);
+    await expectAccessible(admin, "event notifications");
+    await screenshot(admin, "event-notifications");
+    await form.getByLabel("Body").fill("{{event_name}} from {{source_ip}}");
+    await form.getByRole("button", { name: "Save template" }).click();
+    await admin.getByText("Template of Web User Blocked Out saved.").waitFor();
+
+    const contact = admin.getByRole("form", { name: "Add notification contact" });
+    await contact.getByLabel("Name").fill("Security desk");
+    await contact.getByLabel("Email").fill("not-an-email");
+    await contact.getByRole("button", { name: "Add contact" }).click();
+    await expect
+      .poll(async () => (await noteOf(admin, "Email")).note, POLL)
+      .toBe("Email must be a valid email address");
+    await contact.getByLabel("Email").fill("desk@example.com");
+    await contact.getByRole("button", { name: "Add contact" }).click();
+    await admin.getByText("Security desk <desk@example.com> · Alert").waitFor();
+    const settings = await api("GET", "/api/v1/event-notifications");
+    const blocked = settings.body.items.find((i: { event: string }) => i.event === "web_user_blocked_out");
+    expect(blocked.template).toMatchObject({
+      subject: "Blocked: {{source_ip}} at {{event_time}}",
+      body: "{{event_name}} from {{source_ip}}",
+    });
+  });
+
   it("works at a phone's width and renders the API reference", async () => {
     const phone = await userContext.newPage();
     await phone.setViewportSize({ width: 390, height: 844 });

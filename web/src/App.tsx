@@ -10,6 +10,7 @@ import { ImportExportPage } from "./features/contacts/ImportExportPage";
 import { EventsPage } from "./features/events/EventsPage";
 import { ExtensionFormPage } from "./features/extensions/ExtensionFormPage";
 import { ExtensionsPage } from "./features/extensions/ExtensionsPage";
+import { NotificationsPage } from "./features/notifications/NotificationsPage";
 import { OperatorPage } from "./features/operator/OperatorPage";
 import { OrganizationsPage } from "./features/organizations/OrganizationsPage";
 import { PermissionsPage } from "./features/permissions/PermissionsPage";
@@ -45,6 +46,7 @@ const ADMIN_NAV: NavItem[] = [
   { to: "/admin/organizations", label: "Organizations", permission: "organizations.view" },
   { to: "/admin/roles", label: "User roles", permission: "roles.view" },
   { to: "/admin/events", label: "Event log", permission: "event_log.view" },
+  { to: "/admin/notifications", label: "Event notifications", permission: "event_notifications.manage" },
 ];
 
 function allowed(item: NavItem, principal: Principal): boolean {
@@ -104,6 +106,7 @@ function pageFor(path: string, principal: Principal): ReactNode {
   if (path === "/admin/organizations") return <OrganizationsPage />;
   if (path === "/admin/roles") return <RolesPage />;
   if (path === "/admin/events") return <EventsPage />;
+  if (path === "/admin/notifications") return <NotificationsPage />;
   return (
     <p className="state" role="alert">
       There is no page at {path}. <Link to="/contacts">Go to Contacts</Link>
