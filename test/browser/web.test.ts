@@ -423,6 +423,33 @@ describe("the PBX in a browser", { timeout: 90_000 }, () => {
     });
   });
 
+  it("the operator's console lists, provisions, suspends and deletes tenants with the platform key", async () => {
+    const page = await adminContext.newPage();
+    page.on("dialog", (dialog) => void dialog.accept());
+    await page.goto(`${stack.baseUrl}/operator`);
+    await page.getByLabel("Platform key").fill("wrong-key");
+    await page.getByRole("button", { name: "Open" }).click();
+    await page.getByRole("alert").waitFor();
+    await page.getByLabel("Platform key").fill(stack.platformKey);
+    await page.getByRole("button", { name: "Open" }).click();
+    await page.getByRole("heading", { name: "Tenants" }).waitFor();
+
+    const slug = `${SLUG}-b`;
+    await page.getByLabel("Name").fill("Beta Web");
+    await page.getByLabel("Server (slug)").fill(slug);
+    await page.getByLabel("Administrator email").fill(`boss@${slug}.example.com`);
+    await page.getByRole("button", { name: "Provision" }).click();
+    await page.getByText(/Beta Web is ready\. .*password \(shown once\): \S+/).waitFor();
+    await expectAccessible(page, "operator console");
+    await screenshot(page, "operator");
+    const row = page.getByRole("row", { name: new RegExp(`Beta Web ${slug}`) });
+    await row.getByRole("button", { name: `Suspend ${slug}` }).click();
+    await page.getByRole("row", { name: new RegExp(`Beta Web ${slug} suspended`) }).waitFor();
+    await page.getByRole("button", { name: `Delete ${slug}` }).click();
+    await expect.poll(() => page.getByRole("row", { name: new RegExp(`Beta Web ${slug} `) }).count(), POLL).toBe(0);
+    await page.close();
+  });
+
   it("works at a phone's width and renders the API reference", async () => {
     const phone = await userContext.newPage();
     await phone.setViewportSize({ width: 390, height: 844 });

@@ -94,7 +94,7 @@ export async function call<Id extends RouteId>(id: Id, ...[input]: CallArgs<Id>)
   }
   const send = () => {
     const headers: Record<string, string> = {};
-    const token = route.auth.kind === "tenant" ? transport.token() : undefined;
+    const token = route.auth.kind === "public" ? undefined : transport.token();
     if (token) headers.authorization = `Bearer ${token}`;
     if (body !== undefined) headers["content-type"] = "application/json";
     return fetch(url, { method: route.method, headers, body: body === undefined ? undefined : JSON.stringify(body) });

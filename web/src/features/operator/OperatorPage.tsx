@@ -25,19 +25,26 @@ export function OperatorPage() {
       setTransport({ token: accessToken, refresh: refreshNow });
     }
   };
-  const load = () =>
-    withKey(() => call("platform.tenants.list", { query: { limit: 100 } })).then((page) => setTenants(page.items));
-  const act = (tenant: Tenant, action: "suspend" | "resume" | "delete") => {
+  const [cursor, setCursor] = useState<string>();
+  const load = async (after?: string) => {
+    const page = await withKey(() => call("platform.tenants.list", { query: { limit: 50, cursor: after } }));
+    setTenants((list) => [...(after ? (list ?? []) : []), ...page.items]);
+    setCursor(page.nextCursor);
+  };
+  // Rows change in place from each answer, so a long list is not read again after every action.
+  const replace = (next: Tenant) => setTenants((list) => list?.map((t) => (t.id === next.id ? next : t)));
+  const act = async (tenant: Tenant, action: "suspend" | "resume" | "delete") => {
     if (action === "delete" && !window.confirm(`Delete ${tenant.name} (${tenant.slug}) and everything it holds?`))
       return;
     const params = { tenantId: tenant.id };
-    void withKey(() =>
-      action === "suspend"
-        ? call("platform.tenants.suspend", { params })
-        : action === "resume"
-          ? call("platform.tenants.resume", { params })
-          : call("platform.tenants.delete", { params }),
-    ).then(load);
+    if (action === "delete") {
+      await withKey(() => call("platform.tenants.delete", { params }));
+      setTenants((list) => list?.filter((t) => t.id !== tenant.id));
+    } else if (action === "suspend") {
+      replace(await withKey(() => call("platform.tenants.suspend", { params })));
+    } else {
+      replace(await withKey(() => call("platform.tenants.resume", { params })));
+    }
   };
   const onProvision = (event: FormEvent) => {
     event.preventDefault();
@@ -47,7 +54,7 @@ export function OperatorPage() {
         `${answer.tenant.name} is ready. Administrator ${form.adminEmail}, password (shown once): ${answer.initialPassword ?? "(as given)"}`,
       );
       setForm({ name: "", slug: "", adminEmail: "" });
-      await load();
+      setTenants((list) => [answer.tenant, ...(list ?? [])]);
     });
   };
 
@@ -59,7 +66,7 @@ export function OperatorPage() {
           noValidate
           onSubmit={(e) => {
             e.preventDefault();
-            void login.run(load);
+            void login.run(() => load());
           }}
         >
           <h1>Operator console</h1>
@@ -102,15 +109,15 @@ export function OperatorPage() {
                 <td>{tenant.status}</td>
                 <td className="row-actions">
                   {tenant.status === "active" ? (
-                    <button type="button" onClick={() => act(tenant, "suspend")}>
+                    <button type="button" onClick={() => void act(tenant, "suspend")}>
                       Suspend<span className="visually-hidden"> {tenant.slug}</span>
                     </button>
                   ) : (
-                    <button type="button" onClick={() => act(tenant, "resume")}>
+                    <button type="button" onClick={() => void act(tenant, "resume")}>
                       Resume<span className="visually-hidden"> {tenant.slug}</span>
                     </button>
                   )}
-                  <button type="button" className="button-danger" onClick={() => act(tenant, "delete")}>
+                  <button type="button" className="button-danger" onClick={() => void act(tenant, "delete")}>
                     Delete<span className="visually-hidden"> {tenant.slug}</span>
                   </button>
                 </td>
@@ -119,6 +126,11 @@ export function OperatorPage() {
           </tbody>
         </table>
       </div>
+      {cursor && (
+        <button type="button" onClick={() => void load(cursor)}>
+          Show more tenants
+        </button>
+      )}
       <form className="card narrow" onSubmit={onProvision} noValidate>
         <h2>Provision a tenant</h2>
         <Banner message={provision.banner} />
