@@ -205,12 +205,12 @@ function TemplateForm({
                 .join(" ")}`}
         </p>
       </div>
-      <div className="preview" aria-label="Preview" role="region">
+      <section className="preview" aria-label="Preview">
         <p>
           <strong>{renderTemplate(subject, sample)}</strong>
         </p>
         <pre>{renderTemplate(body, sample)}</pre>
-      </div>
+      </section>
       <div className="actions">
         <button type="button" onClick={onCancel}>
           Cancel

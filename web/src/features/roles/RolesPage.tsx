@@ -124,7 +124,7 @@ export function RolesPage() {
         </form>
       )}
       {deleting && (
-        <div className="card inset" role="group" aria-label={`Delete role ${deleting.role.name}`}>
+        <fieldset className="card inset" aria-label={`Delete role ${deleting.role.name}`}>
           <p>
             Delete {deleting.role.name}?{" "}
             {deleting.role.memberCount > 0 && `Its ${deleting.role.memberCount} holders move to the role you choose.`}
@@ -153,7 +153,7 @@ export function RolesPage() {
               Delete role
             </button>
           </div>
-        </div>
+        </fieldset>
       )}
       {roles.isPending ? (
         <Loading what="roles" />
