@@ -9,4 +9,7 @@ export const handler = createGroupHandler(metaRoutes, {
     document ??= buildOpenApiDocument();
     return document;
   },
+  "meta.clientConfig": async (_input, { deps: { config } }) => {
+    return { linkusUrl: config.publicLinkusUrl, sipHost: config.publicSipHost, linkusPort: config.publicLinkusPort };
+  },
 });

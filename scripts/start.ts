@@ -82,9 +82,19 @@ async function main(): Promise<void> {
   await ensureTable(client, env.TABLE_NAME);
   client.destroy();
 
+  // Links in emails and the Web Client's Linkus channel follow the ports this stack uses.
+  env.PUBLIC_WEB_URL ??= `http://127.0.0.1:${ports.PORT}`;
+  env.PUBLIC_LINKUS_PORT ??= String(ports.LINKUS_PORT);
+  // Linkus clients' login answer names the listener's SIP port.
+  env.PUBLIC_SIP_PORT ??= String(ports.SIP_PORT);
+
+  // The browser app, rebuilt when its sources changed since the last build.
+  const { ensureWebBuild, serveSite } = await import("./local/web.js");
+  if (env.PBX_SKIP_WEB_BUILD !== "1") await ensureWebBuild();
+
   // Imported only now: the handlers read their configuration from the environment set above.
   const { createLocalApi, listen } = await import("./local/http-adapter.js");
-  const server = createLocalApi();
+  const server = createLocalApi({ site: serveSite });
   const baseUrl = await listen(server, ports.PORT);
   stops.unshift(() => new Promise<void>((done) => server.close(() => done())));
 
@@ -114,6 +124,8 @@ async function main(): Promise<void> {
     [
       "",
       "cloud-pbx is running",
+      `  Web portal      ${baseUrl}/  (admin portal and Linkus Web Client)`,
+      `  API reference   ${baseUrl}/api/docs`,
       `  API             ${baseUrl}/api/v1`,
       `  OpenAPI         ${baseUrl}/api/v1/openapi.json`,
       `  Mail viewer     ${mailViewer}`,

@@ -24,6 +24,10 @@ export const ENV = {
   /** The SIP port and transports clients reach there (the load balancer's listeners). */
   publicSipPort: "PUBLIC_SIP_PORT",
   publicSipTransports: "PUBLIC_SIP_TRANSPORTS",
+  /** The Linkus port clients reach on that host (8111 in AWS; LINKUS_PORT locally). */
+  publicLinkusPort: "PUBLIC_LINKUS_PORT",
+  /** Where the Web Client opens the 8111 channel; defaults to ws://PUBLIC_SIP_HOST:PUBLIC_LINKUS_PORT. */
+  publicLinkusUrl: "PUBLIC_LINKUS_URL",
 } as const;
 
 export interface Config {
@@ -41,9 +45,13 @@ export interface Config {
   publicSipHost: string;
   publicSipPort: number;
   publicSipTransports: ("udp" | "tcp" | "tls")[];
+  publicLinkusPort: number;
+  publicLinkusUrl: string;
 }
 
 export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const publicSipHost = env[ENV.publicSipHost] ?? "127.0.0.1";
+  const publicLinkusPort = Number(env[ENV.publicLinkusPort] ?? 8111);
   return {
     tableName: env[ENV.tableName] ?? "cloud-pbx",
     accessTokenTtlSeconds: Number(env[ENV.accessTokenTtl] ?? 1800),
@@ -54,11 +62,13 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     mailFrom: env[ENV.mailFrom] ?? "pbx@localhost",
     sesConfigurationSet: env[ENV.sesConfigurationSet] || undefined,
     publicWebUrl: (env[ENV.publicWebUrl] ?? "http://127.0.0.1:8080").replace(/\/+$/, ""),
-    publicSipHost: env[ENV.publicSipHost] ?? "127.0.0.1",
     publicSipPort: Number(env[ENV.publicSipPort] ?? 5060),
     publicSipTransports: (env[ENV.publicSipTransports] ?? "udp,tcp")
       .split(",")
       .map((t) => t.trim().toLowerCase())
       .filter((t): t is "udp" | "tcp" | "tls" => t === "udp" || t === "tcp" || t === "tls"),
+    publicSipHost,
+    publicLinkusPort,
+    publicLinkusUrl: env[ENV.publicLinkusUrl] ?? `ws://${publicSipHost}:${publicLinkusPort}`,
   };
 }

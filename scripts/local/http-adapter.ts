@@ -63,9 +63,9 @@ const compiled: CompiledRoute[] = (routeList as RouteContract[]).map((route) => 
  * Serves the route table over HTTP the way API Gateway would: it builds REST API proxy
  * events, runs the real REQUEST authorizer for protected routes, and calls the real handlers.
  */
-export function createLocalApi(): Server {
+export function createLocalApi(options: { site?: SiteHandler } = {}): Server {
   return createServer((request, response) => {
-    serve(request, response).catch((error: unknown) => {
+    serveFirst(options.site, request, response).catch((error: unknown) => {
       console.error("local adapter failure", error);
       if (!response.headersSent) send(response, 500, { error: "internal", message: "Local adapter failure" });
     });
@@ -80,6 +80,14 @@ export async function listen(server: Server, port: number, host = "127.0.0.1"): 
   const address = server.address();
   const boundPort = typeof address === "object" && address ? address.port : port;
   return `http://${host}:${boundPort}`;
+}
+
+/** Serves static files for non-API paths (the web app, as CloudFront does in AWS). */
+export type SiteHandler = (request: IncomingMessage, response: ServerResponse) => Promise<boolean> | false;
+
+async function serveFirst(site: SiteHandler | undefined, request: IncomingMessage, response: ServerResponse) {
+  if (site && (await site(request, response))) return;
+  await serve(request, response);
 }
 
 async function serve(request: IncomingMessage, response: ServerResponse): Promise<void> {

@@ -119,7 +119,7 @@ async function waitUntil(condition: () => boolean | Promise<boolean>, timeoutMs:
 function childEnv(dataDir: string, ports: Ports): NodeJS.ProcessEnv {
   // The test run's own emulator settings must not leak in: the script starts its own.
   const inherited = Object.fromEntries(
-    Object.entries(process.env).filter(([name]) => !/^(AWS_|PBX_|TEST_)|^(TABLE_NAME|LOG_LEVEL)$/.test(name)),
+    Object.entries(process.env).filter(([name]) => !/^(AWS_|PBX_|TEST_|PUBLIC_)|^(TABLE_NAME|LOG_LEVEL)$/.test(name)),
   );
   return {
     ...inherited,
@@ -317,6 +317,45 @@ describe("npm start (scripts/start.ts)", { timeout: 240_000 }, () => {
     expect(Object.keys(openapi.body.paths)).toEqual(
       expect.arrayContaining(["/api/v1/auth/login", "/api/v1/extensions", "/api/v1/platform/tenants"]),
     );
+  });
+
+  it("serves the web app on the API's origin, its client paths and the API reference; emailed links follow PORT", async () => {
+    // Act
+    const get = (path: string) => fetch(`${first.baseUrl}${path}`);
+    const [home, quick, docs, unknownApi, config] = await Promise.all([
+      get("/"),
+      get("/quick-login"),
+      get("/api/docs"),
+      get("/api/v1/no-such-route"),
+      get("/api/v1/client-config"),
+    ]);
+    const welcome = await call<{ results: { status: string }[] }>(first, "POST", "/api/v1/extensions/welcome-emails", {
+      token: firstLogin.token,
+      body: { extensionIds: [extensionId] },
+    });
+    const store = (await (await fetch(`http://127.0.0.1:${ports.ses}/store`)).json()) as {
+      emails: { destination: { to: string[] }; body: { text?: string } }[];
+    };
+    const mail = store.emails.find((m) => m.destination.to.some((to) => to.includes("grace@demo.example.com")));
+
+    // Assert
+    const page = await home.text();
+    expect(home.status).toBe(200);
+    expect(home.headers.get("content-type")).toMatch(/text\/html/);
+    expect(page).toContain('<div id="root"></div>');
+    expect(await quick.text(), "the SPA answers its own paths").toBe(page);
+    expect(docs.status).toBe(200);
+    expect(await docs.text()).toContain('id="reference"');
+    expect(unknownApi.status).toBe(404);
+    expect(unknownApi.headers.get("content-type")).toMatch(/application\/json/);
+    expect(await config.json()).toEqual({
+      linkusUrl: `ws://127.0.0.1:${ports.linkus}`,
+      sipHost: "127.0.0.1",
+      linkusPort: ports.linkus,
+    });
+    expect(welcome.body.results[0]?.status, JSON.stringify(welcome.body)).toBe("sent");
+    expect(mail?.body.text).toContain(`${first.baseUrl}/quick-login#token=`);
+    expect(mail?.body.text).toContain(`Linkus port: ${ports.linkus}`);
   });
 
   it("serves the SES emulator's mail store on SES_PORT", async () => {

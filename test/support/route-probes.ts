@@ -198,6 +198,7 @@ export const PROBES: Record<RouteId, (context: ProbeContext) => Probe> = {
   "organizations.update": () => ({ body: { description: "Probed" } }),
   "organizations.delete": () => ({}),
   "meta.openapi": () => ({}),
+  "meta.clientConfig": () => ({}),
 };
 
 /** Fills a route's path template with the targets' ids; an unknown parameter name is a test failure. */

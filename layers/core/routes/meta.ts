@@ -4,6 +4,7 @@
  */
 import * as z from "zod";
 import { defineRoute } from "../http/contract.js";
+import { clientConfig } from "../schemas/meta.js";
 
 export const metaRoutes = {
   "meta.openapi": defineRoute({
@@ -14,6 +15,16 @@ export const metaRoutes = {
     auth: { kind: "public" },
     summary: "This API's OpenAPI 3.1 document",
     response: z.record(z.string(), z.unknown()),
+    successStatus: 200,
+  }),
+  "meta.clientConfig": defineRoute({
+    id: "meta.clientConfig",
+    group: "meta",
+    method: "GET",
+    path: "/api/v1/client-config",
+    auth: { kind: "public" },
+    summary: "Where clients reach the Linkus channel, for the Web Client before it signs in",
+    response: clientConfig,
     successStatus: 200,
   }),
 } as const;

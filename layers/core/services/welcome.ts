@@ -7,9 +7,6 @@ import type { TenantCaller } from "./caller.js";
 import { issueQuickLoginToken } from "./quick-login.js";
 import { type ExtensionRecord, getExtensionRecord, requireTenant, type TenantRecord } from "./records.js";
 
-/** Seed 000: the Linkus port is fixed and cannot be changed. */
-export const LINKUS_PORT = 8111;
-
 export interface WelcomeResult {
   extensionId: string;
   status: "sent" | "skipped" | "failed";
@@ -72,7 +69,7 @@ function welcomeEmail(deps: Deps, tenant: TenantRecord, extension: ExtensionReco
     ["Extension", extension.number],
     ["Server", tenant.slug],
     ["Server address", server],
-    ["Linkus port", String(LINKUS_PORT)],
+    ["Linkus port", String(deps.config.publicLinkusPort)],
   ] as const;
   const expires = expiresAt.toISOString().replace("T", " ").slice(0, 16);
   const text = [
