@@ -135,13 +135,16 @@ describe("permission matrix: default roles x route table", () => {
         K,
         string
       >;
-    const seedShared = async (): Promise<SharedTargets> => ({
+    // One import runs per tenant at a time (409 otherwise): the two import jobs are made in turn.
+    const sharedJob = await created(asAdmin("POST", "/api/v1/company-contacts/imports", IMPORT));
+    const decoyJob = await created(asAdmin("POST", "/api/v1/company-contacts/imports", IMPORT));
+    const seedShared = async (jobId: string): Promise<SharedTargets> => ({
       tenantId: tenant.id,
       eventType: "web_user_login_failed",
-      jobId: await created(asAdmin("POST", "/api/v1/company-contacts/imports", IMPORT)),
+      jobId,
       ...(await seedAll(SHARED_KINDS, admin)),
     });
-    [shared, decoys] = await Promise.all([seedShared(), seedShared()]);
+    [shared, decoys] = await Promise.all([seedShared(sharedJob), seedShared(decoyJob)]);
     for (const [role, user] of users) ownedByUser.set(role, await seedAll(OWNED_KINDS, user));
   });
   afterAll(() => api.stop());
