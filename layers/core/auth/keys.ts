@@ -13,6 +13,8 @@ export interface KeyMaterial {
   tokenKey: Buffer;
   /** AES-256-GCM key for SIP registration passwords at rest. */
   dataKey: Buffer;
+  /** HMAC key sealing list cursors (storage/cursor.ts). */
+  cursorKey: Buffer;
 }
 
 let secretsClient: SecretsManagerClient | undefined;
@@ -30,7 +32,7 @@ async function readSecret(valueVar: string, arnVar: string): Promise<string> {
 
 export function deriveKeys(master: string): KeyMaterial {
   const derive = (purpose: string) => Buffer.from(hkdfSync("sha256", master, "cloud-pbx", purpose, 32));
-  return { tokenKey: derive("access-token/v1"), dataKey: derive("sip-secret/v1") };
+  return { tokenKey: derive("access-token/v1"), dataKey: derive("sip-secret/v1"), cursorKey: derive("cursor/v1") };
 }
 
 /** Loads once per container; a failed load is forgotten, so the next request tries again. */
