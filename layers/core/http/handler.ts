@@ -120,12 +120,22 @@ function authorize(route: RouteContract, caller: Caller): void {
 }
 
 function parseInput(route: RouteContract, event: APIGatewayProxyEvent) {
+  const params = event.pathParameters ?? {};
+  for (const [name, value] of Object.entries(params)) {
+    // A replacement character or a control character is what a lenient decoder makes of bad
+    // percent-encoding (%ff%fe); no id, address or name in a path holds one.
+    if (value !== undefined && [...value].some(isUndecodable)) {
+      throw ValidationError.one(name, "is not valid percent-encoded UTF-8", "path");
+    }
+  }
   return {
-    params: route.params ? parsePart(route.params, event.pathParameters ?? {}, "path") : {},
+    params: route.params ? parsePart(route.params, params, "path") : {},
     query: route.query ? parsePart(route.query, event.queryStringParameters ?? {}, "query") : {},
     body: route.body ? parsePart(route.body, readJsonBody(event), "body") : undefined,
   };
 }
+
+const isUndecodable = (char: string) => char === "\ufffd" || char < " " || char === "\u007f";
 
 function readJsonBody(event: APIGatewayProxyEvent): unknown {
   if (event.body === null || event.body === undefined || event.body === "") return {};
