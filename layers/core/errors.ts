@@ -59,3 +59,12 @@ export class ForbiddenError extends DomainError {
     super(403, "forbidden", message, details);
   }
 }
+
+/** A body in a form the route does not read; the fields name the Content-Type header. */
+export class UnsupportedMediaTypeError extends DomainError {
+  constructor(message: string) {
+    super(415, "unsupported_media_type", `Content-Type ${message}`, {
+      fields: [{ in: "header", field: "content-type", message }],
+    });
+  }
+}

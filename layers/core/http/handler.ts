@@ -1,7 +1,14 @@
 import middy from "@middy/core";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from "aws-lambda";
 import { type Deps, defaultDeps } from "../deps.js";
-import { DomainError, ForbiddenError, NotFoundError, UnauthorizedError, ValidationError } from "../errors.js";
+import {
+  DomainError,
+  ForbiddenError,
+  NotFoundError,
+  UnauthorizedError,
+  UnsupportedMediaTypeError,
+  ValidationError,
+} from "../errors.js";
 import { logger } from "../logger.js";
 import { type RouteId, type Routes, routeList } from "../routes.js";
 import type { Caller, TenantCaller } from "../services/caller.js";
@@ -131,15 +138,35 @@ function parseInput(route: RouteContract, event: APIGatewayProxyEvent) {
   return {
     params: route.params ? parsePart(route.params, params, "path") : {},
     query: route.query ? parsePart(route.query, event.queryStringParameters ?? {}, "query") : {},
-    body: route.body ? parsePart(route.body, readJsonBody(event), "body") : undefined,
+    body: route.body ? parsePart(route.body, readJsonBody(route, event), "body") : undefined,
   };
+}
+
+/**
+ * A body must be declared JSON. Besides saying what the API reads, this is the CSRF stance
+ * (docs/security.md): a page on another site can make a browser send text/plain, a form or
+ * multipart without asking, but application/json needs a CORS preflight that this API never
+ * grants. The public routes (logins) insist even on an empty body, so no other site can make
+ * its visitors' browsers fail logins and get their office's IP blocked.
+ */
+function assertJsonContentType(route: RouteContract, event: APIGatewayProxyEvent, hasBody: boolean): void {
+  if (!hasBody && route.auth.kind !== "public") return;
+  const header = Object.entries(event.headers ?? {}).find(([name]) => name.toLowerCase() === "content-type")?.[1];
+  const mediaType = header?.split(";")[0]?.trim().toLowerCase();
+  if (mediaType !== "application/json") {
+    throw new UnsupportedMediaTypeError(
+      header ? `must be application/json, not ${mediaType}` : "is required: application/json",
+    );
+  }
 }
 
 const isUndecodable = (char: string) => char === "\ufffd" || char < " " || char === "\u007f";
 
-function readJsonBody(event: APIGatewayProxyEvent): unknown {
-  if (event.body === null || event.body === undefined || event.body === "") return {};
-  const text = event.isBase64Encoded ? Buffer.from(event.body, "base64").toString("utf8") : event.body;
+function readJsonBody(route: RouteContract, event: APIGatewayProxyEvent): unknown {
+  const body = event.body ?? "";
+  assertJsonContentType(route, event, body !== "");
+  if (body === "") return {};
+  const text = event.isBase64Encoded ? Buffer.from(body, "base64").toString("utf8") : body;
   if (Buffer.byteLength(text) > MAX_BODY_BYTES) throw ValidationError.one("body", "is larger than 1 MiB");
   try {
     return JSON.parse(text);
