@@ -21,6 +21,9 @@ export const ENV = {
   publicWebUrl: "PUBLIC_WEB_URL",
   /** The host Linkus clients and IP phones reach (SIP and port 8111), shown in welcome emails. */
   publicSipHost: "PUBLIC_SIP_HOST",
+  /** The login gate's platform-wide per-IP and per-target limits (services/auth-gate.ts). */
+  gateIpAttempts: "PBX_GATE_IP_ATTEMPTS",
+  gateTargetAttempts: "PBX_GATE_TARGET_ATTEMPTS",
 } as const;
 
 export interface Config {
@@ -36,6 +39,10 @@ export interface Config {
   sesConfigurationSet: string | undefined;
   publicWebUrl: string;
   publicSipHost: string;
+  /** Login attempts one IP may make across the platform in 10 minutes (failures and ones in flight). */
+  gateIpAttempts: number;
+  /** Login attempts at one user of one PBX in 15 minutes. */
+  gateTargetAttempts: number;
 }
 
 export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -50,5 +57,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sesConfigurationSet: env[ENV.sesConfigurationSet] || undefined,
     publicWebUrl: (env[ENV.publicWebUrl] ?? "http://127.0.0.1:8080").replace(/\/+$/, ""),
     publicSipHost: env[ENV.publicSipHost] ?? "127.0.0.1",
+    gateIpAttempts: Number(env[ENV.gateIpAttempts] ?? 30),
+    gateTargetAttempts: Number(env[ENV.gateTargetAttempts] ?? 10),
   };
 }

@@ -11,16 +11,11 @@ import type { Permission } from "../permissions.js";
 import type { Client, loginBody } from "../schemas/auth.js";
 import { linkusSipCredentials } from "../sip/linkus-credentials.js";
 import { isConditionalCheckFailed } from "../storage/db.js";
+import { admitLogin, type LoginAttempt, loginFailed, loginRealm, loginSucceeded } from "./auth-gate.js";
 import type { TenantCaller } from "./caller.js";
 import { recordEvent } from "./events.js";
 import { effectivePermissions } from "./linkus-permissions.js";
-import {
-  assertNotBlocked,
-  type ClientKind,
-  countFailedLogin,
-  forgetFailedLogins,
-  loginSecuritySettings,
-} from "./login-security.js";
+import type { ClientKind } from "./login-security.js";
 import { consumeQuickLoginToken } from "./quick-login.js";
 import type { ExtensionRecord, TenantRecord } from "./records.js";
 import { assertCanAssignRole, permissionsFor, resolveRole } from "./roles.js";
@@ -53,18 +48,33 @@ const BLOCKED_EVENT: Record<ClientKind, EventType> = {
   linkus: "linkus_user_blocked_out",
 };
 
+/**
+ * Every failed login answers no sooner than this after it arrived: the work behind a failure
+ * differs (a known tenant records an event and counts more), and the answer must not tell an
+ * unknown server or user from a wrong password by its timing. Above the slowest failure path.
+ */
+export const FAILED_LOGIN_MIN_MS = 400;
+
 export async function login(deps: Deps, input: z.output<typeof loginBody>, origin: RequestOrigin) {
+  const started = performance.now();
   const kind = kindOf(input.client);
   const tenant = await findTenantBySlug(deps, input.server);
-  const settings = tenant ? await loginSecuritySettings(deps, tenant.id) : undefined;
-  if (tenant && settings) await assertNotBlocked(deps, tenant.id, origin.sourceIp, settings);
+  const user = input.email ?? input.extension ?? "";
+  const attempt: LoginAttempt = {
+    realm: await loginRealm(deps, tenant, input.server),
+    user,
+    ip: origin.sourceIp,
+    kind,
+  };
+  // Before the password, for known and unknown servers alike: blocks and limits apply to both.
+  const admission = await admitLogin(deps, attempt);
 
   const extension = tenant ? await findExtension(deps, tenant.id, input) : undefined;
   // Always one full scrypt check, so an unknown server or user takes as long as a wrong password.
   const passwordOk = await verifyPassword(input.password, extension?.passwordHash);
-  if (!tenant || !settings || !extension || !passwordOk) {
-    if (tenant && settings) {
-      const user = input.email ?? input.extension ?? "";
+  if (!tenant || !extension || !passwordOk) {
+    const blocked = await loginFailed(deps, attempt, admission);
+    if (tenant) {
       await recordEvent(deps, tenant, {
         event: FAILED_EVENT[kind],
         extension,
@@ -72,7 +82,8 @@ export async function login(deps: Deps, input: z.output<typeof loginBody>, origi
         client: input.client,
         details: extension ? `Wrong password for ${user}` : `Unknown user ${user}`,
       });
-      if (await countFailedLogin(deps, tenant.id, origin.sourceIp, kind, settings)) {
+      if (blocked) {
+        const { settings } = attempt.realm;
         await recordEvent(deps, tenant, {
           event: BLOCKED_EVENT[kind],
           sourceIp: origin.sourceIp,
@@ -81,11 +92,13 @@ export async function login(deps: Deps, input: z.output<typeof loginBody>, origi
         });
       }
     }
+    await waitUntil(started + FAILED_LOGIN_MIN_MS);
     throw new UnauthorizedError(BAD_LOGIN);
   }
+  // Only someone who knows the password learns that the PBX is suspended.
   if (tenant.status !== "active") throw new ForbiddenError(SUSPENDED, { reason: "tenant_suspended" });
 
-  await forgetFailedLogins(deps, tenant.id, origin.sourceIp, kind);
+  await loginSucceeded(deps, attempt, admission);
   const { sessionId, ...tokens } = await startSession(deps, tenant, extension, input.client);
   if (kind === "web") {
     await recordEvent(deps, tenant, {
@@ -101,6 +114,11 @@ export async function login(deps: Deps, input: z.output<typeof loginBody>, origi
     ...(await principalOf(deps, tenant, extension)),
     ...(await linkusSip(deps, tenant, sessionId, input.client)),
   };
+}
+
+async function waitUntil(at: number): Promise<void> {
+  const wait = at - performance.now();
+  if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
 }
 
 /** Linkus clients also get SIP credentials tied to this session (docs/listener.md). */
