@@ -13,7 +13,7 @@ let ipCounter = 0;
 /** A fresh address per use: counters are shared by every test file of the run. */
 const freshIp = () => `100.${64 + (process.pid % 60)}.${Math.floor(ipCounter / 250)}.${(ipCounter++ % 250) + 1}`;
 
-describe("the login gate", () => {
+describe("the login gate", { timeout: 180_000 }, () => {
   let api: TestApi;
 
   beforeAll(async () => {
@@ -129,6 +129,35 @@ describe("the login gate", () => {
     expect(statuses.filter((s) => s === 401)).toHaveLength(10);
     expect(statuses.filter((s) => s === 429)).toHaveLength(30);
     expect(right.status).toBe(429);
+  });
+
+  it("counts one user's email and number as one target, and guesses at the current password too", async () => {
+    // Prepare
+    const tenant = await newTenant();
+    const me = await api.request("GET", "/api/v1/me", { token: tenant.token });
+    const number = me.body.extension.number as string;
+    const byNumber = (password: string) =>
+      api.request("POST", "/api/v1/auth/login", {
+        ip: freshIp(),
+        body: { server: tenant.slug, extension: number, password },
+      });
+
+    // Act: four guesses by email, four by number, three at the current password with the token
+    const guesses = [];
+    for (let i = 0; i < 4; i++) guesses.push(await login(tenant.slug, tenant.adminEmail, `Wrong${i}Pass`, freshIp()));
+    for (let i = 0; i < 4; i++) guesses.push(await byNumber(`Wrong${i}Pass`));
+    for (let i = 0; i < 3; i++) {
+      guesses.push(
+        await api.request("POST", "/api/v1/me/password", {
+          token: tenant.token,
+          ip: freshIp(),
+          body: { currentPassword: `Wrong${i}Pass`, newPassword: "Another1Password" },
+        }),
+      );
+    }
+
+    // Assess: ten passwords checked, the eleventh guess refused before its check
+    expect(guesses.map((g) => g.status)).toEqual([401, 401, 401, 401, 401, 401, 401, 401, 400, 400, 429]);
   });
 
   it("answers an unknown server, an unknown user, a wrong password and a suspended PBX alike", async () => {

@@ -20,7 +20,8 @@ import type { TenantRecord } from "./records.js";
  * - the tenant's own rule (login security settings): failures per source IP, a block with the
  *   seed-000 "Blocked Out" event (services/login-security.ts);
  * - per source IP across the whole platform: platformIpLimit attempts in its window;
- * - per target (tenant + user as typed): targetLimit attempts in its window.
+ * - per target (tenant + extension, or the name as typed when it names none): targetLimit
+ *   attempts in its window.
  *
  * The last two are *admissions*: an attempt is counted atomically before the password is
  * checked, so however many requests race, no more than the limit get a password checked. A
@@ -28,8 +29,9 @@ import type { TenantRecord } from "./records.js";
  * failures are forgotten. A server that names no tenant gets a realm of its own with the
  * default settings, so it counts and blocks exactly like a real one (no oracle).
  *
- * Use: `realm = await loginRealm(deps, tenant, server)`; `admission = await admitLogin(...)`
- * (throws a 429) before the password; then `loginFailed(...)` or `loginSucceeded(...)`.
+ * Use: `realm = await loginRealm(deps, tenant, server)`, `target = gateTarget(extension, typed)`;
+ * `admission = await admitLogin(deps, { realm, target, ip, kind })` (throws a 429) before the
+ * password; then `loginFailed(...)` (true: record "Blocked Out") or `loginSucceeded(...)`.
  */
 export interface GateLimit {
   attempts: number;
@@ -53,8 +55,8 @@ export interface LoginRealm {
 
 export interface LoginAttempt {
   realm: LoginRealm;
-  /** The user as typed: email, extension number or SIP user name. */
-  user: string;
+  /** Whose password is guessed: `gateTarget(extension, typed)`. */
+  target: string;
   ip: string;
   kind: GateKind;
 }
@@ -78,10 +80,18 @@ export async function loginRealm(deps: Deps, tenant: TenantRecord | undefined, s
   return { key: `?${server.trim().toLowerCase().slice(0, 64)}`, settings: DEFAULT_LOGIN_SECURITY };
 }
 
+/**
+ * The target of a guess: the extension when the name found one, so its email address, its
+ * number and its SIP registration name share one count; otherwise the name as typed.
+ */
+export function gateTarget(extension: { id: string } | undefined, typed: string): string {
+  return extension ? `EXT#${extension.id}` : `NAME#${typed.trim().toLowerCase().slice(0, 254)}`;
+}
+
 const ipCounter = (ip: string) => ({ PK: `GATE#IP#${ip}`, SK: "GATE" });
 const targetCounter = (attempt: LoginAttempt) => ({
   PK: keys.tenant(attempt.realm.key).PK,
-  SK: `GATE#USER#${attempt.user.trim().toLowerCase().slice(0, 254)}`,
+  SK: `GATE#TARGET#${attempt.target}`,
 });
 
 /**

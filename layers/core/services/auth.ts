@@ -11,7 +11,7 @@ import type { Permission } from "../permissions.js";
 import type { Client, loginBody } from "../schemas/auth.js";
 import { linkusSipCredentials } from "../sip/linkus-credentials.js";
 import { isConditionalCheckFailed } from "../storage/db.js";
-import { admitLogin, type LoginAttempt, loginFailed, loginRealm, loginSucceeded } from "./auth-gate.js";
+import { admitLogin, gateTarget, type LoginAttempt, loginFailed, loginRealm, loginSucceeded } from "./auth-gate.js";
 import type { TenantCaller } from "./caller.js";
 import { recordEvent } from "./events.js";
 import { effectivePermissions } from "./linkus-permissions.js";
@@ -60,16 +60,16 @@ export async function login(deps: Deps, input: z.output<typeof loginBody>, origi
   const kind = kindOf(input.client);
   const tenant = await findTenantBySlug(deps, input.server);
   const user = input.email ?? input.extension ?? "";
+  const extension = tenant ? await findExtension(deps, tenant.id, input) : undefined;
   const attempt: LoginAttempt = {
     realm: await loginRealm(deps, tenant, input.server),
-    user,
+    target: gateTarget(extension, user),
     ip: origin.sourceIp,
     kind,
   };
   // Before the password, for known and unknown servers alike: blocks and limits apply to both.
   const admission = await admitLogin(deps, attempt);
 
-  const extension = tenant ? await findExtension(deps, tenant.id, input) : undefined;
   // Always one full scrypt check, so an unknown server or user takes as long as a wrong password.
   const passwordOk = await verifyPassword(input.password, extension?.passwordHash);
   if (!tenant || !extension || !passwordOk) {
@@ -287,9 +287,19 @@ export async function changeOwnPassword(
   origin: RequestOrigin,
 ) {
   const { tenant, extension } = await loadCaller(deps, caller);
+  // A stolen access token must not become a way to guess the password: the same gate as logins.
+  const attempt: LoginAttempt = {
+    realm: await loginRealm(deps, tenant, tenant.slug),
+    target: gateTarget(extension, ""),
+    ip: origin.sourceIp,
+    kind: "web",
+  };
+  const admission = await admitLogin(deps, attempt);
   if (!(await verifyPassword(input.currentPassword, extension.passwordHash))) {
+    await loginFailed(deps, attempt, admission);
     throw ValidationError.one("currentPassword", "is not your current password");
   }
+  await loginSucceeded(deps, attempt, admission);
   const updated = await replacePassword(deps, extension, input.newPassword);
   const tokens = await carrySessionOver(deps, caller.tenantId, caller.sessionId, updated);
   if (!tokens) throw new UnauthorizedError();
