@@ -10,6 +10,12 @@ export const ENV = {
   /** Locally: the platform admin key itself. In AWS: the ARN of the secret holding it. */
   platformKey: "PBX_PLATFORM_KEY",
   platformKeySecretArn: "PBX_PLATFORM_KEY_SECRET_ARN",
+  /**
+   * Locally (optional): the list-cursor key itself; without it, one is derived from PBX_MASTER_KEY.
+   * In AWS: the ARN of its own secret, so the functions that list need not read the master key.
+   */
+  cursorKey: "PBX_CURSOR_KEY",
+  cursorKeySecretArn: "PBX_CURSOR_KEY_SECRET_ARN",
   accessTokenTtl: "ACCESS_TOKEN_TTL_SECONDS",
   mailFrom: "MAIL_FROM_ADDRESS",
   sesConfigurationSet: "SES_CONFIGURATION_SET",

@@ -13,7 +13,7 @@ export interface KeyMaterial {
   tokenKey: Buffer;
   /** AES-256-GCM key for SIP registration passwords at rest. */
   dataKey: Buffer;
-  /** HMAC key sealing list cursors (storage/cursor.ts). */
+  /** HMAC key sealing list cursors locally, when no cursor secret of its own is set (see `cursorKey`). */
   cursorKey: Buffer;
 }
 
@@ -52,3 +52,15 @@ function memoize<T>(load: () => Promise<T>): () => Promise<T> {
 export const keyMaterial = memoize(() => readSecret(ENV.masterKey, ENV.masterKeySecretArn).then(deriveKeys));
 
 export const platformKey = memoize(() => readSecret(ENV.platformKey, ENV.platformKeySecretArn));
+
+/**
+ * The list-cursor key (storage/cursor.ts): its own secret in AWS, readable by every function that
+ * lists; locally, unless PBX_CURSOR_KEY is set, derived from the master key in the environment.
+ */
+export const cursorKey = memoize(async () => {
+  if (!process.env[ENV.cursorKey] && !process.env[ENV.cursorKeySecretArn] && process.env[ENV.masterKey]) {
+    return deriveKeys(process.env[ENV.masterKey] as string).cursorKey;
+  }
+  const secret = await readSecret(ENV.cursorKey, ENV.cursorKeySecretArn);
+  return Buffer.from(hkdfSync("sha256", secret, "cloud-pbx", "cursor/v1", 32));
+});

@@ -28,8 +28,7 @@ export interface CursorCodec<T> {
  * extension, kind, date range, search prefixes): a cursor opens only in the scope it was sealed in.
  */
 export async function cursorCodec<T>(deps: Deps, scope: readonly string[], position: z.ZodType<T>) {
-  const { cursorKey } = await deps.keys();
-  return cursorCodecWithKey(cursorKey, scope, position);
+  return cursorCodecWithKey(await deps.cursorKey(), scope, position);
 }
 
 export function cursorCodecWithKey<T>(key: Buffer, scope: readonly string[], position: z.ZodType<T>): CursorCodec<T> {
