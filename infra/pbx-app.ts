@@ -40,6 +40,7 @@ export function buildPbxApp(app: App): PbxStacks {
     description: `cloud-pbx ${config.stage}: REST API, Lambda functions, authorizer, WAF and the notifier`,
     table: data.table,
     masterKeySecret: data.masterKeySecret,
+    cursorKeySecret: data.cursorKeySecret,
     platformKeySecret: data.platformKeySecret,
     mailFromAddress: mail.fromAddress,
     sesConfigurationSetName: mail.configurationSet.configurationSetName,

@@ -8,6 +8,7 @@ import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { generatePassword } from "../layers/core/auth/password.js";
 import { DEFAULT_TABLE_NAME } from "../layers/core/table.js";
+import { restrictToOwner } from "./local/data-dir.js";
 import { ensureTable, localClient, startDynamoLocal } from "./local/dynamodb.js";
 import { assertPortsFree, explainStartError, type LocalPorts, readPorts } from "./local/ports.js";
 import { startSes } from "./local/ses.js";
@@ -48,7 +49,11 @@ async function saveSecrets(secrets: LocalSecrets): Promise<void> {
 async function main(): Promise<void> {
   ports = readPorts(env);
   await assertPortsFree(ports, { emulators: !env.AWS_ENDPOINT_URL });
-  await mkdir(resolve(dataDir, "dynamodb"), { recursive: true });
+  // Whatever the stack writes (secrets, DynamoDB Local's database and journals, which java
+  // creates with this umask too) is readable by the owner only.
+  process.umask(0o077);
+  await mkdir(resolve(dataDir, "dynamodb"), { recursive: true, mode: 0o700 });
+  await restrictToOwner(dataDir);
   const secrets = await loadSecrets();
   env.AWS_REGION ??= "us-east-1";
   env.TABLE_NAME ??= DEFAULT_TABLE_NAME;
@@ -132,17 +137,40 @@ async function main(): Promise<void> {
       `  SIP             udp/tcp 127.0.0.1:${ports.SIP_PORT} (domain = the tenant's slug)`,
       `  Linkus          ws://127.0.0.1:${ports.LINKUS_PORT}`,
       `  Data            ${dataDir}`,
-      `  Platform key    ${secrets.platformKey}`,
-      "",
-      "Demo PBX login",
-      `  server ${demo.server}   email ${demo.email}   password ${demo.password}`,
-      "",
+      ...credentialLines(secrets.platformKey, demo),
       `  curl -s ${baseUrl}/api/v1/auth/login -H 'content-type: application/json' \\`,
       `    -d '{"server":"${demo.server}","email":"${demo.email}","password":"<password>"}'`,
       "",
       "Ctrl-C stops everything.",
     ].join("\n"),
   );
+}
+
+/**
+ * Where the platform key and the demo login are, not what they are: stdout ends up in
+ * terminals' scrollback, CI logs and screen shares. PBX_SHOW_CREDENTIALS=1 (or
+ * `npm start -- --show-credentials`) prints them as well.
+ */
+function credentialLines(platformKey: string, demo: { server: string; email: string; password: string }): string[] {
+  const file = resolve(dataDir, "local-secrets.json");
+  const show = env.PBX_SHOW_CREDENTIALS === "1" || process.argv.includes("--show-credentials");
+  if (!show) {
+    return [
+      `  Credentials     ${file} (owner-only): the platform key and the demo login`,
+      "                  (PBX_SHOW_CREDENTIALS=1 prints them here)",
+      "",
+      "Demo PBX login",
+      `  server ${demo.server}   email ${demo.email}   password: see ${file}`,
+      "",
+    ];
+  }
+  return [
+    `  Platform key    ${platformKey}`,
+    "",
+    "Demo PBX login",
+    `  server ${demo.server}   email ${demo.email}   password ${demo.password}`,
+    "",
+  ];
 }
 
 /** Provisions the demo tenant through the platform API on first start; later starts reuse it. */

@@ -51,6 +51,7 @@ export interface ApiStackProps extends StackProps {
   config: StageConfig;
   table: ITable;
   masterKeySecret: ISecret;
+  cursorKeySecret: ISecret;
   platformKeySecret: ISecret;
   /** The From address of every email (MAIL_FROM_ADDRESS), in the SES domain identity `config.mailDomain`. */
   mailFromAddress: string;
@@ -62,6 +63,8 @@ interface Access {
   table: "none" | "read" | "readWrite";
   masterKey: boolean;
   platformKey: boolean;
+  /** Whether it lists with cursors (storage/cursor.ts): the cursor key, not the master key. */
+  cursorKey?: true;
   /** Whether it sends email through SES (send actions on the mail identity and configuration set only). */
   ses: boolean;
   /** Memory in MB: the functions that hash passwords with scrypt get more CPU. */
@@ -78,7 +81,15 @@ export const FUNCTION_ACCESS: Readonly<Record<FunctionName, Access>> = {
   // Verifies tokens (master key) and the platform key, the only function that can read it.
   authorizer: { table: "read", masterKey: true, platformKey: true, ses: false, memorySize: 512, timeout: FAST },
   // Hashes the Super Administrator's password and seals SIP secrets with the master key.
-  platform: { table: "readWrite", masterKey: true, platformKey: false, ses: false, memorySize: 1024, timeout: NORMAL },
+  platform: {
+    table: "readWrite",
+    masterKey: true,
+    platformKey: false,
+    cursorKey: true,
+    ses: false,
+    memorySize: 1024,
+    timeout: NORMAL,
+  },
   // Login: scrypt password checks, token signing; writes sessions, events and their outbox items.
   auth: { table: "readWrite", masterKey: true, platformKey: false, ses: false, memorySize: 1024, timeout: NORMAL },
   // Creates users (scrypt), seals or reveals SIP secrets, and sends welcome emails itself.
@@ -95,7 +106,15 @@ export const FUNCTION_ACCESS: Readonly<Record<FunctionName, Access>> = {
   // Login security settings and blocked IPs.
   security: { table: "readWrite", masterKey: true, platformKey: false, ses: false, memorySize: 512, timeout: NORMAL },
   // Event log, notification settings and contacts, failed deliveries (retrying one only re-queues it).
-  events: { table: "readWrite", masterKey: true, platformKey: false, ses: false, memorySize: 512, timeout: NORMAL },
+  events: {
+    table: "readWrite",
+    masterKey: true,
+    platformKey: false,
+    cursorKey: true,
+    ses: false,
+    memorySize: 512,
+    timeout: NORMAL,
+  },
   // Custom roles; deleting one with reassignment moves its holders (extension writes).
   roles: { table: "readWrite", masterKey: true, platformKey: false, ses: false, memorySize: 512, timeout: NORMAL },
   // Linkus permission rules and Company Contacts rules, with the permissions change feed.
@@ -110,10 +129,26 @@ export const FUNCTION_ACCESS: Readonly<Record<FunctionName, Access>> = {
   // Company and personal contacts, the contacts change feed, imports and exports (1024 MB for parsing
   // and writing large CSV and vCard files). Contacts hold no sealed value and the caller comes from
   // the authorizer, so it never reads the master key.
-  contacts: { table: "readWrite", masterKey: false, platformKey: false, ses: false, memorySize: 1024, timeout: NORMAL },
+  contacts: {
+    table: "readWrite",
+    masterKey: false,
+    platformKey: false,
+    cursorKey: true,
+    ses: false,
+    memorySize: 1024,
+    timeout: NORMAL,
+  },
   // Call logs, voicemails, recordings, adding their numbers to contacts, and the internal ingest (a
   // platform route: the authorizer checks the platform key). No key of its own either.
-  records: { table: "readWrite", masterKey: false, platformKey: false, ses: false, memorySize: 512, timeout: NORMAL },
+  records: {
+    table: "readWrite",
+    masterKey: false,
+    platformKey: false,
+    cursorKey: true,
+    ses: false,
+    memorySize: 512,
+    timeout: NORMAL,
+  },
   // Serves the OpenAPI document generated from the route table: touches no data and no secret.
   meta: { table: "none", masterKey: false, platformKey: false, ses: false, memorySize: 512, timeout: NORMAL },
   // Sends the outbox: queries GSI1 for due items, claims and updates them, calls SES. Reads no secret.
@@ -260,6 +295,7 @@ export class ApiStack extends Stack {
       const environment = { ...commonEnvironment };
       if (access.masterKey) environment[ENV.masterKeySecretArn] = props.masterKeySecret.secretArn;
       if (access.platformKey) environment[ENV.platformKeySecretArn] = props.platformKeySecret.secretArn;
+      if (access.cursorKey) environment[ENV.cursorKeySecretArn] = props.cursorKeySecret.secretArn;
       const fn = new PbxFunction(this, `${pascal(name)}Function`, {
         entry,
         description: `cloud-pbx ${config.stage}: ${name}`,
@@ -272,6 +308,7 @@ export class ApiStack extends Stack {
       });
       grantTable(fn, props.table, access.table);
       if (access.masterKey) props.masterKeySecret.grantRead(fn);
+      if (access.cursorKey) props.cursorKeySecret.grantRead(fn);
       if (access.platformKey) props.platformKeySecret.grantRead(fn);
       if (access.ses)
         fn.addToRolePolicy(new iam.PolicyStatement({ actions: SES_SEND_ACTIONS, resources: sesResources }));

@@ -17,6 +17,7 @@ export class DataStack extends Stack {
   readonly table: Table;
   /** Input of HKDF for the access-token and SIP-secret keys (layers/core/auth/keys.ts). */
   readonly masterKeySecret: Secret;
+  readonly cursorKeySecret: Secret;
   /** The SaaS operator's credential for the platform routes. */
   readonly platformKeySecret: Secret;
 
@@ -56,6 +57,19 @@ export class DataStack extends Stack {
         "The master key encrypts stored SIP passwords (AES-256-GCM, key derived by HKDF); rotating it by " +
         "replacement would make every stored secret undecryptable. Rotation needs a re-encryption job and is " +
         "done deliberately, not on a schedule (docs/deploy.md).",
+    });
+
+    this.cursorKeySecret = new Secret(this, "CursorKey", {
+      description: `cloud-pbx ${config.stage}: list-cursor key (HMAC seal of API list cursors)`,
+      generateSecretString: { passwordLength: 64, excludePunctuation: true, includeSpace: false },
+      removalPolicy: config.removalPolicy,
+    });
+    Validations.of(this.cursorKeySecret).acknowledge({
+      id: "AwsSolutions-SMG4",
+      reason:
+        "The cursor key only seals list cursors, which live for one listing; replacing it (put-secret-value) " +
+        "invalidates open cursors (a 400, the client lists again) and functions pick it up on their next cold " +
+        "start. A rotation Lambda would add a moving part for no gain.",
     });
 
     this.platformKeySecret = new Secret(this, "PlatformKey", {

@@ -10,6 +10,12 @@ export const ENV = {
   /** Locally: the platform admin key itself. In AWS: the ARN of the secret holding it. */
   platformKey: "PBX_PLATFORM_KEY",
   platformKeySecretArn: "PBX_PLATFORM_KEY_SECRET_ARN",
+  /**
+   * Locally (optional): the list-cursor key itself; without it, one is derived from PBX_MASTER_KEY.
+   * In AWS: the ARN of its own secret, so the functions that list need not read the master key.
+   */
+  cursorKey: "PBX_CURSOR_KEY",
+  cursorKeySecretArn: "PBX_CURSOR_KEY_SECRET_ARN",
   accessTokenTtl: "ACCESS_TOKEN_TTL_SECONDS",
   mailFrom: "MAIL_FROM_ADDRESS",
   sesConfigurationSet: "SES_CONFIGURATION_SET",
@@ -28,6 +34,9 @@ export const ENV = {
   publicLinkusPort: "PUBLIC_LINKUS_PORT",
   /** Where the Web Client opens the 8111 channel; defaults to ws://PUBLIC_SIP_HOST:PUBLIC_LINKUS_PORT. */
   publicLinkusUrl: "PUBLIC_LINKUS_URL",
+  /** The login gate's platform-wide per-IP and per-target limits (services/auth-gate.ts). */
+  gateIpAttempts: "PBX_GATE_IP_ATTEMPTS",
+  gateTargetAttempts: "PBX_GATE_TARGET_ATTEMPTS",
 } as const;
 
 export interface Config {
@@ -47,6 +56,10 @@ export interface Config {
   publicSipTransports: ("udp" | "tcp" | "tls")[];
   publicLinkusPort: number;
   publicLinkusUrl: string;
+  /** Login attempts one IP may make across the platform in 10 minutes (failures and ones in flight). */
+  gateIpAttempts: number;
+  /** Login attempts at one user of one PBX in 15 minutes. */
+  gateTargetAttempts: number;
 }
 
 export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -70,5 +83,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     publicSipHost,
     publicLinkusPort,
     publicLinkusUrl: env[ENV.publicLinkusUrl] ?? `ws://${publicSipHost}:${publicLinkusPort}`,
+    gateIpAttempts: Number(env[ENV.gateIpAttempts] ?? 30),
+    gateTargetAttempts: Number(env[ENV.gateTargetAttempts] ?? 10),
   };
 }

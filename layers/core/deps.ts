@@ -1,6 +1,6 @@
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { monotonicFactory } from "ulid";
-import { type KeyMaterial, keyMaterial } from "./auth/keys.js";
+import { cursorKey, type KeyMaterial, keyMaterial } from "./auth/keys.js";
 import { type Config, readConfig } from "./config.js";
 import type { Mailer } from "./mail.js";
 import { createDocumentClient } from "./storage/db.js";
@@ -15,6 +15,8 @@ export interface Deps {
   now: () => Date;
   newId: () => string;
   keys: () => Promise<KeyMaterial>;
+  /** The key sealing list cursors; apart from `keys` so the functions that list need not read the master key. */
+  cursorKey: () => Promise<Buffer>;
   mailer: () => Mailer;
 }
 
@@ -41,6 +43,7 @@ export function defaultDeps(): Deps {
       now: () => new Date(),
       newId: () => ulid(),
       keys: keyMaterial,
+      cursorKey,
       mailer: () => {
         if (!mailerFactory) throw new Error("This function sends no mail (see provideMailer)");
         mailer ??= mailerFactory(config);

@@ -67,11 +67,12 @@ export class PayloadTooLargeError extends DomainError {
   }
 }
 
-/** A request body in a format the route does not take. */
+/** A body in a form the route does not read; the fields name the Content-Type header. */
 export class UnsupportedMediaTypeError extends DomainError {
-  constructor(contentType: string, accepted: readonly string[]) {
-    super(415, "unsupported_media_type", `Content-Type ${contentType || "(none)"} is not accepted here`, {
-      accepted,
+  constructor(message: string, accepted?: readonly string[]) {
+    super(415, "unsupported_media_type", `Content-Type ${message}`, {
+      fields: [{ in: "header", field: "content-type", message }],
+      ...(accepted ? { accepted } : {}),
     });
   }
 }

@@ -52,6 +52,9 @@ function operation(route: RouteContract) {
     responses[403] = { description: "Not allowed; `permission` names what is missing", content: errorContent };
   }
   if (route.params) responses[404] = { description: "Not found", content: errorContent };
+  if (route.body) {
+    responses[415] = { description: "The body is not declared `application/json`", content: errorContent };
+  }
   if (route.method !== "GET" && route.method !== "DELETE") {
     responses[409] = { description: "Conflict; `field` names the taken value", content: errorContent };
   }

@@ -108,7 +108,14 @@ async function serve(request: IncomingMessage, response: ServerResponse): Promis
   }
 
   const values = match.pattern.exec(url.pathname)?.slice(1) ?? [];
-  const pathParameters = Object.fromEntries(match.names.map((name, i) => [name, decodeURIComponent(values[i] ?? "")]));
+  const pathParameters = decodePathParameters(match.names, values);
+  if (typeof pathParameters === "string") {
+    return send(response, 400, {
+      error: "validation_failed",
+      message: `Invalid input: ${pathParameters}`,
+      fields: [{ in: "path", field: pathParameters, message: "is not valid percent-encoded UTF-8" }],
+    });
+  }
   const headers = singleValueHeaders(request);
   const requestId = randomUUID();
   const sourceIp = clientIp(request);
@@ -264,6 +271,19 @@ function lambdaContext(group: string, requestId: string): Context {
     fail: () => undefined,
     succeed: () => undefined,
   };
+}
+
+/** The decoded path parameters, or the name of the first one that is not valid percent-encoded UTF-8. */
+function decodePathParameters(names: string[], values: string[]): Record<string, string> | string {
+  const decoded: Record<string, string> = {};
+  for (const [i, name] of names.entries()) {
+    try {
+      decoded[name] = decodeURIComponent(values[i] ?? "");
+    } catch {
+      return name;
+    }
+  }
+  return decoded;
 }
 
 function singleValueHeaders(request: IncomingMessage): Record<string, string> {

@@ -230,9 +230,9 @@ describe("cloud-pbx stacks", SLOW, () => {
       expect(prod.data.terminationProtection).toBe(true);
     });
 
-    it("generates the master key and the platform key (32+ characters)", () => {
+    it("generates the master key, the cursor key and the platform key (32+ characters)", () => {
       const secrets = devData.findResources("AWS::SecretsManager::Secret");
-      expect(Object.keys(secrets)).toHaveLength(2);
+      expect(Object.keys(secrets)).toHaveLength(3);
       for (const secret of Object.values(secrets)) {
         const generate = secret.Properties.GenerateSecretString as { PasswordLength: number };
         expect(generate.PasswordLength).toBeGreaterThanOrEqual(32);
@@ -328,6 +328,7 @@ describe("cloud-pbx stacks", SLOW, () => {
       expect(variables).toHaveProperty(ENV.sesConfigurationSet);
       expect(ENV.masterKeySecretArn in variables).toBe(access.masterKey);
       expect(ENV.platformKeySecretArn in variables).toBe(access.platformKey);
+      expect(ENV.cursorKeySecretArn in variables).toBe(access.cursorKey === true);
       // The raw keys never travel in the environment in AWS.
       expect(variables).not.toHaveProperty(ENV.masterKey);
       expect(variables).not.toHaveProperty(ENV.platformKey);
@@ -350,6 +351,7 @@ describe("cloud-pbx stacks", SLOW, () => {
       expect(actions.includes("dynamodb:PutItem")).toBe(access.table === "readWrite");
       expect(secretResources.includes("MasterKey")).toBe(access.masterKey);
       expect(secretResources.includes("PlatformKey")).toBe(access.platformKey);
+      expect(secretResources.includes("CursorKey")).toBe(access.cursorKey === true);
       expect(actions.some((a) => a.startsWith("ses:"))).toBe(access.ses);
     });
 

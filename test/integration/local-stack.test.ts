@@ -1,5 +1,5 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { mkdtemp, rm, stat } from "node:fs/promises";
+import { chmod, mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
 import { connect, createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -136,10 +136,15 @@ function childEnv(dataDir: string, ports: Ports): NodeJS.ProcessEnv {
   };
 }
 
-async function startStack(dataDir: string, ports: Ports, started: RunningStack[]): Promise<RunningStack> {
+async function startStack(
+  dataDir: string,
+  ports: Ports,
+  started: RunningStack[],
+  extraEnv: NodeJS.ProcessEnv = {},
+): Promise<RunningStack> {
   const child = spawn("npx", ["tsx", "scripts/start.ts"], {
     cwd: REPO,
-    env: childEnv(dataDir, ports),
+    env: { ...childEnv(dataDir, ports), ...extraEnv },
     stdio: ["ignore", "pipe", "pipe"],
     detached: false,
   });
@@ -163,6 +168,16 @@ async function startStack(dataDir: string, ports: Ports, started: RunningStack[]
   stack.javaPid = tree.find((p) => /^\S*java\s.*DynamoDBLocal/.test(p.args))?.pid ?? 0;
   stack.baseUrl = `http://127.0.0.1:${ports.api}`;
   return stack;
+}
+
+/** Every folder and file under `dir` with its permission bits. */
+async function modes(dir: string): Promise<Array<{ path: string; dir: boolean; mode: number }>> {
+  const found = [{ path: dir, dir: true, mode: (await stat(dir)).mode & 0o777 }];
+  for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
+    const path = join(entry.parentPath, entry.name);
+    found.push({ path, dir: entry.isDirectory(), mode: (await stat(path)).mode & 0o777 });
+  }
+  return found;
 }
 
 /**
@@ -220,6 +235,8 @@ describe("npm start (scripts/start.ts)", { timeout: 240_000 }, () => {
 
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), "cloud-pbx-local-stack-"));
+    // As an older version left it (and as mkdir makes it under the usual umask).
+    await chmod(dataDir, 0o755);
     const [api, dynamo, ses, sip, linkus, health] = (await freePorts(6)) as [
       number,
       number,
@@ -252,13 +269,20 @@ describe("npm start (scripts/start.ts)", { timeout: 240_000 }, () => {
     // Act
     first = await startStack(dataDir, ports, started);
 
-    // Assert
+    // Assert: the banner says where the credentials are, not what they are
     const output = first.output();
     expect(output).toContain("cloud-pbx is running");
     expect(output).toContain(`${first.baseUrl}/api/v1`);
-    expect(output).toMatch(new RegExp(`Platform key\\s+${PLATFORM_KEY}`));
+    expect(output).toContain(`Credentials     ${join(dataDir, "local-secrets.json")}`);
+    expect(output).not.toContain(PLATFORM_KEY);
+    expect(output).not.toContain(ADMIN_PASSWORD);
     expect(output).toContain("Demo PBX login");
-    expect(output).toMatch(new RegExp(`server demo\\s+email ${ADMIN_EMAIL}\\s+password ${ADMIN_PASSWORD}`));
+    expect(output).toMatch(new RegExp(`server demo\\s+email ${ADMIN_EMAIL}\\s+password: see `));
+    const secrets = JSON.parse(await readFile(join(dataDir, "local-secrets.json"), "utf8"));
+    expect(secrets).toMatchObject({
+      platformKey: PLATFORM_KEY,
+      demo: { email: ADMIN_EMAIL, password: ADMIN_PASSWORD },
+    });
     expect(first.javaPid, output).toBeGreaterThan(0);
     expect(await accepts(ports.api)).toBe(true);
     expect(await accepts(ports.dynamo)).toBe(true);
@@ -267,12 +291,18 @@ describe("npm start (scripts/start.ts)", { timeout: 240_000 }, () => {
     expect(await accepts(ports.linkus), "the Linkus 8111 channel").toBe(true);
   });
 
-  it("keeps the generated secrets in the data folder, readable by the owner only", async () => {
+  it("keeps the data folder, the secrets and DynamoDB Local's database readable by the owner only", async () => {
     // Act
-    const secrets = await stat(join(dataDir, "local-secrets.json"));
+    const found = await modes(dataDir);
 
-    // Assert
-    expect(secrets.mode & 0o777).toBe(0o600);
+    // Assert: folders 0700, files 0600, DynamoDB Local's own file included
+    expect(found.map((f) => f.path)).toEqual(
+      expect.arrayContaining([
+        join(dataDir, "local-secrets.json"),
+        join(dataDir, "dynamodb", "shared-local-instance.db"),
+      ]),
+    );
+    for (const entry of found) expect([entry.path, entry.mode]).toEqual([entry.path, entry.dir ? 0o700 : 0o600]);
   });
 
   it("serves the demo PBX: its administrator logs in, creates an extension and lists it", async () => {
@@ -386,7 +416,7 @@ describe("npm start (scripts/start.ts)", { timeout: 240_000 }, () => {
 
   it("starts again on the same data: every record kept, the demo tenant not created again", async () => {
     // Act
-    const second = await startStack(dataDir, ports, started);
+    const second = await startStack(dataDir, ports, started, { PBX_SHOW_CREDENTIALS: "1" });
     const login = await logIn(second);
     const list = await call<z.infer<typeof listExtensionsResponse>>(second, "GET", "/api/v1/extensions", {
       token: login.token,

@@ -26,6 +26,11 @@ export default async function setup() {
     // Tests act as distinct clients by sending X-Forwarded-For (see scripts/local/http-adapter.ts).
     PBX_LOCAL_TRUST_FORWARDED_FOR: "1",
     PUBLIC_WEB_URL: "https://linkus.test.example",
+    // Every test file logs in from loopback and probes the same made-up users: the login gate's
+    // platform-wide limits would add up across files. test/integration/auth-gate.test.ts sets
+    // the shipped defaults back for itself.
+    PBX_GATE_IP_ATTEMPTS: "1000000",
+    PBX_GATE_TARGET_ATTEMPTS: "1000000",
   });
   const client = localClient(dynamo.endpoint);
   await ensureTable(client, "cloud-pbx-test");

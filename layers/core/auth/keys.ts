@@ -13,6 +13,8 @@ export interface KeyMaterial {
   tokenKey: Buffer;
   /** AES-256-GCM key for SIP registration passwords at rest. */
   dataKey: Buffer;
+  /** HMAC key sealing list cursors locally, when no cursor secret of its own is set (see `cursorKey`). */
+  cursorKey: Buffer;
 }
 
 let secretsClient: SecretsManagerClient | undefined;
@@ -32,7 +34,7 @@ async function readSecret(valueVar: string, arnVar: string): Promise<string> {
 
 export function deriveKeys(master: string): KeyMaterial {
   const derive = (purpose: string) => Buffer.from(hkdfSync("sha256", master, "cloud-pbx", purpose, 32));
-  return { tokenKey: derive("access-token/v1"), dataKey: derive("sip-secret/v1") };
+  return { tokenKey: derive("access-token/v1"), dataKey: derive("sip-secret/v1"), cursorKey: derive("cursor/v1") };
 }
 
 /** Loads once per container; a failed load is forgotten, so the next request tries again. */
@@ -52,3 +54,15 @@ function memoize<T>(load: () => Promise<T>): () => Promise<T> {
 export const keyMaterial = memoize(() => readSecret(ENV.masterKey, ENV.masterKeySecretArn).then(deriveKeys));
 
 export const platformKey = memoize(() => readSecret(ENV.platformKey, ENV.platformKeySecretArn));
+
+/**
+ * The list-cursor key (storage/cursor.ts): its own secret in AWS, readable by every function that
+ * lists; locally, unless PBX_CURSOR_KEY is set, derived from the master key in the environment.
+ */
+export const cursorKey = memoize(async () => {
+  if (!process.env[ENV.cursorKey] && !process.env[ENV.cursorKeySecretArn] && process.env[ENV.masterKey]) {
+    return deriveKeys(process.env[ENV.masterKey] as string).cursorKey;
+  }
+  const secret = await readSecret(ENV.cursorKey, ENV.cursorKeySecretArn);
+  return Buffer.from(hkdfSync("sha256", secret, "cloud-pbx", "cursor/v1", 32));
+});

@@ -79,7 +79,11 @@ export async function readFileBody(
     return multipartReader(bytes, headers, options);
   }
   if (!options.rawTypes.includes(mediaType)) {
-    throw new UnsupportedMediaTypeError(mediaType, ["application/json", "multipart/form-data", ...options.rawTypes]);
+    throw new UnsupportedMediaTypeError(`${mediaType || "(none)"} is not accepted here`, [
+      "application/json",
+      "multipart/form-data",
+      ...options.rawTypes,
+    ]);
   }
   const encoding = (headers["content-encoding"] ?? "").trim().toLowerCase();
   if (encoding !== "" && encoding !== "identity" && encoding !== "gzip") {

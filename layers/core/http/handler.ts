@@ -1,7 +1,14 @@
 import middy from "@middy/core";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from "aws-lambda";
 import { type Deps, defaultDeps } from "../deps.js";
-import { DomainError, ForbiddenError, NotFoundError, UnauthorizedError, ValidationError } from "../errors.js";
+import {
+  DomainError,
+  ForbiddenError,
+  NotFoundError,
+  UnauthorizedError,
+  UnsupportedMediaTypeError,
+  ValidationError,
+} from "../errors.js";
 import { logger } from "../logger.js";
 import type { Caller, TenantCaller } from "../services/caller.js";
 import { assertLinkusAllowed } from "../services/linkus-permissions.js";
@@ -130,8 +137,16 @@ async function parseInput(
   event: APIGatewayProxyEvent,
   headers: Record<string, string | undefined>,
 ) {
+  const params = event.pathParameters ?? {};
+  for (const [name, value] of Object.entries(params)) {
+    // A replacement character or a control character is what a lenient decoder makes of bad
+    // percent-encoding (%ff%fe); no id, address or name in a path holds one.
+    if (value !== undefined && [...value].some(isUndecodable)) {
+      throw ValidationError.one(name, "is not valid percent-encoded UTF-8", "path");
+    }
+  }
   return {
-    params: route.params ? parsePart(route.params, event.pathParameters ?? {}, "path") : {},
+    params: route.params ? parsePart(route.params, params, "path") : {},
     query: route.query ? parsePart(route.query, event.queryStringParameters ?? {}, "query") : {},
     body: route.body ? parsePart(route.body, await readBody(route, event, headers), "body") : undefined,
   };
@@ -144,16 +159,36 @@ async function readBody(
   headers: Record<string, string | undefined>,
 ) {
   const mediaType = mediaTypeOf(headers);
-  const json = mediaType === "" || mediaType === "application/json" || mediaType.endsWith("+json");
-  if (route.fileBody && !json) {
+  if (route.fileBody && mediaType !== "" && mediaType !== "application/json") {
+    // File routes need a bearer token, which no other site's page can make a browser send.
     const file = await readFileBody(event, headers, route.fileBody);
     return route.fileBody.toBody(file, event.queryStringParameters ?? {});
   }
+  const hasBody = event.body !== null && event.body !== undefined && event.body !== "";
+  assertJsonContentType(route, mediaType, hasBody);
+  if (!hasBody) return {};
   return readJsonBody(event, route.fileBody?.maxBytes ?? MAX_BODY_BYTES);
 }
 
+/**
+ * A body must be declared JSON. Besides saying what the API reads, this is the CSRF stance
+ * (docs/security.md): a page on another site can make a browser send text/plain, a form or
+ * multipart without asking, but application/json needs a CORS preflight that this API never
+ * grants. The public routes (logins) insist even on an empty body, so no other site can make
+ * its visitors' browsers fail logins and get their office's IP blocked.
+ */
+function assertJsonContentType(route: RouteContract, mediaType: string, hasBody: boolean): void {
+  if (!hasBody && route.auth.kind !== "public") return;
+  if (mediaType !== "application/json") {
+    throw new UnsupportedMediaTypeError(
+      mediaType ? `must be application/json, not ${mediaType}` : "is required: application/json",
+    );
+  }
+}
+
+const isUndecodable = (char: string) => char === "\ufffd" || char < " " || char === "\u007f";
+
 function readJsonBody(event: APIGatewayProxyEvent, maxBytes: number): unknown {
-  if (event.body === null || event.body === undefined || event.body === "") return {};
   const text = bodyBytes(event, maxBytes).toString("utf8");
   try {
     return JSON.parse(text);

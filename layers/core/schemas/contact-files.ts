@@ -88,7 +88,7 @@ export const importParams = z.strictObject({ jobId: entityId });
 export const exportQuery = z.strictObject({
   format: z.enum(["csv", "vcard3", "vcard4"]).default("csv"),
   limit: z.coerce.number().int().min(1).max(10_000).default(5_000),
-  cursor: z.string().max(1024).optional(),
+  cursor: z.string().max(2048).optional(),
 });
 
 export const PHONEBOOK_FILES = [...PHONEBOOK_FORMATS.map((f) => `${f}.xml`), "contacts.vcf"] as const;

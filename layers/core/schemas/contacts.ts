@@ -100,7 +100,7 @@ export const listContactsQuery = z.strictObject({
   q: z.string().trim().max(64, "must be at most 64 characters").optional(),
   company: z.string().trim().max(128).optional(),
   limit: z.coerce.number().int().min(1, "must be at least 1").max(200, "must be at most 200").default(50),
-  cursor: z.string().max(1024).optional(),
+  cursor: z.string().max(2048).optional(),
 });
 
 export const listContactsResponse = z.object({ items: z.array(contact), nextCursor: z.string().optional() });

@@ -119,7 +119,10 @@ export const listNotificationContactsResponse = z.object({ items: z.array(notifi
 
 export const failedDelivery = z.object({
   id: entityId,
-  event: eventType,
+  /** An event notification (with its event) or a welcome email (with its extension). */
+  kind: z.enum(["event", "welcome"]),
+  event: eventType.optional(),
+  extensionId: entityId.optional(),
   to: z.string(),
   subject: z.string(),
   attempts: z.number().int(),

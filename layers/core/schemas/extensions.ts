@@ -119,7 +119,8 @@ export type Extension = z.infer<typeof extension>;
 
 export const welcomeResult = z.object({
   extensionId: entityId,
-  status: z.enum(["sent", "skipped", "failed"]),
+  /** queued: SES did not take it at once; the outbox retries it (and lists it if every retry fails). */
+  status: z.enum(["sent", "queued", "skipped"]),
   reason: z.string().optional(),
 });
 

@@ -11,17 +11,12 @@ import type { Permission } from "../permissions.js";
 import type { Client, loginBody } from "../schemas/auth.js";
 import { linkusSipCredentials } from "../sip/linkus-credentials.js";
 import { isConditionalCheckFailed } from "../storage/db.js";
+import { admitLogin, gateTarget, type LoginAttempt, loginFailed, loginRealm, loginSucceeded } from "./auth-gate.js";
 import type { TenantCaller } from "./caller.js";
 import { bumpDirectoryVersion } from "./directory-version.js";
 import { recordEvent } from "./events.js";
 import { effectivePermissions } from "./linkus-permissions.js";
-import {
-  assertNotBlocked,
-  type ClientKind,
-  countFailedLogin,
-  forgetFailedLogins,
-  loginSecuritySettings,
-} from "./login-security.js";
+import type { ClientKind } from "./login-security.js";
 import { consumeQuickLoginToken } from "./quick-login.js";
 import type { ExtensionRecord, TenantRecord } from "./records.js";
 import { assertCanAssignRole, permissionsFor, resolveRole } from "./roles.js";
@@ -54,18 +49,33 @@ const BLOCKED_EVENT: Record<ClientKind, EventType> = {
   linkus: "linkus_user_blocked_out",
 };
 
+/**
+ * Every failed login answers no sooner than this after it arrived: the work behind a failure
+ * differs (a known tenant records an event and counts more), and the answer must not tell an
+ * unknown server or user from a wrong password by its timing. Above the slowest failure path.
+ */
+export const FAILED_LOGIN_MIN_MS = 400;
+
 export async function login(deps: Deps, input: z.output<typeof loginBody>, origin: RequestOrigin) {
+  const started = performance.now();
   const kind = kindOf(input.client);
   const tenant = await findTenantBySlug(deps, input.server);
-  const settings = tenant ? await loginSecuritySettings(deps, tenant.id) : undefined;
-  if (tenant && settings) await assertNotBlocked(deps, tenant.id, origin.sourceIp, settings);
-
+  const user = input.email ?? input.extension ?? "";
   const extension = tenant ? await findExtension(deps, tenant.id, input) : undefined;
+  const attempt: LoginAttempt = {
+    realm: await loginRealm(deps, tenant, input.server),
+    target: gateTarget(extension, user),
+    ip: origin.sourceIp,
+    kind,
+  };
+  // Before the password, for known and unknown servers alike: blocks and limits apply to both.
+  const admission = await admitLogin(deps, attempt);
+
   // Always one full scrypt check, so an unknown server or user takes as long as a wrong password.
   const passwordOk = await verifyPassword(input.password, extension?.passwordHash);
-  if (!tenant || !settings || !extension || !passwordOk) {
-    if (tenant && settings) {
-      const user = input.email ?? input.extension ?? "";
+  if (!tenant || !extension || !passwordOk) {
+    const blocked = await loginFailed(deps, attempt, admission);
+    if (tenant) {
       await recordEvent(deps, tenant, {
         event: FAILED_EVENT[kind],
         extension,
@@ -73,7 +83,8 @@ export async function login(deps: Deps, input: z.output<typeof loginBody>, origi
         client: input.client,
         details: extension ? `Wrong password for ${user}` : `Unknown user ${user}`,
       });
-      if (await countFailedLogin(deps, tenant.id, origin.sourceIp, kind, settings)) {
+      if (blocked) {
+        const { settings } = attempt.realm;
         await recordEvent(deps, tenant, {
           event: BLOCKED_EVENT[kind],
           sourceIp: origin.sourceIp,
@@ -82,11 +93,13 @@ export async function login(deps: Deps, input: z.output<typeof loginBody>, origi
         });
       }
     }
+    await waitUntil(started + FAILED_LOGIN_MIN_MS);
     throw new UnauthorizedError(BAD_LOGIN);
   }
+  // Only someone who knows the password learns that the PBX is suspended.
   if (tenant.status !== "active") throw new ForbiddenError(SUSPENDED, { reason: "tenant_suspended" });
 
-  await forgetFailedLogins(deps, tenant.id, origin.sourceIp, kind);
+  await loginSucceeded(deps, attempt, admission);
   const { sessionId, ...tokens } = await startSession(deps, tenant, extension, input.client);
   if (kind === "web") {
     await recordEvent(deps, tenant, {
@@ -102,6 +115,11 @@ export async function login(deps: Deps, input: z.output<typeof loginBody>, origi
     ...(await principalOf(deps, tenant, extension)),
     ...(await linkusSip(deps, tenant, sessionId, input.client)),
   };
+}
+
+async function waitUntil(at: number): Promise<void> {
+  const wait = at - performance.now();
+  if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
 }
 
 /** Linkus clients also get SIP credentials tied to this session (docs/listener.md). */
@@ -274,9 +292,19 @@ export async function changeOwnPassword(
   origin: RequestOrigin,
 ) {
   const { tenant, extension } = await loadCaller(deps, caller);
+  // A stolen access token must not become a way to guess the password: the same gate as logins.
+  const attempt: LoginAttempt = {
+    realm: await loginRealm(deps, tenant, tenant.slug),
+    target: gateTarget(extension, ""),
+    ip: origin.sourceIp,
+    kind: "web",
+  };
+  const admission = await admitLogin(deps, attempt);
   if (!(await verifyPassword(input.currentPassword, extension.passwordHash))) {
+    await loginFailed(deps, attempt, admission);
     throw ValidationError.one("currentPassword", "is not your current password");
   }
+  await loginSucceeded(deps, attempt, admission);
   const updated = await replacePassword(deps, extension, input.newPassword);
   const tokens = await carrySessionOver(deps, caller.tenantId, caller.sessionId, updated);
   if (!tokens) throw new UnauthorizedError();

@@ -3,9 +3,10 @@ import { encodeTime } from "ulid";
 import type * as z from "zod";
 import { digitsOf, nameKey } from "../contacts/normalize.js";
 import type { Deps } from "../deps.js";
-import { NotFoundError, ValidationError } from "../errors.js";
+import { NotFoundError } from "../errors.js";
 import { keys } from "../keys.js";
 import type { listRecordsQuery, RecordInput, RecordKind, StoredRecord } from "../schemas/communications.js";
+import { cursorCodec, tableKeyIn } from "../storage/cursor.js";
 import { isConditionalCheckFailed, queryAll, sortKeyStartsWith } from "../storage/db.js";
 import { pickFields } from "../storage/pick.js";
 import type { TenantCaller } from "./caller.js";
@@ -101,17 +102,20 @@ export async function listRecords(
     values[":name"] = name;
     if (digits) values[":digits"] = digits;
   }
+  const partition = keys.recordPartition(caller.tenantId);
+  const prefix = keys.recordPrefix(caller.extensionId, kind);
+  const cursors = await cursorCodec(
+    deps,
+    ["records", caller.tenantId, caller.extensionId, kind],
+    tableKeyIn(partition, prefix),
+  );
   const items: StoredRecord[] = [];
-  let startKey = query.cursor ? decodeCursor(query.cursor, caller, kind) : undefined;
+  let startKey: Record<string, unknown> | undefined = query.cursor ? cursors.open(query.cursor) : undefined;
   for (let pages = 0; pages < 20 && items.length < query.limit; pages++) {
     const page = await deps.db.send(
       new QueryCommand({
         TableName: deps.config.tableName,
-        ...sortKeyStartsWith(
-          keys.recordPartition(caller.tenantId),
-          keys.recordPrefix(caller.extensionId, kind),
-          values,
-        ),
+        ...sortKeyStartsWith(partition, prefix, values),
         FilterExpression: filters.length ? filters.join(" AND ") : undefined,
         ExpressionAttributeNames: Object.keys(names).length ? names : undefined,
         ScanIndexForward: false,
@@ -123,24 +127,7 @@ export async function listRecords(
     startKey = page.LastEvaluatedKey;
     if (!startKey) break;
   }
-  return startKey ? { items, nextCursor: Buffer.from(JSON.stringify(startKey)).toString("base64url") } : { items };
-}
-
-function decodeCursor(cursor: string, caller: TenantCaller, kind: RecordKind) {
-  try {
-    const key = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as Record<string, unknown>;
-    if (
-      Object.keys(key).length === 2 &&
-      key.PK === keys.recordPartition(caller.tenantId) &&
-      typeof key.SK === "string" &&
-      key.SK.startsWith(keys.recordPrefix(caller.extensionId, kind))
-    ) {
-      return key;
-    }
-  } catch {
-    // fall through
-  }
-  throw ValidationError.one("cursor", "is not a cursor this API returned", "query");
+  return startKey ? { items, nextCursor: cursors.seal(startKey as { PK: string; SK: string }) } : { items };
 }
 
 const RECORD_FIELDS = [

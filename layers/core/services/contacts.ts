@@ -1,11 +1,13 @@
 import { BatchGetCommand, DeleteCommand, GetCommand, PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
+import * as z from "zod";
 import { TEXT_FIELDS } from "../contacts/formats/common.js";
 import { contactIdOf, indexTokens, sortName, tokenPrefix } from "../contacts/index-entries.js";
 import { digitsOf, nameKey } from "../contacts/normalize.js";
 import type { Deps } from "../deps.js";
-import { ConflictError, NotFoundError, ValidationError } from "../errors.js";
+import { ConflictError, NotFoundError } from "../errors.js";
 import { keys } from "../keys.js";
 import type { Contact, ContactInput } from "../schemas/contacts.js";
+import { cursorCodec } from "../storage/cursor.js";
 import {
   deleteIfUnchanged,
   type GuardedItem,
@@ -344,34 +346,34 @@ export async function searchCompanyContacts(deps: Deps, tenantId: string, search
             ? tokenPrefix("c", nameKey(search.company))
             : tokenPrefix("s", ""),
       ];
-  const cursor = decodeSearchCursor(search.cursor, prefixes.length);
-  const { items, next } = await walkIndex(deps, tenantId, prefixes, cursor, search.limit);
+  const cursors = await searchCursors(deps, tenantId, prefixes);
+  const from = search.cursor ? cursors.open(search.cursor) : prefixes.map(() => "");
+  const { items, next } = await walkIndex(deps, tenantId, prefixes, from, search.limit);
   const filtered =
     q && search.company ? items.filter((c) => nameKey(c.company).startsWith(nameKey(search.company ?? ""))) : items;
   const page = q ? sortByName(filtered) : filtered;
-  return next ? { items: page, nextCursor: encodeSearchCursor(next) } : { items: page };
+  return next ? { items: page, nextCursor: cursors.seal(next) } : { items: page };
 }
 
-/** A search cursor: the last index entry read in each stream, null for a finished stream. */
-function encodeSearchCursor(positions: (string | null)[]): string {
-  return Buffer.from(JSON.stringify(positions)).toString("base64url");
+/**
+ * A search cursor: the last index entry read in each stream (null for a finished stream), each
+ * inside its stream's prefix, sealed for this tenant and these prefixes.
+ */
+function searchCursors(deps: Deps, tenantId: string, prefixes: string[]) {
+  const positions = z
+    .array(z.string().nullable())
+    .length(prefixes.length)
+    .refine((list) =>
+      list.every((position, i) => position === null || position === "" || position.startsWith(prefixes[i] ?? "\u0000")),
+    );
+  return cursorCodec(deps, ["company-contacts", tenantId, ...prefixes], positions);
 }
 
-function decodeSearchCursor(cursor: string | undefined, streams: number): (string | null)[] {
-  if (!cursor) return Array.from({ length: streams }, () => "");
-  try {
-    const value = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as unknown;
-    if (
-      Array.isArray(value) &&
-      value.length === streams &&
-      value.every((v) => v === null || (typeof v === "string" && v.length < 600))
-    ) {
-      return value as (string | null)[];
-    }
-  } catch {
-    // fall through
-  }
-  throw ValidationError.one("cursor", "is not a cursor this API returned", "query");
+/** The cursor of the company listing (name order) positioned just after this contact. */
+export async function companyListCursorAfter(deps: Deps, tenantId: string, contact: Contact): Promise<string> {
+  const sk = `${tokenPrefix("s", sortName(contact))}\u0001${contact.id}`;
+  if (contactIdOf(sk) !== contact.id) throw new Error("index key layout changed");
+  return (await searchCursors(deps, tenantId, [tokenPrefix("s", "")])).seal([sk]);
 }
 
 const collator = new Intl.Collator("en", { sensitivity: "base", numeric: true });

@@ -1,5 +1,5 @@
-import type * as z from "zod";
-import { contactIdOf, sortName, tokenPrefix } from "../contacts/index-entries.js";
+import * as z from "zod";
+import { sortName } from "../contacts/index-entries.js";
 import { digitsOf } from "../contacts/normalize.js";
 import type { Deps } from "../deps.js";
 import { ForbiddenError, ValidationError } from "../errors.js";
@@ -7,9 +7,11 @@ import { parsePart } from "../http/validate.js";
 import type { RecordKind } from "../schemas/communications.js";
 import type { AddFromRecordInput, Contact, contactInput, listContactsQuery } from "../schemas/contacts.js";
 import { contactInput as contactInputSchema } from "../schemas/contacts.js";
+import { cursorCodec } from "../storage/cursor.js";
 import type { TenantCaller } from "./caller.js";
 import { getOwnRecord } from "./communications.js";
 import {
+  companyListCursorAfter,
   createCompanyContact,
   createPersonalContact,
   getCompanyContact,
@@ -40,7 +42,14 @@ export async function listContacts(deps: Deps, caller: TenantCaller, query: z.ou
       permission: "operation.view_personal_contacts",
     });
   }
-  const cursor = decodeCursor(query.cursor);
+  const cursors = await cursorCodec(
+    deps,
+    ["directory", caller.tenantId, caller.extensionId, query.directory, query.q ?? "", query.company ?? ""],
+    directoryPosition,
+  );
+  const cursor: DirectoryCursor = query.cursor ? cursors.open(query.cursor) : {};
+  const page = (items: Contact[], next: DirectoryCursor | undefined) =>
+    next ? { items, nextCursor: cursors.seal(next) } : { items };
   const wantsCompany = query.directory !== "personal" && canCompany;
   const wantsPersonal = query.directory !== "company" && canPersonal;
 
@@ -81,7 +90,11 @@ export async function listContacts(deps: Deps, caller: TenantCaller, query: z.ou
   const companyLeft = Boolean(company.nextCursor) || company.items.some((c) => !items.includes(c));
   const personalLeft = personal.some((c) => !items.includes(c));
   if (!companyLeft && !personalLeft) return page(items, undefined);
-  const c = companyLeft ? (lastCompany ? encodeIndexCursor(lastCompany) : (cursor.c ?? undefined)) : null;
+  const c = companyLeft
+    ? lastCompany
+      ? await companyListCursorAfter(deps, caller.tenantId, lastCompany)
+      : (cursor.c ?? undefined)
+    : null;
   const p = personalLeft ? (lastPersonal ? positionOf(lastPersonal) : cursor.p) : null;
   return page(items, { c, p });
 }
@@ -98,38 +111,15 @@ function positionOf(contact: Contact): string {
   return `${sortName(contact)}\u0001${contact.id}`;
 }
 
-/** A company search cursor positioned just after this contact in the name index. */
-function encodeIndexCursor(contact: Contact): string {
-  const sk = `${tokenPrefix("s", sortName(contact))}\u0001${contact.id}`;
-  if (contactIdOf(sk) !== contact.id) throw new Error("index key layout changed");
-  return Buffer.from(JSON.stringify([sk])).toString("base64url");
-}
-
-interface DirectoryCursor {
-  /** The company search cursor, null when the company side is exhausted. */
-  c?: string | null;
-  /** The last personal position returned, null when exhausted. */
-  p?: string | null;
-}
-
-function page(items: Contact[], next: DirectoryCursor | undefined) {
-  return next ? { items, nextCursor: Buffer.from(JSON.stringify(next)).toString("base64url") } : { items };
-}
-
-function decodeCursor(cursor: string | undefined): DirectoryCursor {
-  if (!cursor) return {};
-  try {
-    const value = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as DirectoryCursor;
-    const ok =
-      typeof value === "object" &&
-      value !== null &&
-      Object.entries(value).every(([k, v]) => ["c", "p"].includes(k) && (v === null || typeof v === "string"));
-    if (ok) return value;
-  } catch {
-    // fall through
-  }
-  throw ValidationError.one("cursor", "is not a cursor this API returned", "query");
-}
+/**
+ * Where a Contacts page stopped: the company search cursor (null when that side is exhausted)
+ * and the last personal position returned (null when exhausted).
+ */
+const directoryPosition = z.strictObject({
+  c: z.string().nullable().optional(),
+  p: z.string().nullable().optional(),
+});
+type DirectoryCursor = z.output<typeof directoryPosition>;
 
 /**
  * "Add New Contact" and "Add to Existing Contact" from a call log, voicemail or recording:

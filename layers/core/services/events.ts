@@ -2,11 +2,11 @@ import { BatchGetCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { encodeTime } from "ulid";
 import type * as z from "zod";
 import type { Deps } from "../deps.js";
-import { ValidationError } from "../errors.js";
 import { EVENTS, type EventType } from "../events/catalog.js";
 import { escapeHtml, renderTemplate } from "../events/template.js";
 import { keys } from "../keys.js";
 import type { eventRecord, listEventsQuery } from "../schemas/events.js";
+import { cursorCodec, tableKeyIn } from "../storage/cursor.js";
 import { type GuardedItem, transactWrite } from "../storage/db.js";
 import { listNotificationContacts, notificationSettingFor, outboxItem } from "./notifications.js";
 import type { ExtensionRecord } from "./records.js";
@@ -154,8 +154,14 @@ export async function listEvents(deps: Deps, tenantId: string, query: z.output<t
     filters.push("#level = :level");
     values[":level"] = query.level;
   }
+  // The range is part of the cursor's scope: a cursor opens only for the range it was issued in.
+  const cursors = await cursorCodec(
+    deps,
+    ["events", tenantId, from, to],
+    tableKeyIn(keys.tenant(tenantId).PK, from, to),
+  );
   const items: EventRecord[] = [];
-  let startKey = query.cursor ? decodeEventCursor(query.cursor, tenantId) : undefined;
+  let startKey: Record<string, unknown> | undefined = query.cursor ? cursors.open(query.cursor) : undefined;
   // A filter can leave pages short; read on until the page is full or the range is exhausted.
   for (let pages = 0; pages < 20 && items.length < query.limit; pages++) {
     const page = await deps.db.send(
@@ -176,24 +182,7 @@ export async function listEvents(deps: Deps, tenantId: string, query: z.output<t
     startKey = page.LastEvaluatedKey;
     if (!startKey) break;
   }
-  return startKey ? { items, nextCursor: Buffer.from(JSON.stringify(startKey)).toString("base64url") } : { items };
-}
-
-function decodeEventCursor(cursor: string, tenantId: string): Record<string, unknown> {
-  try {
-    const key = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as Record<string, unknown>;
-    if (
-      Object.keys(key).length === 2 &&
-      key.PK === keys.tenant(tenantId).PK &&
-      typeof key.SK === "string" &&
-      key.SK.startsWith(keys.eventPrefix)
-    ) {
-      return key;
-    }
-  } catch {
-    // fall through
-  }
-  throw ValidationError.one("cursor", "is not a cursor this API returned", "query");
+  return startKey ? { items, nextCursor: cursors.seal(startKey as { PK: string; SK: string }) } : { items };
 }
 
 function toEventRecord(item: Record<string, unknown>): EventRecord {

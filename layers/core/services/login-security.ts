@@ -185,14 +185,6 @@ async function clearFailures(deps: Deps, tenantId: string, ip: string) {
   );
 }
 
-/** A successful login starts the count again: the limit is on consecutive failures. */
-export async function forgetFailedLogins(deps: Deps, tenantId: string, ip: string, kind: ClientKind) {
-  if (!ip) return;
-  await deps.db.send(
-    new DeleteCommand({ TableName: deps.config.tableName, Key: keys.loginFailures(tenantId, kind, ip) }),
-  );
-}
-
 export async function listBlockedIps(deps: Deps, tenantId: string) {
   const now = deps.now().getTime();
   const items = await queryAll<BlockRecord>(deps.db, {

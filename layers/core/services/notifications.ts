@@ -13,6 +13,7 @@ import {
 } from "../events/catalog.js";
 import { keys } from "../keys.js";
 import { logger } from "../logger.js";
+import type { OutgoingMail } from "../mail.js";
 import type {
   createNotificationContactBody,
   notificationContact,
@@ -22,6 +23,7 @@ import type {
 } from "../schemas/events.js";
 import { isConditionalCheckFailed, queryAll, sortKeyStartsWith } from "../storage/db.js";
 import type { ExtensionRecord } from "./records.js";
+import { composeWelcomeMail } from "./welcome-mail.js";
 
 type NotificationSetting = z.infer<typeof notificationSetting>;
 type NotificationContact = z.infer<typeof notificationContact>;
@@ -213,7 +215,9 @@ export async function deleteNotificationContact(deps: Deps, tenantId: string, co
 // notifier sends them. Delivery is at least once with a lease, so two notifiers never send
 // the same item at the same time, and a sent item is never sent again.
 
-export interface OutboxMessage {
+/** An event notification: rendered when the event is recorded. */
+export interface EventMail {
+  kind?: "event";
   eventId: string;
   event: EventType;
   to: string;
@@ -221,6 +225,16 @@ export interface OutboxMessage {
   text: string;
   html: string;
 }
+
+/** A welcome email: composed at send time (services/welcome-mail.ts), so no token waits in the outbox. */
+export interface WelcomeMail {
+  kind: "welcome";
+  extensionId: string;
+  to: string;
+  subject: string;
+}
+
+export type OutboxMessage = EventMail | WelcomeMail;
 
 /** Seconds before each retry: 30 s, 2 min, 8 min, 32 min, ~2 h; then the message is dead. */
 export const RETRY_DELAYS_SECONDS = [30, 120, 480, 1920, 7680];
@@ -248,17 +262,18 @@ function shardOf(id: string): number {
   return hash % keys.outboxDueShards;
 }
 
-interface OutboxRecord extends OutboxMessage {
+type OutboxRecord = OutboxMessage & {
   PK: string;
   SK: string;
   id: string;
   tenantId: string;
-  status: "pending" | "sent" | "dead";
+  /** cancelled: a welcome email whose extension (or its address) is gone before it could go. */
+  status: "pending" | "sent" | "dead" | "cancelled";
   attempts: number;
   leaseUntil?: string;
   lastError?: string;
   createdAt: string;
-}
+};
 
 export interface DeliveryReport {
   sent: number;
@@ -280,9 +295,15 @@ export async function processDueNotifications(deps: Deps, limitPerShard = 25): P
         Limit: limitPerShard,
       }),
     );
-    for (const item of page.Items ?? []) await deliver(deps, item as OutboxRecord, report);
+    for (const item of page.Items ?? []) count(report, await deliver(deps, item as OutboxRecord));
   }
   return report;
+}
+
+export type DeliveryOutcome = "sent" | "retried" | "dead" | "cancelled" | "skipped";
+
+function count(report: DeliveryReport, outcome: DeliveryOutcome): void {
+  if (outcome === "sent" || outcome === "retried" || outcome === "dead") report[outcome]++;
 }
 
 /** Sends the given messages now (the stream-triggered notifier: new outbox items). */
@@ -292,13 +313,28 @@ export async function deliverOutboxItems(deps: Deps, items: { PK: string; SK: st
     const current = await deps.db.send(
       new GetCommand({ TableName: deps.config.tableName, Key: { PK: key.PK, SK: key.SK }, ConsistentRead: true }),
     );
-    if (current.Item) await deliver(deps, current.Item as OutboxRecord, report);
+    if (current.Item) count(report, await deliver(deps, current.Item as OutboxRecord));
   }
   return report;
 }
 
-async function deliver(deps: Deps, message: OutboxRecord, report: DeliveryReport): Promise<void> {
-  if (message.status !== "pending") return;
+/** Tries one message now (a welcome email as it is asked for); "skipped" when another sender has it. */
+export async function deliverOutboxItem(deps: Deps, key: { PK: string; SK: string }): Promise<DeliveryOutcome> {
+  const current = await deps.db.send(
+    new GetCommand({ TableName: deps.config.tableName, Key: { PK: key.PK, SK: key.SK }, ConsistentRead: true }),
+  );
+  return current.Item ? deliver(deps, current.Item as OutboxRecord) : "skipped";
+}
+
+/** The email a message stands for; undefined when a welcome email has no one to go to any more. */
+async function mailOf(deps: Deps, message: OutboxRecord): Promise<OutgoingMail | undefined> {
+  if (message.kind === "welcome") return composeWelcomeMail(deps, message.tenantId, message.extensionId);
+  const { to, subject, text, html, tenantId, event } = message;
+  return { to, subject, text, html, tags: { tenant: tenantId, event } };
+}
+
+async function deliver(deps: Deps, message: OutboxRecord): Promise<DeliveryOutcome> {
+  if (message.status !== "pending") return "skipped";
   const now = deps.now();
   const attempt = message.attempts + 1;
   // Claim: only one notifier wins an attempt, and only while no other holds a live lease.
@@ -321,18 +357,25 @@ async function deliver(deps: Deps, message: OutboxRecord, report: DeliveryReport
       }),
     );
   } catch (error) {
-    if (isConditionalCheckFailed(error)) return; // someone else has it, or it is done
+    if (isConditionalCheckFailed(error)) return "skipped"; // someone else has it, or it is done
     throw error;
   }
 
   try {
-    const { messageId } = await deps.mailer().send({
-      to: message.to,
-      subject: message.subject,
-      text: message.text,
-      html: message.html,
-      tags: { tenant: message.tenantId, event: message.event },
-    });
+    const mail = await mailOf(deps, message);
+    if (!mail) {
+      await deps.db.send(
+        new UpdateCommand({
+          TableName: deps.config.tableName,
+          Key: { PK: message.PK, SK: message.SK },
+          UpdateExpression: "SET #status = :cancelled REMOVE GSI1PK, GSI1SK, leaseUntil",
+          ExpressionAttributeNames: { "#status": "status" },
+          ExpressionAttributeValues: { ":cancelled": "cancelled" },
+        }),
+      );
+      return "cancelled";
+    }
+    const { messageId } = await deps.mailer().send(mail);
     await deps.db.send(
       new UpdateCommand({
         TableName: deps.config.tableName,
@@ -342,7 +385,7 @@ async function deliver(deps: Deps, message: OutboxRecord, report: DeliveryReport
         ExpressionAttributeValues: { ":sent": "sent", ":now": deps.now().toISOString(), ":id": messageId },
       }),
     );
-    report.sent++;
+    return "sent";
   } catch (error) {
     const reason = error instanceof Error ? `${error.name}: ${error.message}`.slice(0, 500) : "unknown error";
     const delay = RETRY_DELAYS_SECONDS[attempt - 1];
@@ -358,19 +401,18 @@ async function deliver(deps: Deps, message: OutboxRecord, report: DeliveryReport
         }),
       );
       logger.error("notification gave up after retries", { messageId: message.id, attempts: attempt });
-      report.dead++;
-    } else {
-      const due = new Date(deps.now().getTime() + delay * 1000).toISOString();
-      await deps.db.send(
-        new UpdateCommand({
-          TableName: deps.config.tableName,
-          Key: { PK: message.PK, SK: message.SK },
-          UpdateExpression: "SET GSI1SK = :due, lastError = :reason REMOVE leaseUntil",
-          ExpressionAttributeValues: { ":due": `${due}#${message.tenantId}#${message.id}`, ":reason": reason },
-        }),
-      );
-      report.retried++;
+      return "dead";
     }
+    const due = new Date(deps.now().getTime() + delay * 1000).toISOString();
+    await deps.db.send(
+      new UpdateCommand({
+        TableName: deps.config.tableName,
+        Key: { PK: message.PK, SK: message.SK },
+        UpdateExpression: "SET GSI1SK = :due, lastError = :reason REMOVE leaseUntil",
+        ExpressionAttributeValues: { ":due": `${due}#${message.tenantId}#${message.id}`, ":reason": reason },
+      }),
+    );
+    return "retried";
   }
 }
 
@@ -383,9 +425,10 @@ export async function listFailedDeliveries(deps: Deps, tenantId: string) {
     ExpressionAttributeNames: { "#status": "status" },
   });
   return {
-    items: items.map(({ id, event, to, subject, attempts, lastError, createdAt }) => ({
+    items: items.map(({ id, to, subject, attempts, lastError, createdAt, ...message }) => ({
       id,
-      event,
+      kind: message.kind ?? "event",
+      ...(message.kind === "welcome" ? { extensionId: message.extensionId } : { event: message.event }),
       to,
       subject,
       attempts,

@@ -1,9 +1,10 @@
 import { BatchWriteCommand, DeleteCommand, GetCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
-import type { z } from "zod";
+import * as z from "zod";
 import type { Deps } from "../deps.js";
-import { ConflictError, NotFoundError, ValidationError } from "../errors.js";
+import { ConflictError, NotFoundError } from "../errors.js";
 import { keys, tenantPartitions } from "../keys.js";
 import type { createTenantBody, listTenantsQuery, Tenant, updateTenantSettingsBody } from "../schemas/tenants.js";
+import { cursorCodec } from "../storage/cursor.js";
 import { isConditionalCheckFailed, transactWrite } from "../storage/db.js";
 import { bumpDirectoryVersion } from "./directory-version.js";
 import { buildExtensionRecord, extensionCreateItems } from "./extensions.js";
@@ -85,6 +86,7 @@ export async function findTenantBySlug(deps: Deps, slug: string): Promise<Tenant
 }
 
 export async function listTenants(deps: Deps, query: z.output<typeof listTenantsQuery>) {
+  const cursors = await cursorCodec(deps, ["tenants"], tenantListPosition);
   const page = await deps.db.send(
     new QueryCommand({
       TableName: deps.config.tableName,
@@ -92,32 +94,22 @@ export async function listTenants(deps: Deps, query: z.output<typeof listTenants
       KeyConditionExpression: "GSI1PK = :pk",
       ExpressionAttributeValues: { ":pk": "TENANTS" },
       Limit: query.limit,
-      ExclusiveStartKey: query.cursor ? decodeCursor(query.cursor) : undefined,
+      ExclusiveStartKey: query.cursor ? cursors.open(query.cursor) : undefined,
     }),
   );
   const items = ((page.Items ?? []) as TenantRecord[]).filter((record) => !record.deleting).map(toTenant);
-  return page.LastEvaluatedKey ? { items, nextCursor: encodeCursor(page.LastEvaluatedKey) } : { items };
+  return page.LastEvaluatedKey
+    ? { items, nextCursor: cursors.seal(tenantListPosition.parse(page.LastEvaluatedKey)) }
+    : { items };
 }
 
-function encodeCursor(key: Record<string, unknown>): string {
-  return Buffer.from(JSON.stringify(key)).toString("base64url");
-}
-
-function decodeCursor(cursor: string): Record<string, unknown> {
-  try {
-    const key = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as unknown;
-    const valid =
-      typeof key === "object" &&
-      key !== null &&
-      Object.keys(key).every((name) => ["PK", "SK", "GSI1PK", "GSI1SK"].includes(name)) &&
-      Object.values(key).every((value) => typeof value === "string") &&
-      (key as Record<string, string>).GSI1PK === "TENANTS";
-    if (valid) return key as Record<string, unknown>;
-  } catch {
-    // fall through to the validation error
-  }
-  throw ValidationError.one("cursor", "is not a cursor this API returned", "query");
-}
+/** Where the tenant list stopped: a key of the GSI1 "TENANTS" partition. */
+const tenantListPosition = z.strictObject({
+  PK: z.string(),
+  SK: z.string(),
+  GSI1PK: z.literal("TENANTS"),
+  GSI1SK: z.string(),
+});
 
 export async function setTenantStatus(deps: Deps, tenantId: string, status: Tenant["status"]): Promise<Tenant> {
   try {

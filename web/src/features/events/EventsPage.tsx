@@ -167,7 +167,7 @@ function FailedDeliveries() {
             <tbody>
               {failed.data.items.map((delivery) => (
                 <tr key={delivery.id}>
-                  <td>{EVENTS[delivery.event].name}</td>
+                  <td>{delivery.event ? EVENTS[delivery.event].name : "Welcome email"}</td>
                   <td>{delivery.to}</td>
                   <td>{delivery.attempts}</td>
                   <td>{delivery.lastError}</td>
