@@ -21,6 +21,8 @@ import { queryAll, sortKeyStartsWith } from "../layers/core/storage/db.js";
  */
 export interface TenantInfo {
   id: string;
+  /** The PBX's name, for events. */
+  name: string;
   slug: string;
   active: boolean;
   /** The tenant's digest challenges in order; undefined: the listener's default. */
@@ -170,6 +172,7 @@ export class Directory {
       if (!record || record.id !== tenantId) return undefined;
       return {
         id: record.id,
+        name: record.name,
         slug: record.slug,
         active: record.status === "active",
         digestAlgorithms: record.sipDigestAlgorithms,

@@ -1,5 +1,6 @@
 import type { Deps } from "../../layers/core/deps.js";
 import { logger } from "../../layers/core/logger.js";
+import { recordEvent } from "../../layers/core/services/events.js";
 import {
   assertNotBlocked,
   BlockedIpError,
@@ -128,7 +129,7 @@ export class Authenticator {
     const expected =
       password === undefined ? undefined : digestResponse(algorithm, credentials, request.method, password);
     if (!identity || expected === undefined || !responseMatches(expected, credentials.response)) {
-      if (this.options.feedLoginSecurity) void this.countFailure(tenant.id, sourceIp);
+      if (this.options.feedLoginSecurity) void this.countFailure(tenant, sourceIp);
       if (limiter.fail(sourceIp)) {
         logger.warn("SIP authentication failures: IP blocked", { sourceIp, tenantId: tenant.id });
         return { answer: { status: 403, reason: "Too many failed attempts" } };
@@ -176,12 +177,23 @@ export class Authenticator {
     return blocked;
   }
 
-  private async countFailure(tenantId: string, ip: string): Promise<void> {
+  /**
+   * A wrong SIP password counts in the tenant's login-security list like a Linkus login; the
+   * request that blocks the IP records seed 000's "Linkus User Blocked Out" event, which notifies
+   * as the tenant's settings say (the same event a Linkus login block records).
+   */
+  private async countFailure(tenant: TenantInfo, ip: string): Promise<void> {
+    const tenantId = tenant.id;
     try {
       const settings = await loginSecuritySettings(this.options.deps, tenantId);
       if (await countFailedLogin(this.options.deps, tenantId, ip, "linkus", settings)) {
         this.blockCache.delete(`${tenantId}/${ip}`);
         logger.warn("SIP authentication failures blocked an IP by login security", { tenantId, sourceIp: ip });
+        await recordEvent(this.options.deps, tenant, {
+          event: "linkus_user_blocked_out",
+          sourceIp: ip,
+          details: `${ip} blocked for ${settings.blockMinutes} minutes after ${settings.maxFailures} failed SIP registrations or calls within ${settings.windowMinutes} minutes`,
+        });
       }
     } catch (error) {
       logger.error("Could not count a failed SIP authentication", { error: error as Error });

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { bindingsOf, createSipUser, type Fixture, startFixture } from "./support/fixture.js";
+import { bindingsOf, createSipUser, eventually, type Fixture, startFixture } from "./support/fixture.js";
 import { answerChallenge, UdpSipClient } from "./support/udp-client.js";
 
 /** The registrar driven by an in-test UDP client: what sipp cannot do (SHA-256, replays, garbage). */
@@ -300,5 +300,15 @@ describe("registrar digest details", () => {
     // The tenant's login security (5 failures by default) or the listener's own limiter (4 here) blocks first.
     expect(statuses[0]).toBe(401);
     expect(statuses.slice(-2)).toEqual([403, 403]);
+    // The tenant's block was taken by SIP failures: seed 000's "Linkus User Blocked Out" is recorded.
+    await eventually(async () => {
+      const log = await fx.api.request("GET", "/api/v1/event-log", {
+        token: tenant.token,
+        query: { event: "linkus_user_blocked_out" },
+      });
+      expect(log.status).toBe(200);
+      expect(log.body.items).toHaveLength(1);
+      expect(log.body.items[0].details).toContain("failed SIP registrations");
+    });
   });
 });

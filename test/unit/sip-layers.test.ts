@@ -210,7 +210,7 @@ describe("stateless branches (RFC 3261 §16.11)", () => {
 });
 
 describe("registrar with an in-memory binding store", () => {
-  const tenant: TenantInfo = { id: "t1", slug: "acme", active: true, digestAlgorithms: undefined };
+  const tenant: TenantInfo = { id: "t1", name: "Acme", slug: "acme", active: true, digestAlgorithms: undefined };
   const extension = {
     tenantId: "t1",
     id: "e1",

@@ -33,6 +33,11 @@ export interface FeedEntry extends Change {
 export const FEED_RETENTION_DAYS = 30;
 const MAX_ATTEMPTS = 8;
 
+/** Whether an append lost every retry to other writers of the feed (it may be tried again). */
+export function isFeedContention(error: unknown): boolean {
+  return error instanceof CounterMoved;
+}
+
 class CounterMoved extends DomainError {
   constructor() {
     super(409, "conflict", "The change feed moved on; retrying");

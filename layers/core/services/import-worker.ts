@@ -9,7 +9,7 @@ import { logger } from "../logger.js";
 import type { ImportJob } from "../schemas/contact-files.js";
 import type { ContactInput } from "../schemas/contacts.js";
 import { isConditionalCheckFailed, sortKeyStartsWith, transactWrite } from "../storage/db.js";
-import { appendBuiltChanges, type Change } from "./change-feed.js";
+import { appendBuiltChanges, type Change, isFeedContention } from "./change-feed.js";
 import { companyContactUpdateWrites, companyContactWrites, loadStoredCompanyContacts, toContact } from "./contacts.js";
 
 /**
@@ -299,36 +299,58 @@ async function inParallel<T>(items: T[], run: (item: T) => Promise<void>) {
 
 /** Step 3: the chunk's changes into the feed, in plan order, each slice exactly once. */
 async function announce(deps: Deps, tenantId: string, chunkKey: Record<string, string>, plan: Plan, from: number) {
-  for (let start = from; start < plan.writes.length; start += FEED_SLICE) {
-    const slice = plan.writes.slice(start, start + FEED_SLICE);
+  // A slice's attempt (reading its contacts back, a 100-item transaction) is slower than a
+  // person's edit, so steady editing could fail every attempt: after a slice loses its retries
+  // to edits, the next attempts take half as many contacts (a shorter window), down to one.
+  let size = FEED_SLICE;
+  for (let start = from; start < plan.writes.length; ) {
+    const slice = plan.writes.slice(start, start + size);
     const end = start + slice.length;
-    await appendBuiltChanges(deps, tenantId, "contacts", async () => {
-      // Read after the counter: an edit committed later moves the counter and this attempt fails.
-      const current = await loadStoredCompanyContacts(
-        deps,
-        tenantId,
-        slice.map((w) => w.id),
-        { consistent: true },
-      );
-      const changes = slice.flatMap((write): Change[] => {
-        const contact = current.get(write.id);
-        // Deleted since it was written: its deletion is in the feed, and there is nothing to announce.
-        return contact ? [{ action: write.action, entity: "contact", id: write.id, data: toContact(contact) }] : [];
-      });
-      const progress = {
-        item: {
-          Update: {
-            TableName: deps.config.tableName,
-            Key: chunkKey,
-            UpdateExpression: "SET feedDone = :end",
-            ConditionExpression: "feedDone = :start",
-            ExpressionAttributeValues: { ":start": start, ":end": end },
-          },
-        },
-      };
-      return { changes, writes: [progress] };
-    });
+    try {
+      await announceSlice(deps, tenantId, chunkKey, slice, start, end);
+    } catch (error) {
+      if (!isFeedContention(error) || size === 1) throw error;
+      size = Math.max(1, Math.floor(size / 2));
+      continue;
+    }
+    start = end;
   }
+}
+
+async function announceSlice(
+  deps: Deps,
+  tenantId: string,
+  chunkKey: Record<string, string>,
+  slice: Plan["writes"],
+  start: number,
+  end: number,
+) {
+  await appendBuiltChanges(deps, tenantId, "contacts", async () => {
+    // Read after the counter: an edit committed later moves the counter and this attempt fails.
+    const current = await loadStoredCompanyContacts(
+      deps,
+      tenantId,
+      slice.map((w) => w.id),
+      { consistent: true },
+    );
+    const changes = slice.flatMap((write): Change[] => {
+      const contact = current.get(write.id);
+      // Deleted since it was written: its deletion is in the feed, and there is nothing to announce.
+      return contact ? [{ action: write.action, entity: "contact", id: write.id, data: toContact(contact) }] : [];
+    });
+    const progress = {
+      item: {
+        Update: {
+          TableName: deps.config.tableName,
+          Key: chunkKey,
+          UpdateExpression: "SET feedDone = :end",
+          ConditionExpression: "feedDone = :start",
+          ExpressionAttributeValues: { ":start": start, ":end": end },
+        },
+      },
+    };
+    return { changes, writes: [progress] };
+  });
 }
 
 async function claim(deps: Deps, tenantId: string, jobId: string): Promise<StoredJob | undefined> {
