@@ -1,4 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { startListener } from "../../listener/server.js";
 import { bindingsOf, createSipUser, eventually, type Fixture, startFixture } from "./support/fixture.js";
 import { answerChallenge, UdpSipClient } from "./support/udp-client.js";
 
@@ -300,15 +301,53 @@ describe("registrar digest details", () => {
     // The tenant's login security (5 failures by default) or the listener's own limiter (4 here) blocks first.
     expect(statuses[0]).toBe(401);
     expect(statuses.slice(-2)).toEqual([403, 403]);
-    // The tenant's block was taken by SIP failures: seed 000's "Linkus User Blocked Out" is recorded.
-    await eventually(async () => {
-      const log = await fx.api.request("GET", "/api/v1/event-log", {
-        token: tenant.token,
-        query: { event: "linkus_user_blocked_out" },
-      });
-      expect(log.status).toBe(200);
-      expect(log.body.items).toHaveLength(1);
-      expect(log.body.items[0].details).toContain("failed SIP registrations");
+  });
+
+  it("records Linkus User Blocked Out when SIP failures take the tenant's login-security block", async () => {
+    // A task of its own whose in-memory limiter stays out of the way (the file's other tests
+    // already spent this address's budget on the shared one).
+    const task = await startListener({
+      host: "127.0.0.1",
+      sipPort: 0,
+      linkusPort: 0,
+      failedAuth: { max: 50, windowMs: 60_000, blockMs: 60_000 },
     });
+    try {
+      const tenant = await fx.api.createTenant();
+      const user = await createSipUser(fx.api, tenant, "412");
+      const client = await UdpSipClient.open(task.sipPort);
+      clients.push(client);
+      const statuses: number[] = [];
+      for (let i = 0; i < 6; i++) {
+        client.register({ user: user.registrationName, domain: tenant.slug, cseq: i * 2 + 1 });
+        const challenge = await client.next();
+        if (challenge.status !== 401) {
+          statuses.push(challenge.status);
+          continue;
+        }
+        const bad = answerChallenge(
+          challenge.headers.get("WWW-Authenticate") ?? "",
+          user.registrationName,
+          "WrongPassw0rd",
+          "REGISTER",
+          `sip:${tenant.slug}`,
+        );
+        client.register({ user: user.registrationName, domain: tenant.slug, cseq: i * 2 + 2, authorization: bad });
+        statuses.push((await client.next()).status);
+      }
+      expect(statuses.slice(0, 5)).toEqual([401, 401, 401, 401, 401]);
+      // The tenant's block was taken by SIP failures: seed 000's "Linkus User Blocked Out" is recorded.
+      await eventually(async () => {
+        const log = await fx.api.request("GET", "/api/v1/event-log", {
+          token: tenant.token,
+          query: { event: "linkus_user_blocked_out" },
+        });
+        expect(log.status).toBe(200);
+        expect(log.body.items).toHaveLength(1);
+        expect(log.body.items[0].details).toContain("failed SIP registrations");
+      });
+    } finally {
+      await task.stop();
+    }
   });
 });
