@@ -1,3 +1,4 @@
+import type { Deps } from "../layers/core/deps.js";
 import { logger } from "../layers/core/logger.js";
 import type { Answer, Authenticator } from "./auth/authenticator.js";
 import type { Directory, ExtensionInfo } from "./directory.js";
@@ -33,7 +34,7 @@ export const ALLOW =
   "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, MESSAGE, SUBSCRIBE, NOTIFY, INFO, UPDATE, REFER, PRACK";
 
 export interface SipCoreOptions {
-  deps: import("../layers/core/deps.js").Deps;
+  deps: Deps;
   directory: Directory;
   /** The registrar's bindings (this task's memory, DynamoDB behind). */
   bindings: BindingStorage;

@@ -192,6 +192,12 @@ export class Directory {
     return id ? this.extensionById(tenantId, id) : undefined;
   }
 
+  /** The extension a Request-URI user names: its number, else its registration name. */
+  async extensionByTarget(tenantId: string, user: string | undefined): Promise<ExtensionInfo | undefined> {
+    if (user === undefined) return undefined;
+    return (await this.extensionByNumber(tenantId, user)) ?? (await this.extensionByRegistrationName(tenantId, user));
+  }
+
   async extensionById(tenantId: string, extensionId: string): Promise<ExtensionInfo | undefined> {
     const version = await this.version(tenantId);
     return this.extensions.get(`${tenantId}/${extensionId}`, version, async () => {

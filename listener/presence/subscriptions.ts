@@ -214,11 +214,7 @@ export class Subscriptions {
       return { extension: own };
     }
     const { directory } = this.options;
-    const watched =
-      user === undefined
-        ? undefined
-        : ((await directory.extensionByNumber(tenantId, user)) ??
-          (await directory.extensionByRegistrationName(tenantId, user)));
+    const watched = await directory.extensionByTarget(tenantId, user);
     return watched ? { extension: watched } : { status: 404, reason: "Not Found" };
   }
 

@@ -88,11 +88,7 @@ export class InviteProxy {
     const tenantId = found.tenant.id;
     const target = requestUser(request);
     const { directory } = this.options;
-    const callee =
-      target === undefined
-        ? undefined
-        : ((await directory.extensionByNumber(tenantId, target)) ??
-          (await directory.extensionByRegistrationName(tenantId, target)));
+    const callee = await directory.extensionByTarget(tenantId, target);
     if (tx.cancelled) return finish(terminated);
     if (!callee) return finish({ status: 404, reason: "Not Found" });
     const attempt: Attempt = {

@@ -58,11 +58,7 @@ export class MessageRelay {
     if ("answer" in outcome) return outcome.answer;
     const target = requestUser(request);
     const tenantId = found.tenant.id;
-    const callee =
-      target === undefined
-        ? undefined
-        : ((await directory.extensionByNumber(tenantId, target)) ??
-          (await directory.extensionByRegistrationName(tenantId, target)));
+    const callee = await directory.extensionByTarget(tenantId, target);
     if (!callee) return { status: 404, reason: "Not Found" };
     const bindings = (await this.options.routableBindings(tenantId, callee)).filter((b) => !sameFlow(b.flow, source));
     if (bindings.length === 0) return { status: 480, reason: "Temporarily Unavailable" };

@@ -31,6 +31,34 @@ describe("registrar digest details", () => {
       `sip:${slug}`,
     );
 
+  /** `count` REGISTERs answering their challenge with a wrong password: the final statuses. */
+  const failRegistrations = async (
+    client: UdpSipClient,
+    user: { registrationName: string },
+    slug: string,
+    count: number,
+  ) => {
+    const statuses: number[] = [];
+    for (let i = 0; i < count; i++) {
+      client.register({ user: user.registrationName, domain: slug, cseq: i * 2 + 1 });
+      const challenge = await client.next();
+      if (challenge.status !== 401) {
+        statuses.push(challenge.status);
+        continue;
+      }
+      const bad = answerChallenge(
+        challenge.headers.get("WWW-Authenticate") ?? "",
+        user.registrationName,
+        "WrongPassw0rd",
+        "REGISTER",
+        `sip:${slug}`,
+      );
+      client.register({ user: user.registrationName, domain: slug, cseq: i * 2 + 2, authorization: bad });
+      statuses.push((await client.next()).status);
+    }
+    return statuses;
+  };
+
   const open = async () => {
     const client = await UdpSipClient.open(fx.listener.sipPort);
     clients.push(client);
@@ -280,24 +308,7 @@ describe("registrar digest details", () => {
     const tenant = await fx.api.createTenant();
     const user = await createSipUser(fx.api, tenant, "404");
     const client = await open();
-    const statuses: number[] = [];
-    for (let i = 0; i < 6; i++) {
-      client.register({ user: user.registrationName, domain: tenant.slug, cseq: i * 2 + 1 });
-      const challenge = await client.next();
-      if (challenge.status !== 401) {
-        statuses.push(challenge.status);
-        continue;
-      }
-      const bad = answerChallenge(
-        challenge.headers.get("WWW-Authenticate") ?? "",
-        user.registrationName,
-        "WrongPassw0rd",
-        "REGISTER",
-        `sip:${tenant.slug}`,
-      );
-      client.register({ user: user.registrationName, domain: tenant.slug, cseq: i * 2 + 2, authorization: bad });
-      statuses.push((await client.next()).status);
-    }
+    const statuses = await failRegistrations(client, user, tenant.slug, 6);
     // The tenant's login security (5 failures by default) or the listener's own limiter (4 here) blocks first.
     expect(statuses[0]).toBe(401);
     expect(statuses.slice(-2)).toEqual([403, 403]);
@@ -317,24 +328,7 @@ describe("registrar digest details", () => {
       const user = await createSipUser(fx.api, tenant, "412");
       const client = await UdpSipClient.open(task.sipPort);
       clients.push(client);
-      const statuses: number[] = [];
-      for (let i = 0; i < 6; i++) {
-        client.register({ user: user.registrationName, domain: tenant.slug, cseq: i * 2 + 1 });
-        const challenge = await client.next();
-        if (challenge.status !== 401) {
-          statuses.push(challenge.status);
-          continue;
-        }
-        const bad = answerChallenge(
-          challenge.headers.get("WWW-Authenticate") ?? "",
-          user.registrationName,
-          "WrongPassw0rd",
-          "REGISTER",
-          `sip:${tenant.slug}`,
-        );
-        client.register({ user: user.registrationName, domain: tenant.slug, cseq: i * 2 + 2, authorization: bad });
-        statuses.push((await client.next()).status);
-      }
+      const statuses = await failRegistrations(client, user, tenant.slug, 6);
       expect(statuses.slice(0, 5)).toEqual([401, 401, 401, 401, 401]);
       // The tenant's block was taken by SIP failures: seed 000's "Linkus User Blocked Out" is recorded.
       await eventually(async () => {

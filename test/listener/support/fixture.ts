@@ -1,6 +1,9 @@
 import { randomBytes } from "node:crypto";
+import { QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { expect } from "vitest";
 import { defaultDeps } from "../../../layers/core/deps.js";
+import { keys } from "../../../layers/core/keys.js";
+import { sortKeyStartsWith } from "../../../layers/core/storage/db.js";
 import { BindingStore } from "../../../listener/registrar/bindings.js";
 import { type ListenerOptions, type RunningListener, startListener } from "../../../listener/server.js";
 import { TestApi } from "../../support/api.js";
@@ -75,6 +78,19 @@ export async function createSipUser(
 
 export function bindingsOf(tenantId: string, extensionId?: string) {
   return new BindingStore(defaultDeps()).list(tenantId, extensionId);
+}
+
+/** An extension's call logs as stored, read consistently (the records the proxy writes). */
+export async function callLogsOf(tenantId: string, extensionId: string) {
+  const deps = defaultDeps();
+  const result = await deps.db.send(
+    new QueryCommand({
+      TableName: deps.config.tableName,
+      ...sortKeyStartsWith(keys.recordPartition(tenantId), keys.recordPrefix(extensionId, "call")),
+      ConsistentRead: true,
+    }),
+  );
+  return result.Items ?? [];
 }
 
 export { freePort };

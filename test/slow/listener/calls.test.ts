@@ -1,8 +1,6 @@
-import { QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { defaultDeps } from "../../../layers/core/deps.js";
-import { keys } from "../../../layers/core/keys.js";
 import {
+  callLogsOf,
   createSipUser,
   eventually,
   type Fixture,
@@ -22,22 +20,6 @@ import {
 } from "../../listener/support/sipp.js";
 
 if (!SIPP) console.warn("sipp is not installed (Debian package sip-tester): the sipp call tests are skipped");
-
-async function callLogs(tenantId: string, extensionId: string) {
-  const deps = defaultDeps();
-  const result = await deps.db.send(
-    new QueryCommand({
-      TableName: deps.config.tableName,
-      KeyConditionExpression: "PK = :pk AND begins_with(SK, :prefix)",
-      ExpressionAttributeValues: {
-        ":pk": keys.recordPartition(tenantId),
-        ":prefix": keys.recordPrefix(extensionId, "call"),
-      },
-      ConsistentRead: true,
-    }),
-  );
-  return result.Items ?? [];
-}
 
 describe.skipIf(!SIPP)("calls between extensions through the proxy, sipp on both ends", () => {
   let fx: Fixture;
@@ -85,13 +67,13 @@ describe.skipIf(!SIPP)("calls between extensions through the proxy, sipp on both
     expect(uac.code, uac.output).toBe(0);
     expect(answered.code, answered.output).toBe(0);
     const [callerLog] = await eventually(async () => {
-      const logs = await callLogs(tenant.id, caller.id);
+      const logs = await callLogsOf(tenant.id, caller.id);
       expect(logs).toHaveLength(1);
       return logs;
     });
     expect(callerLog).toMatchObject({ kind: "call", status: "answered", number: "302", direction: "internal" });
     expect(callerLog?.durationSeconds).toBeGreaterThanOrEqual(1);
-    const calleeLogs = await callLogs(tenant.id, callee.id);
+    const calleeLogs = await callLogsOf(tenant.id, callee.id);
     expect(calleeLogs[0]).toMatchObject({ kind: "call", status: "answered", number: "301" });
   });
 
@@ -118,11 +100,11 @@ describe.skipIf(!SIPP)("calls between extensions through the proxy, sipp on both
     expect(uac.code, uac.output).toBe(0);
     expect(rang.code, rang.output).toBe(0);
     const logs = await eventually(async () => {
-      const found = await callLogs(tenant.id, callee.id);
+      const found = await callLogsOf(tenant.id, callee.id);
       expect(found).toHaveLength(1);
       return found;
     });
     expect(logs[0]).toMatchObject({ status: "missed", number: "311" });
-    expect((await callLogs(tenant.id, caller.id))[0]).toMatchObject({ status: "cancelled", number: "312" });
+    expect((await callLogsOf(tenant.id, caller.id))[0]).toMatchObject({ status: "cancelled", number: "312" });
   });
 });

@@ -1,10 +1,8 @@
-import { QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { defaultDeps } from "../../../layers/core/deps.js";
-import { keys } from "../../../layers/core/keys.js";
 import { BARESIP, type Baresip, startBaresip, type TracedMessage } from "../../listener/support/baresip.js";
 import {
   bindingsOf,
+  callLogsOf,
   createSipUser,
   eventually,
   type Fixture,
@@ -17,33 +15,17 @@ import { answerScenario, registerScenario, runSipp, SIPP, startSipp } from "../.
 if (!BARESIP) console.warn("baresip is not installed (Debian package baresip-core): the interop tests are skipped");
 if (!SIPP) console.warn("sipp is not installed (Debian package sip-tester): the interop tests are skipped");
 
-async function callLogs(tenantId: string, extensionId: string) {
-  const deps = defaultDeps();
-  const result = await deps.db.send(
-    new QueryCommand({
-      TableName: deps.config.tableName,
-      KeyConditionExpression: "PK = :pk AND begins_with(SK, :prefix)",
-      ExpressionAttributeValues: {
-        ":pk": keys.recordPartition(tenantId),
-        ":prefix": keys.recordPrefix(extensionId, "call"),
-      },
-      ConsistentRead: true,
-    }),
-  );
-  return result.Items ?? [];
-}
-
 /** One answered call in each extension's call log, the caller's lasting at least a second. */
 async function expectAnsweredLogs(tenantId: string, caller: SipUser, callee: SipUser) {
   const [callerLog] = await eventually(async () => {
-    const logs = await callLogs(tenantId, caller.id);
+    const logs = await callLogsOf(tenantId, caller.id);
     expect(logs).toHaveLength(1);
     return logs;
   });
   expect(callerLog).toMatchObject({ kind: "call", status: "answered", number: callee.number, direction: "internal" });
   expect(callerLog?.durationSeconds).toBeGreaterThanOrEqual(1);
   const [calleeLog] = await eventually(async () => {
-    const logs = await callLogs(tenantId, callee.id);
+    const logs = await callLogsOf(tenantId, callee.id);
     expect(logs).toHaveLength(1);
     return logs;
   });
