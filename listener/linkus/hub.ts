@@ -9,6 +9,7 @@ import type { Directory } from "../directory.js";
 import type { CallEvent, ListenerEvents } from "../events.js";
 import type { BindingStore } from "../registrar/bindings.js";
 import { frame, type PresenceEntry, type PresenceState, type ServerFrame } from "./frames.js";
+import { RegisteredExtensions, type RegistrationState } from "./registered.js";
 
 /**
  * The Linkus channel on TCP 8111: a WebSocket per client, authenticated with the access token
@@ -83,28 +84,9 @@ interface TenantState {
   /** A presence refresh is running; `presenceAgain` asks for one more when it ends. */
   presenceBusy: boolean;
   presenceAgain: boolean;
-  /** The last listing of the tenant's registrations, and when it must be taken again. */
-  registrations: RegistrationView | undefined;
-  /** A listing in progress, which a snapshot and a poll arriving meanwhile share. */
-  listing: Promise<Set<string>> | undefined;
+  /** Which of its extensions are registered (see registered.ts). */
+  registrations: RegistrationState;
 }
-
-interface RegistrationView {
-  registered: Set<string>;
-  /** Each registered extension's latest binding expiry: it lapses then unless it refreshes. */
-  expiries: Map<string, number>;
-  /** The earliest of `expiries`. */
-  lapsesAt: number;
-  /** The registration epoch read just before the listing. */
-  epoch: number;
-  listedAt: number;
-}
-
-/**
- * The longest presence trusts a listing without re-reading it, whatever the epoch says: bounds
- * how stale it can get if a task failed to bump the epoch (a DynamoDB error after the write).
- */
-const MAX_LISTING_AGE_MS = 60_000;
 
 export class LinkusHub {
   private server: Server | undefined;
@@ -120,8 +102,11 @@ export class LinkusHub {
    * `lapseChecks`: extensions re-read one by one because their bindings had expired.
    */
   stats = { connected: 0, dropped: 0, registrationListings: 0, lapseChecks: 0 };
+  private readonly registered: RegisteredExtensions;
 
-  constructor(private readonly options: LinkusHubOptions) {}
+  constructor(private readonly options: LinkusHubOptions) {
+    this.registered = new RegisteredExtensions(options.bindings, this.stats);
+  }
 
   async start(): Promise<void> {
     const server = createServer((_req, res) => {
@@ -394,7 +379,7 @@ export class LinkusHub {
   ): Promise<Map<string, Omit<PresenceEntry, "extensionId">>> {
     const [extensions, registered] = await Promise.all([
       this.options.directory.listExtensions(tenantId),
-      this.registeredExtensions(tenantId, tenant),
+      this.registered.of(tenantId, tenant.registrations),
     ]);
     const onCall = this.options.activeCalls(tenantId);
     const out = new Map<string, Omit<PresenceEntry, "extensionId">>();
@@ -407,68 +392,6 @@ export class LinkusHub {
       out.set(extension.id, { number: extension.number, name: extension.name, state });
     }
     return out;
-  }
-
-  /**
-   * Which extensions have a live binding. Listing the tenant's registrations reads the whole
-   * partition (10,000 registrations: ~5.5 MB, ~1,400 read units), so it is listed again only
-   * when something can have changed: the registration epoch moved (some task saw an extension
-   * become registered or unregistered), a registered extension may have lapsed, or the listing
-   * is a minute old. Otherwise a poll costs one GetItem.
-   */
-  private registeredExtensions(tenantId: string, tenant: TenantState): Promise<Set<string>> {
-    // One at a time per tenant: a snapshot and a poll arriving together share the work.
-    tenant.listing ??= this.loadRegistered(tenantId, tenant).finally(() => {
-      tenant.listing = undefined;
-    });
-    return tenant.listing;
-  }
-
-  private async loadRegistered(tenantId: string, tenant: TenantState): Promise<Set<string>> {
-    const epoch = await this.options.bindings.epoch(tenantId);
-    const now = Date.now();
-    const view = tenant.registrations;
-    if (view && view.epoch === epoch && now - view.listedAt < MAX_LISTING_AGE_MS) {
-      if (now >= view.lapsesAt) await this.recheckLapsed(tenantId, view, now);
-      return view.registered;
-    }
-    // The epoch read before the listing is the one kept: a bump during it is seen next poll.
-    const expiries = new Map<string, number>();
-    for (const binding of await this.options.bindings.list(tenantId)) {
-      expiries.set(binding.extensionId, Math.max(expiries.get(binding.extensionId) ?? 0, binding.expiresAtMs));
-    }
-    tenant.registrations = {
-      registered: new Set(expiries.keys()),
-      expiries,
-      lapsesAt: earliest(expiries),
-      epoch,
-      listedAt: now,
-    };
-    this.stats.registrationListings++;
-    return tenant.registrations.registered;
-  }
-
-  /**
-   * Extensions whose bindings have all expired since the listing, unless they refreshed: their own
-   * few bindings are read again (a refresh bumps nothing), not the tenant's whole partition.
-   */
-  private async recheckLapsed(tenantId: string, view: RegistrationView, now: number): Promise<void> {
-    const due = [...view.expiries].filter(([, expiry]) => expiry <= now).map(([extensionId]) => extensionId);
-    for (let i = 0; i < due.length; i += 16) {
-      const batch = due.slice(i, i + 16);
-      const live = await Promise.all(batch.map((extensionId) => this.options.bindings.list(tenantId, extensionId)));
-      batch.forEach((extensionId, j) => {
-        const bindings = live[j] ?? [];
-        if (bindings.length === 0) {
-          view.expiries.delete(extensionId);
-          view.registered.delete(extensionId);
-        } else {
-          view.expiries.set(extensionId, Math.max(...bindings.map((b) => b.expiresAtMs)));
-        }
-      });
-    }
-    view.lapsesAt = earliest(view.expiries);
-    this.stats.lapseChecks += due.length;
   }
 
   /**
@@ -570,8 +493,7 @@ export class LinkusHub {
         presenceTimer: undefined,
         presenceBusy: false,
         presenceAgain: false,
-        registrations: undefined,
-        listing: undefined,
+        registrations: { view: undefined, listing: undefined },
       };
       this.tenants.set(tenantId, tenant);
     }
@@ -617,10 +539,4 @@ function changesFrame(topic: FeedTopic, changes: readonly FeedEntry[]): string {
   return changes.length === 1 && only
     ? frame({ type: "change", topic, ...only })
     : frame({ type: "changes", topic, changes: [...changes] });
-}
-
-function earliest(values: Map<string, number>): number {
-  let min = Number.POSITIVE_INFINITY;
-  for (const value of values.values()) min = Math.min(min, value);
-  return min;
 }
