@@ -3,8 +3,12 @@
 // Prints messages per second for parseMessage alone, then for parseMessage + validateRequest +
 // the header parsers a registrar runs (Via, To, Contact, CSeq, digest credentials).
 
-import { parseDigestCredentials, parseNameAddr, parseVia } from "../listener/sip/headers.js";
-import { parseMessage, type SipRequest, validateRequest } from "../listener/sip/message.js";
+import { parseDigestCredentials } from "../listener/sip/auth-fields.js";
+import type { SipRequest } from "../listener/sip/message.js";
+import { parseNameAddr } from "../listener/sip/name-addr.js";
+import { parseMessage } from "../listener/sip/parser.js";
+import { validateRequest } from "../listener/sip/validate.js";
+import { parseVia } from "../listener/sip/via.js";
 
 const REGISTER = Buffer.from(
   [

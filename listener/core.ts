@@ -13,17 +13,12 @@ import { STATEFUL_PREFIX, StatelessBranches, upstreamOf } from "./proxy/stateles
 import type { Binding, BindingStorage } from "./registrar/bindings.js";
 import { Registrar } from "./registrar/registrar.js";
 import { SipParseError } from "./sip/errors.js";
-import { formatVia, parseVia } from "./sip/headers.js";
-import {
-  isSipRequest,
-  parseMessage,
-  type SipMessage,
-  type SipRequest,
-  type SipResponse,
-  validateRequest,
-} from "./sip/message.js";
+import { isSipRequest, type SipMessage, type SipRequest, type SipResponse } from "./sip/message.js";
+import { parseMessage } from "./sip/parser.js";
 import { buildResponse, serializeMessage } from "./sip/serialize.js";
 import { parseUri } from "./sip/uri.js";
+import { validateRequest } from "./sip/validate.js";
+import { formatVia, parseVia } from "./sip/via.js";
 import { cseqOf, stampVia, tagOf, topVia, withoutFirst } from "./sip/view.js";
 import { InviteServerTransactions } from "./transaction/invite-server.js";
 import { NonInviteServerTransactions } from "./transaction/non-invite-server.js";

@@ -39,6 +39,10 @@ export interface ListenerOptions {
   feedPollMs?: number;
   presencePollMs?: number;
   maxBufferedBytes?: number;
+  /** Linkus connections one address may hold before authenticating. */
+  linkusMaxPendingPerIp?: number;
+  /** Linkus: from connecting to a valid token (default 10 s). */
+  linkusAuthTimeoutMs?: number;
   failedAuth?: { max: number; windowMs: number; blockMs: number };
   /** How often UDP phones behind NAT get a CRLF CRLF keep-alive. */
   natPingMs?: number;
@@ -150,11 +154,12 @@ export async function startListener(options: ListenerOptions): Promise<RunningLi
     port: options.linkusPort,
     heartbeatMs: options.heartbeatMs ?? 30_000,
     idleMs: options.idleMs ?? 90_000,
-    authTimeoutMs: 10_000,
+    authTimeoutMs: options.linkusAuthTimeoutMs ?? 10_000,
     feedPollMs: options.feedPollMs ?? 500,
     presencePollMs: options.presencePollMs ?? 2_000,
     maxBufferedBytes: options.maxBufferedBytes ?? 1024 * 1024,
     maxClients: 50_000,
+    maxPendingPerIp: options.linkusMaxPendingPerIp ?? 256,
   });
   await hub.start();
 

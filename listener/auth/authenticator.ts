@@ -9,7 +9,7 @@ import {
 } from "../../layers/core/services/login-security.js";
 import { linkusSessionOf, linkusSipPassword } from "../../layers/core/sip/linkus-credentials.js";
 import type { Directory, ExtensionInfo, TenantInfo } from "../directory.js";
-import { formatDigestChallenge, parseDigestCredentials } from "../sip/headers.js";
+import { formatDigestChallenge, parseDigestCredentials } from "../sip/auth-fields.js";
 import type { SipRequest } from "../sip/message.js";
 import { parseUri } from "../sip/uri.js";
 import type { Flow } from "../transport/flow.js";

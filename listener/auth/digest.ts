@@ -1,5 +1,5 @@
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
-import type { DigestChallenge, DigestCredentials } from "../sip/headers.js";
+import type { DigestChallenge, DigestCredentials } from "../sip/auth-fields.js";
 import { randomToken } from "../sip/random.js";
 
 /**

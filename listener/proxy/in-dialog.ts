@@ -1,6 +1,7 @@
 import type { Answer } from "../auth/authenticator.js";
+import { SipHeaders } from "../sip/header-fields.js";
 import { parseMaxForwards } from "../sip/headers.js";
-import { SipHeaders, type SipRequest } from "../sip/message.js";
+import type { SipRequest } from "../sip/message.js";
 import { serializeMessage } from "../sip/serialize.js";
 import { tagOf } from "../sip/view.js";
 import type { Flow, Transport } from "../transport/flow.js";

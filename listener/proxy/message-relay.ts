@@ -1,8 +1,9 @@
 import type { Answer, Authenticator } from "../auth/authenticator.js";
 import type { Directory, ExtensionInfo } from "../directory.js";
 import type { Binding } from "../registrar/bindings.js";
+import { SipHeaders } from "../sip/header-fields.js";
 import { parseMaxForwards } from "../sip/headers.js";
-import { SipHeaders, type SipRequest, type SipResponse } from "../sip/message.js";
+import type { SipRequest, SipResponse } from "../sip/message.js";
 import { randomToken } from "../sip/random.js";
 import { buildResponse, serializeMessage } from "../sip/serialize.js";
 import { requestUser } from "../sip/view.js";

@@ -1,5 +1,5 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
-import { parseNameAddr } from "../sip/headers.js";
+import { parseNameAddr } from "../sip/name-addr.js";
 import { parseUri } from "../sip/uri.js";
 import type { Flow, Transport } from "../transport/flow.js";
 

@@ -1,8 +1,9 @@
 import { logger } from "../../layers/core/logger.js";
 import type { Answer, Identity } from "../auth/authenticator.js";
 import type { TenantInfo } from "../directory.js";
-import { parseCSeq, parseExpires, parseNameAddr } from "../sip/headers.js";
+import { parseCSeq, parseExpires } from "../sip/headers.js";
 import type { SipRequest } from "../sip/message.js";
+import { parseNameAddr } from "../sip/name-addr.js";
 import { parseUri } from "../sip/uri.js";
 import { userOf } from "../sip/view.js";
 import type { Flow } from "../transport/flow.js";

@@ -22,6 +22,12 @@ export function inTable(table: Uint8Array, c: number): boolean {
   return c < 128 && table[c] === 1;
 }
 
+/** The index just past the token that starts at `i` (`i` itself when none does). */
+export function tokenEnd(s: string, i: number): number {
+  while (i < s.length && inTable(TOKEN_CHARS, s.charCodeAt(i))) i++;
+  return i;
+}
+
 /** True when `s[start..end)` is a non-empty token. */
 export function isToken(s: string, start = 0, end = s.length): boolean {
   if (start >= end) return false;

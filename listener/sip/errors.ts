@@ -1,4 +1,4 @@
-import type { SipHeaders } from "./message.js";
+import type { SipHeaders } from "./header-fields.js";
 
 /** What the parser had understood of a malformed request, so the caller can still answer it. */
 export interface PartialRequest {
@@ -34,4 +34,9 @@ export class SipParseError extends Error {
     this.status = options.status ?? 400;
     this.request = options.request;
   }
+}
+
+/** Throws the SipParseError for a malformed header value. */
+export function parseFailure(reason: string): never {
+  throw new SipParseError(reason);
 }

@@ -1,8 +1,9 @@
 // Writing SIP messages (RFC 3261 §7) and building responses to requests (§8.2.6).
 
 import { isToken } from "./chars.js";
-import { parseNameAddr } from "./headers.js";
-import { SipHeaders, type SipMessage, type SipRequest, type SipResponse } from "./message.js";
+import { SipHeaders } from "./header-fields.js";
+import type { SipMessage, SipRequest, SipResponse } from "./message.js";
+import { parseNameAddr } from "./name-addr.js";
 import { randomToken } from "./random.js";
 
 function assertNoLineBreak(text: string, what: string): void {

@@ -2,7 +2,8 @@
 // CRLF keep-alives of RFC 5626 §3.5.1.
 
 import { SipParseError } from "./errors.js";
-import { DEFAULT_LIMITS, type ParsedHead, parseHead, type SipLimits, type SipMessage, withBody } from "./message.js";
+import { DEFAULT_LIMITS, type SipLimits, type SipMessage } from "./message.js";
+import { type ParsedHead, parseHead, withBody } from "./parser.js";
 
 export type FramerEvent =
   | { type: "message"; message: SipMessage }

@@ -1,8 +1,11 @@
 // What the layers above read from a request, parsed once: transaction keys, tags, users.
 
-import { formatVia, parseCSeq, parseNameAddr, parseVia, type Via } from "./headers.js";
-import { SipHeaders, type SipRequest } from "./message.js";
+import { SipHeaders } from "./header-fields.js";
+import { parseCSeq } from "./headers.js";
+import type { SipRequest } from "./message.js";
+import { parseNameAddr } from "./name-addr.js";
 import { parseUri } from "./uri.js";
+import { formatVia, parseVia, type Via } from "./via.js";
 
 /** RFC 3261 §17.2.3: the branch with the magic cookie identifies a transaction with sent-by. */
 const MAGIC_COOKIE = "z9hG4bK";

@@ -4,12 +4,17 @@
 
 import { isDeepStrictEqual } from "node:util";
 import { describe, expect, it } from "vitest";
+import { parseDigestCredentials } from "../../listener/sip/auth-fields.js";
 import { SipParseError } from "../../listener/sip/errors.js";
-import { parseCSeq, parseDigestCredentials, parseNameAddr, parseVia } from "../../listener/sip/headers.js";
-import { isSipRequest, parseMessage, type SipMessage, validateRequest } from "../../listener/sip/message.js";
+import { parseCSeq } from "../../listener/sip/headers.js";
+import { isSipRequest, type SipMessage } from "../../listener/sip/message.js";
+import { parseNameAddr } from "../../listener/sip/name-addr.js";
+import { parseMessage } from "../../listener/sip/parser.js";
 import { serializeMessage } from "../../listener/sip/serialize.js";
 import { type FramerEvent, SipStreamFramer } from "../../listener/sip/stream.js";
 import { parseUri } from "../../listener/sip/uri.js";
+import { validateRequest } from "../../listener/sip/validate.js";
+import { parseVia } from "../../listener/sip/via.js";
 import { prng } from "../support/prng.js";
 import { VALID_MESSAGES } from "./sip-messages.js";
 

@@ -1,34 +1,27 @@
 import { describe, expect, it } from "vitest";
-import { SipParseError } from "../../listener/sip/errors.js";
 import {
-  formatCSeq,
   formatDigestChallenge,
-  formatNameAddr,
-  formatVia,
-  getTag,
   parseAuthHeader,
-  parseCSeq,
-  parseDeltaSeconds,
   parseDigestChallenge,
   parseDigestCredentials,
+} from "../../listener/sip/auth-fields.js";
+import { unquote } from "../../listener/sip/chars.js";
+import { SipParseError } from "../../listener/sip/errors.js";
+import { canonicalHeaderName, SipHeaders } from "../../listener/sip/header-fields.js";
+import {
+  formatCSeq,
+  parseCSeq,
+  parseDeltaSeconds,
   parseExpires,
   parseMaxForwards,
-  parseNameAddr,
-  parseVia,
-  unquote,
 } from "../../listener/sip/headers.js";
-import {
-  canonicalHeaderName,
-  isSipRequest,
-  parseMessage,
-  SipHeaders,
-  type SipMessage,
-  type SipRequest,
-  type SipResponse,
-  validateRequest,
-} from "../../listener/sip/message.js";
+import { isSipRequest, type SipMessage, type SipRequest, type SipResponse } from "../../listener/sip/message.js";
+import { formatNameAddr, getTag, parseNameAddr } from "../../listener/sip/name-addr.js";
+import { parseMessage } from "../../listener/sip/parser.js";
 import { buildResponse, serializeMessage } from "../../listener/sip/serialize.js";
 import { formatUri, parseUri } from "../../listener/sip/uri.js";
+import { validateRequest } from "../../listener/sip/validate.js";
+import { formatVia, parseVia } from "../../listener/sip/via.js";
 import {
   DBLREQ,
   ESC01,

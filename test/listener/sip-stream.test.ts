@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { parseMessage, type SipMessage } from "../../listener/sip/message.js";
+import type { SipMessage } from "../../listener/sip/message.js";
+import { parseMessage } from "../../listener/sip/parser.js";
 import { type FramerEvent, SipStreamFramer } from "../../listener/sip/stream.js";
 import { INVITE_TCP, REGISTER, sipMessage, UNREASON, VALID_MESSAGES } from "./sip-messages.js";
 

@@ -1,13 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { createSocket, type Socket as UdpSocket } from "node:dgram";
 import { connect, type Socket as TcpSocket } from "node:net";
-import {
-  parseMessage,
-  SipHeaders,
-  type SipMessage,
-  type SipRequest,
-  type SipResponse,
-} from "../../../listener/sip/message.js";
+import { SipHeaders } from "../../../listener/sip/header-fields.js";
+import type { SipMessage, SipRequest, SipResponse } from "../../../listener/sip/message.js";
+import { parseMessage } from "../../../listener/sip/parser.js";
 import { serializeMessage } from "../../../listener/sip/serialize.js";
 import { SipStreamFramer } from "../../../listener/sip/stream.js";
 import { answerChallenge } from "./udp-client.js";

@@ -1,7 +1,8 @@
 import { createHash, randomBytes } from "node:crypto";
 import { createSocket, type Socket } from "node:dgram";
-import { parseDigestChallenge } from "../../../listener/sip/headers.js";
-import { parseMessage, type SipResponse } from "../../../listener/sip/message.js";
+import { parseDigestChallenge } from "../../../listener/sip/auth-fields.js";
+import type { SipResponse } from "../../../listener/sip/message.js";
+import { parseMessage } from "../../../listener/sip/parser.js";
 
 /** A tiny SIP UA over UDP for what sipp cannot do (SHA-256 digests, replays, raw garbage). */
 export class UdpSipClient {
