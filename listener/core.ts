@@ -272,11 +272,9 @@ export class SipCore {
 
   private async register(request: SipRequest, flow: Flow): Promise<Answer> {
     const { authenticator } = this.options;
-    const found = await authenticator.tenantOf(request);
-    if ("answer" in found) return found.answer;
-    const outcome = await authenticator.authenticate(request, flow, found.tenant);
+    const outcome = await authenticator.authenticate(request, flow);
     if ("answer" in outcome) return outcome.answer;
-    return this.registrar.register(request, flow, found.tenant, outcome.identity);
+    return this.registrar.register(request, flow, outcome.tenant, outcome.identity);
   }
 
   private relayInDialog(request: SipRequest, flow: Flow): void {

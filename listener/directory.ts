@@ -2,8 +2,10 @@ import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import { unseal } from "../layers/core/auth/sealed.js";
 import type { Deps } from "../layers/core/deps.js";
 import { keys } from "../layers/core/keys.js";
+import type { LoginSecuritySettings } from "../layers/core/schemas/security.js";
 import type { SipDigestAlgorithm } from "../layers/core/schemas/tenants.js";
 import { readDirectoryVersion } from "../layers/core/services/directory-version.js";
+import { type BlockRecord, loginSecuritySettings } from "../layers/core/services/login-security.js";
 import { type ExtensionRecord, registrationSecretContext } from "../layers/core/services/records.js";
 import { type SessionRecord, sessionIsLive } from "../layers/core/services/sessions.js";
 import { findTenantBySlug } from "../layers/core/services/tenants.js";
@@ -40,6 +42,12 @@ export interface ExtensionInfo {
   /** The SIP password, unsealed; never logged. */
   password: string;
   record: ExtensionRecord;
+}
+
+/** A tenant's login-security rule and its blocked IPs (address → blocked until, ms). */
+export interface LoginSecurityState {
+  settings: LoginSecuritySettings;
+  blocks: Map<string, number>;
 }
 
 class TtlCache<T> {
@@ -135,6 +143,7 @@ export class Directory {
   private readonly extensions: VersionedCache<ExtensionInfo | undefined>;
   private readonly sessions: TtlCache<SessionRecord | undefined>;
   private readonly lists: VersionedCache<ExtensionInfo[]>;
+  private readonly security: VersionedCache<LoginSecurityState>;
   private readonly versions: TtlCache<number>;
   stats = { versionReads: 0, loads: 0 };
 
@@ -149,6 +158,7 @@ export class Directory {
     this.extensions = new VersionedCache(options.maxAgeMs);
     this.sessions = new TtlCache(options.sessionTtlMs);
     this.lists = new VersionedCache(options.maxAgeMs, 10_000);
+    this.security = new VersionedCache(options.maxAgeMs);
     this.versions = new TtlCache(options.versionCheckMs);
   }
 
@@ -224,6 +234,27 @@ export class Directory {
     });
   }
 
+  /**
+   * The tenant's login-security settings and blocks. Blocking, unblocking and saving the settings
+   * bump the directory version, so this is at most `versionCheckMs` behind (the gate itself
+   * reads blocks consistently; this copy serves requests from devices already registered).
+   */
+  async loginSecurity(tenantId: string): Promise<LoginSecurityState> {
+    const version = await this.version(tenantId);
+    return this.security.get(tenantId, version, async () => {
+      this.stats.loads++;
+      const [settings, blocks] = await Promise.all([
+        loginSecuritySettings(this.deps, tenantId),
+        queryAll<BlockRecord>(this.deps.db, {
+          TableName: this.deps.config.tableName,
+          ...sortKeyStartsWith(keys.tenant(tenantId).PK, keys.blockedIpPrefix),
+          ConsistentRead: true,
+        }),
+      ]);
+      return { settings, blocks: new Map(blocks.map((b) => [b.ip, b.blockedUntilMs])) };
+    });
+  }
+
   /** Whether a Linkus login session still stands (not logged out, password unchanged, not expired). */
   async liveSession(tenantId: string, sessionId: string): Promise<ExtensionInfo | undefined> {
     const session = await this.sessions.get(`${tenantId}/${sessionId}`, async () => {
@@ -240,7 +271,7 @@ export class Directory {
 
   prune(): void {
     for (const cache of [this.slugs, this.sessions, this.versions]) (cache as TtlCache<unknown>).prune();
-    for (const cache of [this.tenants, this.guards, this.extensions, this.lists]) {
+    for (const cache of [this.tenants, this.guards, this.extensions, this.lists, this.security]) {
       (cache as VersionedCache<unknown>).prune();
     }
   }

@@ -5,6 +5,7 @@ import { logger } from "../layers/core/logger.js";
 import { voicemailCounts } from "../layers/core/services/communications.js";
 import { Authenticator } from "./auth/authenticator.js";
 import { type DigestAlgorithm, NonceManager } from "./auth/digest.js";
+import { SipGate } from "./auth/gate.js";
 import { FailureLimiter } from "./auth/limiter.js";
 import { SipCore } from "./core.js";
 import { Directory } from "./directory.js";
@@ -54,7 +55,6 @@ export interface ListenerOptions {
   mwiPollMs?: number;
   /** Digest challenges offered to tenants that chose none, in order (default MD5 alone). */
   digestAlgorithms?: DigestAlgorithm[];
-  feedLoginSecurity?: boolean;
   /** Longest wait for calls in progress to finish on shutdown. */
   drainMs?: number;
   deps?: Deps;
@@ -104,11 +104,12 @@ export async function startListener(options: ListenerOptions): Promise<RunningLi
     port: (kind) => (kind === "tls" ? (transport?.tlsPort ?? 0) : (transport?.port ?? 0)),
   });
   const authenticator = new Authenticator({
-    deps,
     directory,
     nonces,
     limiter,
-    feedLoginSecurity: options.feedLoginSecurity ?? true,
+    gate: new SipGate(deps, directory),
+    isKnownDevice: (extension, flow) => bindingCache.holds(extension.tenantId, extension.id, flow),
+    tokenKey: async () => (await deps.keys()).tokenKey,
     defaultAlgorithms: options.digestAlgorithms ?? ["MD5"],
     isOwnAddress: (uri) => !/@/.test(uri) && signer.isOwn(`<${uri}>`),
     onAuthenticated: (flow) => transport?.trust(flow),

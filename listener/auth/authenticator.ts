@@ -1,12 +1,4 @@
-import type { Deps } from "../../layers/core/deps.js";
 import { logger } from "../../layers/core/logger.js";
-import { recordEvent } from "../../layers/core/services/events.js";
-import {
-  assertNotBlocked,
-  BlockedIpError,
-  countFailedLogin,
-  loginSecuritySettings,
-} from "../../layers/core/services/login-security.js";
 import { linkusSessionOf, linkusSipPassword } from "../../layers/core/sip/linkus-credentials.js";
 import type { Directory, ExtensionInfo, TenantInfo } from "../directory.js";
 import { formatDigestChallenge, parseDigestCredentials } from "../sip/auth-fields.js";
@@ -21,6 +13,7 @@ import {
   normalizeAlgorithm,
   responseMatches,
 } from "./digest.js";
+import type { SipGate, SipRealm } from "./gate.js";
 import type { FailureLimiter } from "./limiter.js";
 
 /** A final answer the caller of a layer sends (the layer itself never touches a socket). */
@@ -36,73 +29,63 @@ export type Identity =
   | { extension: ExtensionInfo; kind: "phone" }
   | { extension: ExtensionInfo; kind: "linkus"; sessionId: string };
 
-export type AuthOutcome = { identity: Identity } | { answer: Answer };
+export type AuthOutcome = { identity: Identity; tenant: TenantInfo } | { answer: Answer };
 
 export interface AuthenticatorOptions {
-  deps: Deps;
   directory: Directory;
   nonces: NonceManager;
   limiter: FailureLimiter;
-  /** Feed failed registrations to the tenant's login-security blocked-IP list (kind "linkus"). */
-  feedLoginSecurity: boolean;
+  /** The shared brute-force gate (gate.ts); every attempt but a known device's goes through it. */
+  gate: SipGate;
   /** The challenges offered when the tenant has not chosen its own. */
   defaultAlgorithms: readonly DigestAlgorithm[];
   /** Whether a URI names this listener itself (no user part). */
   isOwnAddress: (uri: string) => boolean;
+  /** Whether this task holds a live binding of the extension on exactly this flow (the device itself). */
+  isKnownDevice: (extension: ExtensionInfo, flow: Flow) => boolean;
+  /** Linkus session SIP passwords are derived from this key. */
+  tokenKey: () => Promise<Buffer>;
   /** A request on this flow authenticated (a TCP connection then earns the longer idle limit). */
   onAuthenticated?: (flow: Flow) => void;
 }
 
 /**
  * Digest authentication of REGISTER (401) and of proxied requests (407), RFC 3261 §22 and RFC
- * 8760, for the tenant named by the Request-URI's host. The failure gate (the in-memory limiter
- * and the tenant's login-security block list) is checked before any password.
+ * 8760, for the realm named by the Request-URI's host. A domain that names no active tenant is
+ * challenged and refused like a wrong password (no "404 Domain not served here" oracle); every
+ * attempt goes through the shared gate before it is answered (gate.ts).
  */
 export class Authenticator {
-  private readonly blockCache = new Map<string, { blocked: boolean; until: number }>();
-
   constructor(private readonly options: AuthenticatorOptions) {}
 
-  async tenantOf(request: SipRequest): Promise<{ tenant: TenantInfo } | { answer: Answer }> {
-    let host: string;
+  async authenticate(request: SipRequest, source: Flow): Promise<AuthOutcome> {
+    let slug: string;
     try {
-      host = parseUri(request.uri, { allowHeaders: false }).host;
+      slug = parseUri(request.uri, { allowHeaders: false }).host.toLowerCase();
     } catch {
       return { answer: { status: 416, reason: "Unsupported URI Scheme" } };
     }
-    const tenant = await this.options.directory.tenantBySlug(host);
-    if (!tenant) return { answer: { status: 404, reason: "Domain not served here" } };
-    if (!tenant.active) return { answer: { status: 403, reason: "Tenant suspended" } };
-    return { tenant };
-  }
-
-  async authenticate(request: SipRequest, source: Flow, tenant: TenantInfo): Promise<AuthOutcome> {
     const sourceIp = source.address;
-    const proxy = request.method !== "REGISTER";
     const { limiter } = this.options;
     if (limiter.blocked(sourceIp)) return { answer: { status: 403, reason: "Too many failed attempts" } };
-    if (this.options.feedLoginSecurity && (await this.blockedByLoginSecurity(tenant.id, sourceIp))) {
-      return { answer: { status: 403, reason: "Blocked by login security" } };
-    }
+    const tenant = await this.options.directory.tenantBySlug(slug);
+    const realm: SipRealm = { slug, tenant };
+    const offered = tenant?.digestAlgorithms ?? this.options.defaultAlgorithms;
+    const proxy = request.method !== "REGISTER";
     const challenge = (stale: boolean): AuthOutcome => {
       const headerName = proxy ? "Proxy-Authenticate" : "WWW-Authenticate";
-      const offered = challenges(
-        this.options.nonces,
-        tenant.slug,
-        stale,
-        tenant.digestAlgorithms ?? this.options.defaultAlgorithms,
-      );
+      const fresh = challenges(this.options.nonces, slug, stale, offered);
       return {
         answer: {
           status: proxy ? 407 : 401,
           reason: proxy ? "Proxy Authentication Required" : "Unauthorized",
-          headers: offered.map((c) => [headerName, formatDigestChallenge(c)]),
+          headers: fresh.map((c) => [headerName, formatDigestChallenge(c)]),
         },
       };
     };
     const header = request.headers
       .getAll(proxy ? "Proxy-Authorization" : "Authorization")
-      .find((value) => realmOf(value) === tenant.slug);
+      .find((value) => realmOf(value) === slug);
     if (!header) return challenge(false);
     let credentials: ReturnType<typeof parseDigestCredentials>;
     try {
@@ -111,7 +94,6 @@ export class Authenticator {
       return { answer: { status: 400, reason: "Malformed credentials" } };
     }
     const algorithm = normalizeAlgorithm(credentials.algorithm);
-    const offered = tenant.digestAlgorithms ?? this.options.defaultAlgorithms;
     if (!algorithm || !offered.includes(algorithm) || credentials.qop !== "auth" || credentials.userhash) {
       return challenge(false);
     }
@@ -121,17 +103,28 @@ export class Authenticator {
     if (!sameRequestUri(credentials.uri, request.uri) && !this.options.isOwnAddress(credentials.uri)) {
       return { answer: { status: 400, reason: "Digest uri does not match the Request-URI" } };
     }
-    const nonceState = this.options.nonces.check(credentials.nonce, tenant.slug);
+    const nonceState = this.options.nonces.check(credentials.nonce, slug);
     if (nonceState === "invalid") return challenge(false);
 
-    const identity = await this.identify(tenant, credentials.username);
-    const password = identity ? await this.passwordOf(tenant, identity) : undefined;
+    const identity = tenant?.active ? await this.identify(tenant, credentials.username) : undefined;
+    const password = identity && tenant ? await this.passwordOf(tenant, identity) : undefined;
     const expected =
       password === undefined ? undefined : digestResponse(algorithm, credentials, request.method, password);
-    if (!identity || expected === undefined || !responseMatches(expected, credentials.response)) {
-      if (this.options.feedLoginSecurity) void this.countFailure(tenant, sourceIp);
+    const passed = expected !== undefined && responseMatches(expected, credentials.response);
+
+    if (passed && identity && tenant && this.options.isKnownDevice(identity.extension, source)) {
+      if (await this.options.gate.knownDeviceBlocked(tenant.id, sourceIp)) {
+        return { answer: { status: 403, reason: "Blocked by login security" } };
+      }
+    } else {
+      const verdict = await this.options.gate.check(realm, identity?.extension, credentials.username, sourceIp, passed);
+      if (verdict.refused) return { answer: verdict.refused };
+    }
+    if (!passed || !identity || !tenant) {
+      // No reset of the IP's count on any success: another identity's success (a second tenant's
+      // phone behind the same NAT, or the attacker's own account) must not wipe a guesser's record.
       if (limiter.fail(sourceIp)) {
-        logger.warn("SIP authentication failures: IP blocked", { sourceIp, tenantId: tenant.id });
+        logger.warn("SIP authentication failures: IP blocked", { sourceIp, tenantId: tenant?.id });
         return { answer: { status: 403, reason: "Too many failed attempts" } };
       }
       return challenge(false);
@@ -140,9 +133,7 @@ export class Authenticator {
       return challenge(true);
     }
     this.options.onAuthenticated?.(source);
-    // No reset of the IP's failure count here: another identity's success (a second tenant's phone
-    // behind the same NAT, or the attacker's own account) must not wipe a guesser's record.
-    return { identity };
+    return { identity, tenant };
   }
 
   private async identify(tenant: TenantInfo, username: string): Promise<Identity | undefined> {
@@ -157,47 +148,7 @@ export class Authenticator {
 
   private async passwordOf(tenant: TenantInfo, identity: Identity): Promise<string> {
     if (identity.kind === "phone") return identity.extension.password;
-    return linkusSipPassword((await this.options.deps.keys()).tokenKey, tenant.id, identity.sessionId);
-  }
-
-  private async blockedByLoginSecurity(tenantId: string, ip: string): Promise<boolean> {
-    const key = `${tenantId}/${ip}`;
-    const hit = this.blockCache.get(key);
-    if (hit && hit.until > Date.now()) return hit.blocked;
-    let blocked = false;
-    try {
-      const settings = await loginSecuritySettings(this.options.deps, tenantId);
-      await assertNotBlocked(this.options.deps, tenantId, ip, settings);
-    } catch (error) {
-      if (!(error instanceof BlockedIpError)) throw error;
-      blocked = true;
-    }
-    if (this.blockCache.size > 50_000) this.blockCache.clear();
-    this.blockCache.set(key, { blocked, until: Date.now() + 2_000 });
-    return blocked;
-  }
-
-  /**
-   * A wrong SIP password counts in the tenant's login-security list like a Linkus login; the
-   * request that blocks the IP records seed 000's "Linkus User Blocked Out" event, which notifies
-   * as the tenant's settings say (the same event a Linkus login block records).
-   */
-  private async countFailure(tenant: TenantInfo, ip: string): Promise<void> {
-    const tenantId = tenant.id;
-    try {
-      const settings = await loginSecuritySettings(this.options.deps, tenantId);
-      if (await countFailedLogin(this.options.deps, tenantId, ip, "linkus", settings)) {
-        this.blockCache.delete(`${tenantId}/${ip}`);
-        logger.warn("SIP authentication failures blocked an IP by login security", { tenantId, sourceIp: ip });
-        await recordEvent(this.options.deps, tenant, {
-          event: "linkus_user_blocked_out",
-          sourceIp: ip,
-          details: `${ip} blocked for ${settings.blockMinutes} minutes after ${settings.maxFailures} failed SIP registrations or calls within ${settings.windowMinutes} minutes`,
-        });
-      }
-    } catch (error) {
-      logger.error("Could not count a failed SIP authentication", { error: error as Error });
-    }
+    return linkusSipPassword(await this.options.tokenKey(), tenant.id, identity.sessionId);
   }
 }
 

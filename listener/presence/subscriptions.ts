@@ -94,13 +94,11 @@ export class Subscriptions {
       return { status: 489, reason: "Bad Event", headers: [["Allow-Events", PACKAGES.join(", ")]] };
     }
     const { authenticator } = this.options;
-    const found = await authenticator.tenantOf(request);
-    if ("answer" in found) return found.answer;
-    const outcome = await authenticator.authenticate(request, source, found.tenant);
+    const outcome = await authenticator.authenticate(request, source);
     if ("answer" in outcome) return outcome.answer;
     const expires = this.expiresOf(request);
     if (typeof expires !== "number") return expires;
-    const target = await this.targetOf(request, event, found.tenant.id, outcome.identity);
+    const target = await this.targetOf(request, event, outcome.tenant.id, outcome.identity);
     if ("status" in target) return target;
     const contact = uriOfNameAddr(request.headers.get("Contact") ?? "");
     if (contact === undefined) return { status: 400, reason: "Missing or malformed Contact" };
@@ -111,8 +109,8 @@ export class Subscriptions {
     const callId = request.headers.get("Call-ID") ?? "";
     const subscription: Subscription = {
       key: keyOf(callId, ourTag),
-      tenantId: found.tenant.id,
-      slug: found.tenant.slug,
+      tenantId: outcome.tenant.id,
+      slug: outcome.tenant.slug,
       event,
       target: target.extension,
       flow: source,

@@ -80,13 +80,10 @@ export class InviteProxy {
     if (maxForwards <= 0) return finish({ status: 483, reason: "Too Many Hops" });
     // A CANCEL may arrive during any await below: once it has, the INVITE's answer is 487 (§9.2).
     const terminated = { status: 487, reason: "Request Terminated" };
-    const found = await this.options.authenticator.tenantOf(request);
-    if (tx.cancelled) return finish(terminated);
-    if ("answer" in found) return finish(found.answer);
-    const outcome = await this.options.authenticator.authenticate(request, tx.source, found.tenant);
+    const outcome = await this.options.authenticator.authenticate(request, tx.source);
     if (tx.cancelled) return finish(terminated);
     if ("answer" in outcome) return finish(outcome.answer);
-    const tenantId = found.tenant.id;
+    const tenantId = outcome.tenant.id;
     const target = requestUser(request);
     const { directory } = this.options;
     const callee = await directory.extensionByTarget(tenantId, target);

@@ -53,12 +53,10 @@ export class MessageRelay {
     const maxForwards = parseMaxForwards(request.headers.get("Max-Forwards") ?? "70") ?? 70;
     if (maxForwards <= 0) return { status: 483, reason: "Too Many Hops" };
     const { authenticator, directory } = this.options;
-    const found = await authenticator.tenantOf(request);
-    if ("answer" in found) return found.answer;
-    const outcome = await authenticator.authenticate(request, source, found.tenant);
+    const outcome = await authenticator.authenticate(request, source);
     if ("answer" in outcome) return outcome.answer;
     const target = requestUser(request);
-    const tenantId = found.tenant.id;
+    const tenantId = outcome.tenant.id;
     const callee = await directory.extensionByTarget(tenantId, target);
     if (!callee) return { status: 404, reason: "Not Found" };
     const bindings = (await this.options.routableBindings(tenantId, callee)).filter((b) => !sameFlow(b.flow, source));

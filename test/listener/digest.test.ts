@@ -224,10 +224,10 @@ describe("registrar digest details", () => {
     expect(await bindingsOf(tenant.id, user.id)).toHaveLength(1);
   });
 
-  it("answers 404 for a domain that is no tenant's and 400 for a malformed request, and survives garbage", async () => {
+  it("challenges a domain that is no tenant's like any other, answers 400 for a malformed request, and survives garbage", async () => {
     const client = await open();
     client.register({ user: "nobody", domain: "no-such-tenant" });
-    expect((await client.next()).status, "unknown domain").toBe(404);
+    expect((await client.next()).status, "unknown domain").toBe(401);
     client.sendRaw("REGISTER sip:x SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:1;branch=z9hG4bKx\r\nCall-ID: a\r\n\r\n");
     expect((await client.next()).status, "malformed").toBe(400);
     for (let i = 0; i < 200; i++)
@@ -236,7 +236,7 @@ describe("registrar digest details", () => {
     // UDP may drop under the burst: the process must still answer once it has read it all.
     await new Promise((resolve) => setTimeout(resolve, 300));
     client.register({ user: "nobody", domain: "no-such-tenant" });
-    expect((await client.next()).status, "after garbage").toBe(404);
+    expect((await client.next()).status, "after garbage").toBe(401);
     expect(fx.listener.sip.stats.malformed).toBeGreaterThan(0);
   });
 

@@ -128,7 +128,8 @@ describe("SIP core: relay rule, transactions, dialogs, methods", () => {
       const answer = await attacker.response(message.headers.get("CSeq") ?? "");
       await settle();
       target.close();
-      expect(answer.status).toBe(404); // 127.0.0.1 is no tenant's domain
+      // 127.0.0.1 is no tenant's domain: challenged like any (no oracle), and never forwarded.
+      expect(answer.status).toBe(407);
       expect(target.received).toHaveLength(0);
     });
 

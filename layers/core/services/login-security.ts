@@ -5,6 +5,7 @@ import { DomainError, NotFoundError } from "../errors.js";
 import { keys } from "../keys.js";
 import { DEFAULT_LOGIN_SECURITY, type LoginSecuritySettings } from "../schemas/security.js";
 import { isConditionalCheckFailed, queryAll, sortKeyStartsWith } from "../storage/db.js";
+import { bumpDirectoryVersion } from "./directory-version.js";
 
 /**
  * Defence against password guessing, per tenant: failed logins are counted per source IP and
@@ -25,7 +26,7 @@ export class BlockedIpError extends DomainError {
   }
 }
 
-interface BlockRecord {
+export interface BlockRecord {
   ip: string;
   clientKind: ClientKind;
   blockedAt: string;
@@ -58,6 +59,7 @@ export async function updateLoginSecuritySettings(
       Item: { ...keys.loginSecuritySettings(tenantId), type: "loginSecuritySettings", ...next },
     }),
   );
+  await bumpDirectoryVersion(deps, tenantId); // listener tasks cache the settings by version
   return next;
 }
 
@@ -171,7 +173,8 @@ async function block(
     if (isConditionalCheckFailed(error)) return false;
     throw error;
   }
-  await clearFailures(deps, tenantId, ip);
+  // Listener tasks hold the tenant's blocks by directory version: registered phones on this IP stop within a second.
+  await Promise.all([clearFailures(deps, tenantId, ip), bumpDirectoryVersion(deps, tenantId)]);
   return true;
 }
 
@@ -211,5 +214,5 @@ export async function unblockIp(deps: Deps, tenantId: string, ip: string): Promi
     if (isConditionalCheckFailed(error)) throw new NotFoundError("Blocked IP");
     throw error;
   }
-  await clearFailures(deps, tenantId, ip);
+  await Promise.all([clearFailures(deps, tenantId, ip), bumpDirectoryVersion(deps, tenantId)]);
 }

@@ -11,11 +11,15 @@ export class UdpSipClient {
   private readonly queue: SipResponse[] = [];
   port = 0;
 
-  private constructor(private readonly serverPort: number) {}
+  private constructor(
+    private readonly serverPort: number,
+    /** The loopback address it sends from: tests of per-IP limits each take one of 127.0.0.0/8. */
+    readonly address: string,
+  ) {}
 
-  static async open(serverPort: number): Promise<UdpSipClient> {
-    const client = new UdpSipClient(serverPort);
-    await new Promise<void>((resolve) => client.socket.bind(0, "127.0.0.1", () => resolve()));
+  static async open(serverPort: number, address = "127.0.0.1"): Promise<UdpSipClient> {
+    const client = new UdpSipClient(serverPort, address);
+    await new Promise<void>((resolve) => client.socket.bind(0, address, () => resolve()));
     client.port = client.socket.address().port;
     client.socket.on("message", (data) => {
       try {
@@ -51,21 +55,23 @@ export class UdpSipClient {
   }
 
   close(): void {
-    this.socket.close();
+    try {
+      this.socket.close();
+    } catch {} // already closed
   }
 
   register(options: RegisterOptions): { text: string; callId: string } {
     const callId = options.callId ?? randomBytes(8).toString("hex");
     const lines = [
       `REGISTER sip:${options.domain} SIP/2.0`,
-      `Via: SIP/2.0/UDP 127.0.0.1:${this.port}${
+      `Via: SIP/2.0/UDP ${this.address}:${this.port}${
         options.branch === null ? "" : `;branch=${options.branch ?? `z9hG4bK${randomBytes(6).toString("hex")}`}`
       };rport`,
       `From: <sip:${options.user}@${options.domain}>;tag=${randomBytes(4).toString("hex")}`,
       `To: <sip:${options.user}@${options.domain}>`,
       `Call-ID: ${callId}`,
       `CSeq: ${options.cseq ?? 1} REGISTER`,
-      `Contact: <sip:${options.user}@127.0.0.1:${this.port}>`,
+      `Contact: <sip:${options.user}@${this.address}:${this.port}>`,
       `Expires: ${options.expires ?? 300}`,
       "Max-Forwards: 70",
       ...(options.authorization ? [`Authorization: ${options.authorization}`] : []),
