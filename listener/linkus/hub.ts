@@ -113,8 +113,10 @@ export class LinkusHub {
     }
     this.tenants.clear();
     await new Promise<void>((resolve) => (this.wss ? this.wss.close(() => resolve()) : resolve()));
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    // Connections still upgrading (or trickling headers) would hold server.close() forever.
+    const closed = new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
     this.server?.closeAllConnections();
+    await closed;
   }
 
   /** Counts the TCP connection against its address until it authenticates; the cap refuses floods. */
