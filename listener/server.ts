@@ -15,6 +15,7 @@ import { RouteSigner } from "./proxy/record-route.js";
 import { BindingCache } from "./registrar/binding-cache.js";
 import { BindingStore } from "./registrar/bindings.js";
 import { NatKeepAlive } from "./registrar/nat-keepalive.js";
+import { sameFlow } from "./transport/flow.js";
 import { SipTransport, type StreamLimits } from "./transport/sip-transport.js";
 
 /** Everything the listener can be told; `readListenerConfig` fills it from the environment. */
@@ -108,7 +109,10 @@ export async function startListener(options: ListenerOptions): Promise<RunningLi
     nonces,
     limiter,
     gate: new SipGate(deps, directory),
-    isKnownDevice: (extension, flow) => bindingCache.holds(extension.tenantId, extension.id, flow),
+    // The extension's bindings as the registrar reads them anyway (memory, else one Query that it
+    // then caches): a task that just started still knows UDP phones by the address they registered from.
+    isKnownDevice: async (extension, flow) =>
+      (await bindingCache.list(extension.tenantId, extension.id)).some((binding) => sameFlow(binding.flow, flow)),
     tokenKey: async () => (await deps.keys()).tokenKey,
     defaultAlgorithms: options.digestAlgorithms ?? ["MD5"],
     isOwnAddress: (uri) => !/@/.test(uri) && signer.isOwn(`<${uri}>`),

@@ -41,8 +41,8 @@ export interface AuthenticatorOptions {
   defaultAlgorithms: readonly DigestAlgorithm[];
   /** Whether a URI names this listener itself (no user part). */
   isOwnAddress: (uri: string) => boolean;
-  /** Whether this task holds a live binding of the extension on exactly this flow (the device itself). */
-  isKnownDevice: (extension: ExtensionInfo, flow: Flow) => boolean;
+  /** Whether the extension has a live binding on exactly this flow (the device itself). */
+  isKnownDevice: (extension: ExtensionInfo, flow: Flow) => Promise<boolean>;
   /** Linkus session SIP passwords are derived from this key. */
   tokenKey: () => Promise<Buffer>;
   /** A request on this flow authenticated (a TCP connection then earns the longer idle limit). */
@@ -112,7 +112,7 @@ export class Authenticator {
       password === undefined ? undefined : digestResponse(algorithm, credentials, request.method, password);
     const passed = expected !== undefined && responseMatches(expected, credentials.response);
 
-    if (passed && identity && tenant && this.options.isKnownDevice(identity.extension, source)) {
+    if (passed && identity && tenant && (await this.options.isKnownDevice(identity.extension, source))) {
       if (await this.options.gate.knownDeviceBlocked(tenant.id, sourceIp)) {
         return { answer: { status: 403, reason: "Blocked by login security" } };
       }

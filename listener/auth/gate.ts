@@ -35,8 +35,9 @@ const TOO_MANY: Answer = { status: 403, reason: "Too many failed attempts" };
  * pass the limit, and a success takes back only its own attempt. Unknown domains and suspended
  * tenants count like wrong passwords under their own realm: the answers cannot tell them apart.
  *
- * The one shortcut: a request from a device this task holds a live binding for, on that very
- * flow (the phone refreshing or calling), skips the round trips; its IP is checked against the
+ * The one shortcut: a request with the right password from a flow on which its extension has a
+ * live binding (the phone refreshing or calling; after a task restart, a UDP phone from the
+ * address it registered from) skips the round trips; its IP is checked against the
  * tenant's blocks as cached by directory version (a block applies within about a second). A
  * guesser cannot use it: a flow is the exact transport address or connection the device uses,
  * and a spoofed UDP source never sees the answer.

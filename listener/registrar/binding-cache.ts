@@ -1,5 +1,5 @@
 import { logger } from "../../layers/core/logger.js";
-import { type Flow, sameFlow } from "../transport/flow.js";
+import { sameFlow } from "../transport/flow.js";
 import { type Binding, type BindingStorage, type BindingStore, type ClaimResult, sameDevice } from "./bindings.js";
 
 export interface BindingCacheOptions {
@@ -57,13 +57,6 @@ export class BindingCache implements BindingStorage {
   *held(): IterableIterator<Binding> {
     const now = this.options.now();
     for (const entry of this.entries.values()) for (const b of entry.bindings) if (b.expiresAtMs > now) yield b;
-  }
-
-  /** Whether this task holds a live binding of the extension on exactly this flow: the device itself. */
-  holds(tenantId: string, extensionId: string, flow: Flow): boolean {
-    const now = this.options.now();
-    const entry = this.entries.get(`${tenantId}/${extensionId}`);
-    return entry?.bindings.some((b) => b.expiresAtMs > now && sameFlow(b.flow, flow)) ?? false;
   }
 
   async list(tenantId: string, extensionId?: string): Promise<Binding[]> {
