@@ -42,7 +42,7 @@ const STALE = "PHONEBOOK#STALE";
  * stream batch moves the feed, and each rebuild of a 10,000-contact book reads them all again. A
  * book of fewer than `minContacts` is rebuilt on every change (a few reads); a larger one at most
  * once per `windowMs` while changes keep coming, then marked stale so the scheduled run (every
- * minute) builds the tail. A phone's book is then at most ~1.5 minutes behind during a burst.
+ * minute) builds the tail. A phone's book is then at most about a minute behind during a burst.
  */
 export const CHANGE_DEBOUNCE = { minContacts: 1_000, windowMs: 30_000 };
 
