@@ -4,7 +4,7 @@ import { logger } from "#core/logger";
 import { sesMailer } from "#core/mail";
 import { processImportJob, processImportJobs } from "#core/services/import-worker";
 import { type DeliveryReport, deliverOutboxItems, processDueNotifications } from "#core/services/notifications";
-import { refreshPhonebooks, refreshStalePhonebooks } from "#core/services/phonebook-store";
+import { CHANGE_DEBOUNCE, refreshPhonebooks, refreshStalePhonebooks } from "#core/services/phonebook-store";
 
 provideMailer((config) => sesMailer(config.mailFrom, config.sesConfigurationSet));
 
@@ -31,9 +31,10 @@ export async function handler(event: DynamoDBStreamEvent | ScheduledEvent): Prom
   if (report.sent || report.retried || report.dead) logger.info("notifications delivered", { ...report });
 
   const deadline = started + IMPORT_BUDGET_MS;
-  // Books first: one rebuild per tenant however many changes the batch holds.
+  // Books first: one rebuild per tenant however many changes the batch holds, and large books at
+  // most every 30 s during a burst of changes (the schedule builds the tail).
   const books = "Records" in event ? [...new Set(event.Records.flatMap(contactsFeedTenant))] : [];
-  for (const tenantId of books) await refreshPhonebooks(deps, tenantId);
+  for (const tenantId of books) await refreshPhonebooks(deps, tenantId, { debounce: CHANGE_DEBOUNCE });
   if (!("Records" in event)) await refreshStalePhonebooks(deps, deadline);
   if ("Records" in event) {
     // Jobs left when the time runs out stay queued for the schedule.

@@ -1,5 +1,4 @@
 import { SESv2Client, SendEmailCommand } from "@aws-sdk/client-sesv2";
-import MailComposer from "nodemailer/lib/mail-composer/index.js";
 
 /** An email with plain-text and HTML parts and optional inline images (referenced by `cid:`). */
 export interface OutgoingMail {
@@ -24,6 +23,8 @@ export interface Mailer {
 export function sesMailer(from: string, configurationSet: string | undefined, client = new SESv2Client({})): Mailer {
   return {
     async send(mail) {
+      // Loaded on the first send, not at init: a cold start that sends nothing skips it.
+      const { default: MailComposer } = await import("nodemailer/lib/mail-composer/index.js");
       const raw = await new MailComposer({
         from,
         to: mail.to,

@@ -5,6 +5,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { handler as notifier } from "../../functions/notifier.js";
 import { defaultDeps } from "../../layers/core/deps.js";
 import { processImportJob } from "../../layers/core/services/import-worker.js";
+import {
+  refreshPhonebooks,
+  refreshStalePhonebooks,
+  storedPhonebook,
+} from "../../layers/core/services/phonebook-store.js";
 import { TestApi } from "../support/api.js";
 
 type Tenant = Awaited<ReturnType<TestApi["createTenant"]>>;
@@ -268,6 +273,49 @@ describe("company contact files", () => {
     // A rotated token retires the old one.
     await api.request("POST", "/api/v1/phonebook/token", { token: tenant.token });
     expect((await get("yealink.xml")).status).toBe(401);
+  });
+
+  it("rebuilds a large book at most once a window during a burst of changes; the schedule builds the tail", async () => {
+    // Prepare: a book built at a clock the test moves; "large" lowered to one contact
+    const tenant = await api.createTenant();
+    const addContact = (firstName: string) =>
+      api.request("POST", "/api/v1/company-contacts", {
+        token: tenant.token,
+        body: { firstName, numbers: [{ type: "business", number: "555 0100" }] },
+      });
+    await addContact("Ada");
+    await api.request("POST", "/api/v1/phonebook/token", { token: tenant.token });
+    // (The token's own build was at the real clock: a minute later, outside its window.)
+    let now = Date.now() + 60_000;
+    const deps = { ...defaultDeps(), now: () => new Date(now) };
+    const debounce = { minContacts: 1, windowMs: 30_000 };
+    const names = async () =>
+      [...(await storedPhonebook(deps, tenant.id, "contacts.vcf")).body.matchAll(/^FN:(.*)\r$/gm)].map((m) => m[1]);
+    await addContact("Grace");
+    expect(await refreshPhonebooks(deps, tenant.id, { debounce })).toBe(true);
+
+    // Act: two more changes within the window, then the schedule; one more after the window
+    now += 10_000;
+    await addContact("Hedy");
+    const inWindow = await refreshPhonebooks(deps, tenant.id, { debounce });
+    const betweenBuilds = await names();
+    // (Other files' tenants may have stale books too: the schedule takes 20 a run.)
+    let afterSchedule = betweenBuilds;
+    for (let run = 0; run < 10 && afterSchedule.length < 3; run++) {
+      await refreshStalePhonebooks(deps, Date.now() + 10_000);
+      afterSchedule = await names();
+    }
+    now += 31_000;
+    await addContact("Radia");
+    const afterWindow = await refreshPhonebooks(deps, tenant.id, { debounce });
+
+    // Assess: the change inside the window waits for the schedule, which builds it; after the
+    // window a change rebuilds at once again
+    expect(inWindow).toBe(false);
+    expect(betweenBuilds).toEqual(["Ada", "Grace"]);
+    expect(afterSchedule).toEqual(["Ada", "Grace", "Hedy"]);
+    expect(afterWindow).toBe(true);
+    expect(await names()).toEqual(["Ada", "Grace", "Hedy", "Radia"]);
   });
 
   it("refuses bad import input with 400", async () => {

@@ -11,7 +11,9 @@ import { TestApi } from "../support/api.js";
 type Tenant = Awaited<ReturnType<TestApi["createTenant"]>>;
 
 /** Failed logins block the source IP; events fire once; blocks end by themselves or by an administrator. */
-describe("login security", () => {
+// Concurrent: each test has its own tenant (blocks are per tenant and address), and most of the
+// time is the 400 ms floor of each failed login, waited out side by side.
+describe("login security", { concurrent: true }, () => {
   let api: TestApi;
   beforeAll(async () => {
     api = await TestApi.start();
@@ -54,8 +56,10 @@ describe("login security", () => {
   it("counts web and Linkus failures apart and names the client in the event", async () => {
     const tenant = await api.createTenant();
     const ip = "198.51.100.30";
-    for (let i = 0; i < 4; i++) await attempt(tenant, ip, "Wrong1Password", "web");
-    for (let i = 0; i < 4; i++) await attempt(tenant, ip, "Wrong1Password", "linkus_desktop");
+    const failures = async (client: string) => {
+      for (let i = 0; i < 4; i++) await attempt(tenant, ip, "Wrong1Password", client);
+    };
+    await Promise.all([failures("web"), failures("linkus_desktop")]);
     // Four of each: neither count has reached five, so the IP still logs in.
     expect((await attempt(tenant, ip, tenant.adminPassword)).status).toBe(200);
     // Mobile and desktop are both Linkus: the fifth Linkus failure blocks.
@@ -112,8 +116,10 @@ describe("login security", () => {
     });
 
     // Act
-    for (let i = 0; i < 6; i++) await attempt(tenant, "192.0.2.77", "Wrong1Password");
-    for (let i = 0; i < 3; i++) await attempt(tenant, "203.0.113.5", "Wrong1Password");
+    const failures = async (ip: string, count: number) => {
+      for (let i = 0; i < count; i++) await attempt(tenant, ip, "Wrong1Password");
+    };
+    await Promise.all([failures("192.0.2.77", 6), failures("203.0.113.5", 3)]);
 
     // Assess
     expect(settings.body).toEqual({

@@ -1,14 +1,19 @@
 import { randomBytes, scryptSync } from "node:crypto";
 import { performance } from "node:perf_hooks";
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import {
   generatePassword,
   generateRegistrationName,
   hashPassword,
+  PASSWORD_COST,
+  setPasswordCostForTests,
   verifyPassword,
 } from "../../layers/core/auth/password.js";
 import { strongPassword } from "../../layers/core/schemas/common.js";
 import { registrationPassword } from "../../layers/core/schemas/extensions.js";
+
+// The suite hashes cheaply (test/support/password-cost.ts); this file checks the shipped cost.
+beforeAll(() => setPasswordCostForTests(PASSWORD_COST));
 
 const LOOK_ALIKES = /[0O1lI]/;
 

@@ -5,8 +5,29 @@ import { randomBytes, randomInt, scrypt, timingSafeEqual } from "node:crypto";
  * 50-100 ms per check, the OWASP floor for scrypt). The parameters travel with the hash,
  * so they can be raised later without invalidating stored ones.
  */
-const COST = { N: 2 ** 15, r: 8, p: 1, keyLength: 32 } as const;
+export const PASSWORD_COST = { N: 2 ** 15, r: 8, p: 1, keyLength: 32 } as const;
+type PasswordCost = { N: number; r: number; p: number; keyLength: number };
 const MAX_MEMORY = 64 * 1024 * 1024;
+
+let cost: PasswordCost = PASSWORD_COST;
+/** A stored hash for an impossible password: unknown users are checked against it so they take as long. */
+let decoyHash = decoyFor(cost);
+
+function decoyFor({ N, r, p, keyLength }: PasswordCost): string {
+  return ["scrypt", N, r, p, Buffer.alloc(16).toString("base64"), Buffer.alloc(keyLength).toString("base64")].join("$");
+}
+
+/**
+ * The test suite's hashing cost (test/support/password-cost.ts): a suite that creates and logs
+ * in a thousand users spent minutes of CPU in scrypt for tests that are not about hashing.
+ * Refused outside vitest, so no configuration can weaken a deployment; the unit tests of this
+ * file put the shipped cost back.
+ */
+export function setPasswordCostForTests(next: PasswordCost): void {
+  if (!process.env.VITEST) throw new Error("setPasswordCostForTests is for the test suite only");
+  cost = next;
+  decoyHash = decoyFor(next);
+}
 
 function scryptAsync(password: string, salt: Buffer, N: number, r: number, p: number, keyLength: number) {
   return new Promise<Buffer>((resolve, reject) => {
@@ -18,15 +39,12 @@ function scryptAsync(password: string, salt: Buffer, N: number, r: number, p: nu
 
 export async function hashPassword(password: string): Promise<string> {
   const salt = randomBytes(16);
-  const key = await scryptAsync(password, salt, COST.N, COST.r, COST.p, COST.keyLength);
-  return ["scrypt", COST.N, COST.r, COST.p, salt.toString("base64"), key.toString("base64")].join("$");
+  const key = await scryptAsync(password, salt, cost.N, cost.r, cost.p, cost.keyLength);
+  return ["scrypt", cost.N, cost.r, cost.p, salt.toString("base64"), key.toString("base64")].join("$");
 }
 
-/** A stored hash for an impossible password: unknown users are checked against it so they take as long. */
-const DECOY_HASH = "scrypt$32768$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
-
 export async function verifyPassword(password: string, storedHash: string | undefined): Promise<boolean> {
-  const [scheme, n, r, p, salt, key] = (storedHash ?? DECOY_HASH).split("$");
+  const [scheme, n, r, p, salt, key] = (storedHash ?? decoyHash).split("$");
   if (scheme !== "scrypt" || !n || !r || !p || !salt || !key) return false;
   const expected = Buffer.from(key, "base64");
   const actual = await scryptAsync(

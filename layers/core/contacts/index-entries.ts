@@ -25,6 +25,14 @@ export function matchKey(contact: Pick<ContactInput, "firstName" | "lastName" | 
   return [contact.firstName, contact.lastName, contact.company].map(nameKey).join("|");
 }
 
+/** The one sort-order entry of a contact (the first of `indexTokens`). */
+export function sortToken(
+  contact: Pick<ContactInput, "firstName" | "lastName" | "company">,
+  contactId: string,
+): string {
+  return `s#${sortName(contact)}${SEP}${contactId}`;
+}
+
 export function indexTokens(contact: ContactInput, contactId: string): string[] {
   const tokens = new Set<string>();
   const add = (kind: string, value: string) => {

@@ -1,7 +1,7 @@
 import { BatchGetCommand, DeleteCommand, GetCommand, PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
 import * as z from "zod";
 import { TEXT_FIELDS } from "../contacts/formats/common.js";
-import { contactIdOf, indexTokens, sortName, tokenPrefix } from "../contacts/index-entries.js";
+import { contactIdOf, indexTokens, sortName, sortToken, tokenPrefix } from "../contacts/index-entries.js";
 import { digitsOf, nameKey } from "../contacts/normalize.js";
 import type { Deps } from "../deps.js";
 import { ConflictError, NotFoundError } from "../errors.js";
@@ -315,7 +315,12 @@ async function walkIndex(
   return { items, next: positions.some((p) => p !== null) ? positions : undefined };
 }
 
+const SORT_PREFIX = tokenPrefix("s", "");
+
 function firstMatchingToken(contact: Contact, prefixes: string[]): string | undefined {
+  // The listing, exports and phonebooks walk the sort entries alone, and a contact has exactly
+  // one: computing it spares building and sorting all ~13 of them (~10 µs a contact).
+  if (prefixes.length === 1 && prefixes[0] === SORT_PREFIX) return sortToken(contact, contact.id);
   return indexTokens(inputOf(contact), contact.id)
     .filter((token) => prefixes.some((prefix) => token.startsWith(prefix)))
     .sort()[0];

@@ -37,9 +37,20 @@ export const PHONEBOOK_MAX_CONTACTS = 10_000;
 const PART_BYTES = 300_000;
 const STALE = "PHONEBOOK#STALE";
 
+/**
+ * How often a change rebuilds a large book (the notifier passes this): during a bulk import every
+ * stream batch moves the feed, and each rebuild of a 10,000-contact book reads them all again. A
+ * book of fewer than `minContacts` is rebuilt on every change (a few reads); a larger one at most
+ * once per `windowMs` while changes keep coming, then marked stale so the scheduled run (every
+ * minute) builds the tail. A phone's book is then at most about a minute behind during a burst.
+ */
+export const CHANGE_DEBOUNCE = { minContacts: 1_000, windowMs: 30_000 };
+
 interface BookHead {
   sequence: number;
   builtAt: string;
+  /** Contacts in the build (absent on books built before it was recorded). */
+  contacts?: number;
   /** Parts per file. */
   files: Record<string, number>;
 }
@@ -65,9 +76,15 @@ async function readHead(deps: Deps, tenantId: string): Promise<BookHead | undefi
 
 /**
  * Builds and stores the tenant's books if the contacts feed has moved past the stored ones (or
- * none are stored). Tenants without a phonebook token have no books. Returns whether it built.
+ * none are stored). Tenants without a phonebook token have no books. With `debounce` (changes
+ * from the stream), a large book built less than the window ago is marked stale instead. Returns
+ * whether it built.
  */
-export async function refreshPhonebooks(deps: Deps, tenantId: string): Promise<boolean> {
+export async function refreshPhonebooks(
+  deps: Deps,
+  tenantId: string,
+  options: { debounce?: typeof CHANGE_DEBOUNCE } = {},
+): Promise<boolean> {
   const settings = await deps.db.send(
     new GetCommand({ TableName: deps.config.tableName, Key: keys.phonebookSettings(tenantId) }),
   );
@@ -77,6 +94,10 @@ export async function refreshPhonebooks(deps: Deps, tenantId: string): Promise<b
   const head = await readHead(deps, tenantId);
   if (head && head.sequence >= sequence) {
     if ((head as { GSI1PK?: string }).GSI1PK) await clearStale(deps, tenantId);
+    return false;
+  }
+  if (head && options.debounce && recentlyBuiltLarge(deps, head, options.debounce)) {
+    await markStale(deps, tenantId);
     return false;
   }
   const tenant = await getTenant(deps, tenantId);
@@ -106,7 +127,14 @@ export async function refreshPhonebooks(deps: Deps, tenantId: string): Promise<b
     await deps.db.send(
       new PutCommand({
         TableName: deps.config.tableName,
-        Item: { ...headKey(tenantId), type: "phonebookHead", sequence, builtAt: deps.now().toISOString(), files },
+        Item: {
+          ...headKey(tenantId),
+          type: "phonebookHead",
+          sequence,
+          builtAt: deps.now().toISOString(),
+          contacts: limited.length,
+          files,
+        },
         // A concurrent build of a newer sequence wins.
         ConditionExpression: "attribute_not_exists(PK) OR #sequence < :sequence",
         ExpressionAttributeNames: { "#sequence": "sequence" },
@@ -120,6 +148,11 @@ export async function refreshPhonebooks(deps: Deps, tenantId: string): Promise<b
   }
   if (head) await deleteParts(deps, tenantId, head.sequence, head.files);
   return true;
+}
+
+function recentlyBuiltLarge(deps: Deps, head: BookHead, debounce: typeof CHANGE_DEBOUNCE): boolean {
+  const age = deps.now().getTime() - Date.parse(head.builtAt);
+  return (head.contacts ?? 0) >= debounce.minContacts && age >= 0 && age < debounce.windowMs;
 }
 
 function buildFile(file: PhonebookFile, title: string, contacts: Contact[]): string {

@@ -1,4 +1,3 @@
-import QRCode from "qrcode";
 import type { Deps } from "../deps.js";
 import { escapeHtml } from "../events/template.js";
 import type { OutgoingMail } from "../mail.js";
@@ -27,6 +26,8 @@ export async function composeWelcomeMail(
   const { token, expiresAt } = await issueQuickLoginToken(deps, extension);
   // The token rides in the fragment: it never reaches a server log or a link-scanning proxy.
   const link = `${deps.config.publicWebUrl}/quick-login#token=${encodeURIComponent(token)}`;
+  // Loaded on the first welcome email, not at init (like the mail composer, mail.ts).
+  const { default: QRCode } = await import("qrcode");
   const qrPng = await QRCode.toBuffer(link, { type: "png", errorCorrectionLevel: "M", margin: 2, width: 280 });
   return {
     to: extension.email,
