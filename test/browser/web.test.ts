@@ -1,5 +1,6 @@
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Phone } from "../listener/support/phone.js";
 import { mailsTo } from "../support/api.js";
 import { launchChromium, screenshot, seriousViolations } from "../support/browser.js";
 import { startWebStack, type WebStack } from "../support/web-stack.js";
@@ -448,6 +449,73 @@ describe("the PBX in a browser", { timeout: 90_000 }, () => {
     await page.getByRole("button", { name: `Delete ${slug}` }).click();
     await expect.poll(() => page.getByRole("row", { name: new RegExp(`Beta Web ${slug} `) }).count(), POLL).toBe(0);
     await page.close();
+  });
+
+  it("shows an IP phone's registration as the extension's device in the portal, and its presence on a company contact's card", async () => {
+    // Prepare: a phone registers over UDP with the extension's SIP credentials, as a desk phone would.
+    const credentials = await api("GET", `/api/v1/extensions/${userId}/sip-credentials`);
+    expect(credentials.status).toBe(200);
+    const sip = {
+      registrationName: credentials.body.registrationName,
+      password: credentials.body.registrationPassword,
+    };
+    const phone = await Phone.open(stack.sipPort, "udp");
+    const aor = `<sip:${sip.registrationName}@${SLUG}>`;
+    const register = (expires: number) =>
+      phone.build("REGISTER", `sip:${SLUG}`, {
+        from: aor,
+        to: aor,
+        headers: [
+          ["Contact", `<sip:${sip.registrationName}@127.0.0.1:${phone.port}>`],
+          ["Expires", String(expires)],
+          ["User-Agent", "Yealink SIP-T54W 96.86.0.70"],
+        ],
+      });
+    try {
+      expect((await phone.authenticated(register(600), sip)).status).toBe(200);
+
+      // Act: the administrator opens the extension's devices from the list.
+      await admin.goto(`${stack.baseUrl}/admin/extensions`);
+      await admin.getByLabel("Search").fill(USER.number);
+      await admin.getByRole("cell", { name: USER.email }).waitFor();
+      await admin.getByRole("button", { name: `Devices of extension ${USER.number}` }).click();
+
+      // Assess: the device as the listener stored it, and the list's status from the 8111 presence feed.
+      const devices = admin.getByRole("table", { name: `Registered devices of extension ${USER.number}` });
+      const row = devices.getByRole("row", { name: /Yealink SIP-T54W/ });
+      await row.waitFor();
+      expect(await row.getByRole("cell").allTextContents()).toEqual([
+        "IP phone (slot 1)",
+        "Yealink SIP-T54W 96.86.0.70",
+        `sip:${sip.registrationName}@127.0.0.1:${phone.port}`,
+        "UDP",
+        `127.0.0.1:${phone.port}`,
+        expect.any(String),
+      ]);
+      await admin.getByRole("row", { name: new RegExp(`${USER.number}.*Registered`) }).waitFor();
+      await expectAccessible(admin, "extension devices");
+      await screenshot(admin, "extension-devices");
+
+      // Act: a company contact whose number is that extension.
+      const contact = await api("POST", "/api/v1/company-contacts", {
+        firstName: "Ada",
+        lastName: "Desk",
+        numbers: [{ type: "business", number: USER.number }],
+      });
+      expect(contact.status, JSON.stringify(contact.body)).toBe(201);
+      await admin.getByRole("link", { name: "Contacts", exact: true }).click();
+      await admin.getByLabel("Directory").selectOption("company");
+
+      // Assess: its card shows the colleague's presence, and follows it live when the phone unregisters.
+      const card = admin.getByRole("button", { name: /^Ada Desk/ });
+      await expect.poll(() => card.textContent(), POLL).toContain(`Available · extension ${USER.number}`);
+      expect(await admin.getByRole("button", { name: /^Grace Hopper/ }).textContent()).not.toContain("extension");
+      await expectAccessible(admin, "contacts with presence");
+      expect((await phone.authenticated(register(0), sip)).status).toBe(200);
+      await expect.poll(() => card.textContent(), POLL).toContain(`Offline · extension ${USER.number}`);
+    } finally {
+      phone.close();
+    }
   });
 
   it("works at a phone's width and renders the API reference", async () => {

@@ -6,6 +6,7 @@ import { useSession } from "../../api/session";
 import { Banner, Field, SelectField } from "../../components/forms";
 import { Empty, Failed, Loading } from "../../components/states";
 import { Link, navigate } from "../../router";
+import { RegisteredDevices } from "./RegisteredDevices";
 
 type Query = QueryOf<"extensions.list">;
 type Extension = CallOutput<"extensions.list">["items"][number];
@@ -24,6 +25,7 @@ export function ExtensionsPage() {
   const [query, setQuery] = useState<Query>({ page: 1, pageSize: 20, sortBy: "number", order: "asc", search: "" });
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [notice, setNotice] = useState<{ tone: "success" | "error"; text: string }>();
+  const [devicesOf, setDevicesOf] = useState<Extension>();
   const list = useQuery({
     queryKey: ["extensions", query],
     queryFn: () => call("extensions.list", { query }),
@@ -158,7 +160,16 @@ export function ExtensionsPage() {
                   <td>
                     <span className={`presence presence-${presence[extension.id] ?? "unknown"}`}>
                       {PRESENCE[presence[extension.id] ?? "unregistered"]}
-                    </span>
+                    </span>{" "}
+                    <button
+                      type="button"
+                      className="button-quiet"
+                      aria-expanded={devicesOf?.id === extension.id}
+                      aria-controls="extension-devices"
+                      onClick={() => setDevicesOf(devicesOf?.id === extension.id ? undefined : extension)}
+                    >
+                      Devices<span className="visually-hidden"> of extension {extension.number}</span>
+                    </button>
                   </td>
                   {canManage && (
                     <td className="row-actions">
@@ -212,6 +223,9 @@ export function ExtensionsPage() {
           </SelectField>
         </nav>
       )}
+      <div id="extension-devices">
+        {devicesOf && <RegisteredDevices extensionId={devicesOf.id} number={devicesOf.number} />}
+      </div>
     </section>
   );
 }
