@@ -69,7 +69,9 @@ export function RegisteredDevices({ extensionId, number }: { extensionId: string
                   <td>{TRANSPORT[device.transport]}</td>
                   <td>{device.sourceAddress}</td>
                   <td>
-                    <time dateTime={device.expiresAt}>{new Date(device.expiresAt).toLocaleString([], { dateStyle: "short", timeStyle: "short" })}</time>
+                    <time dateTime={device.expiresAt}>
+                      {new Date(device.expiresAt).toLocaleString([], { dateStyle: "short", timeStyle: "short" })}
+                    </time>
                   </td>
                 </tr>
               ))}
