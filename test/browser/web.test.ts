@@ -1,3 +1,4 @@
+import { resolve } from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Phone } from "../listener/support/phone.js";
@@ -14,6 +15,9 @@ import { startWebStack, type WebStack } from "../support/web-stack.js";
 const SLUG = `web-${Date.now().toString(36)}`;
 const ADMIN = { email: `admin@${SLUG}.example.com`, password: "Adm1nPassword!" };
 const USER = { email: `ada@${SLUG}.example.com`, number: "2001", password: "Lovelace2001Pass" };
+
+/** Every page at both widths, to look at after a run (never in docs/). */
+const SWEEP_SHOTS = resolve(import.meta.dirname, "../../.reports/screenshots/pages");
 
 /** How long a page may take to show what an action caused (the machine is shared and slow at times). */
 const POLL = { timeout: 8_000 };
@@ -516,6 +520,69 @@ describe("the PBX in a browser", { timeout: 90_000 }, () => {
     } finally {
       phone.close();
     }
+  });
+
+  it("axe-core finds no serious violation on any page, at desktop and phone width, and no page scrolls sideways", async () => {
+    // Every page of the app; the shell's menus must not name one this list lacks.
+    const signedIn = [
+      "/contacts",
+      "/call-logs",
+      "/voicemails",
+      "/recordings",
+      "/settings",
+      "/admin/extensions",
+      "/admin/extensions/new",
+      `/admin/extensions/${userId}`,
+      "/admin/contacts",
+      "/admin/permissions",
+      "/admin/security",
+      "/admin/organizations",
+      "/admin/roles",
+      "/admin/events",
+      "/admin/notifications",
+    ];
+    const page = await adminContext.newPage();
+    await page.goto(`${stack.baseUrl}/contacts`);
+    await page.getByRole("heading", { name: "Contacts" }).waitFor();
+    const menus = await Promise.all((await page.locator("nav a[href]").all()).map((link) => link.getAttribute("href")));
+    expect(menus.length).toBeGreaterThan(10);
+    expect(menus.filter((href) => !signedIn.includes(href ?? ""))).toEqual([]);
+    const signedOut = await browser.newContext({ bypassCSP: true });
+    const anonymous = await signedOut.newPage();
+    const pages: Array<[Page, string]> = [
+      ...signedIn.map((path) => [page, path] as [Page, string]),
+      [anonymous, "/login"],
+      [anonymous, "/quick-login"],
+      [anonymous, "/operator"],
+    ];
+    const problems: string[] = [];
+    for (const width of [1280, 390]) {
+      for (const [tab, path] of pages) {
+        await tab.setViewportSize({ width, height: 844 });
+        await tab.goto(`${stack.baseUrl}${path}`);
+        await tab.getByRole("heading", { level: 1 }).first().waitFor();
+        await expect
+          .poll(
+            () =>
+              tab
+                .getByRole("status")
+                .filter({ hasText: /^Loading/ })
+                .count(),
+            POLL,
+          )
+          .toBe(0);
+        const violations = await seriousViolations(tab);
+        if (violations.length) problems.push(`${path} at ${width}px: ${JSON.stringify(violations)}`);
+        const scrollWidth = (await tab.evaluate("document.documentElement.scrollWidth")) as number;
+        if (scrollWidth > width) problems.push(`${path} at ${width}px scrolls sideways (${scrollWidth}px wide)`);
+        await tab.screenshot({
+          path: `${SWEEP_SHOTS}/${path.replace(/\W+/g, "-").replace(/^-|-$/g, "") || "root"}-${width}.png`,
+        });
+      }
+    }
+    await signedOut.close();
+    await page.close();
+    expect(problems).toEqual([]);
   });
 
   it("works at a phone's width and renders the API reference", async () => {
