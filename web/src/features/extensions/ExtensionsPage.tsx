@@ -155,21 +155,23 @@ export function ExtensionsPage() {
                   )}
                   <td>{extension.number}</td>
                   <td>{`${extension.firstName} ${extension.lastName}`.trim()}</td>
-                  <td>{extension.email || "—"}</td>
+                  <td className="wrap-anywhere">{extension.email || "—"}</td>
                   <td>{extension.role}</td>
                   <td>
-                    <span className={`presence presence-${presence[extension.id] ?? "unknown"}`}>
-                      {PRESENCE[presence[extension.id] ?? "unregistered"]}
-                    </span>{" "}
-                    <button
-                      type="button"
-                      className="button-quiet"
-                      aria-expanded={devicesOf?.id === extension.id}
-                      aria-controls="extension-devices"
-                      onClick={() => setDevicesOf(devicesOf?.id === extension.id ? undefined : extension)}
-                    >
-                      Devices<span className="visually-hidden"> of extension {extension.number}</span>
-                    </button>
+                    <div className="stack">
+                      <span className={`presence presence-${presence[extension.id] ?? "unknown"}`}>
+                        {PRESENCE[presence[extension.id] ?? "unregistered"]}
+                      </span>
+                      <button
+                        type="button"
+                        className="button-quiet"
+                        aria-expanded={devicesOf?.id === extension.id}
+                        aria-controls="extension-devices"
+                        onClick={() => setDevicesOf(devicesOf?.id === extension.id ? undefined : extension)}
+                      >
+                        Devices<span className="visually-hidden"> of extension {extension.number}</span>
+                      </button>
+                    </div>
                   </td>
                   {canManage && (
                     <td className="row-actions">
