@@ -11,6 +11,7 @@ import {
   revealSipCredentials,
   updateExtension,
 } from "#core/services/extensions";
+import { listRegistrations } from "#core/services/registrations";
 import { sendWelcomeEmails } from "#core/services/welcome";
 
 provideMailer((config) => sesMailer(config.mailFrom, config.sesConfigurationSet));
@@ -22,6 +23,7 @@ export const handler = createGroupHandler(extensionsRoutes, {
   "extensions.update": ({ params, body }, { deps, caller }) => updateExtension(deps, caller, params.extensionId, body),
   "extensions.delete": ({ params }, { deps, caller }) => deleteExtension(deps, caller, params.extensionId),
   "extensions.sipCredentials": ({ params }, { deps, caller }) => revealSipCredentials(deps, caller, params.extensionId),
+  "extensions.registrations": ({ params }, { deps, caller }) => listRegistrations(deps, caller, params.extensionId),
   "extensions.setPassword": ({ params, body }, { deps, caller, sourceIp }) =>
     setExtensionPassword(deps, caller, params.extensionId, body.newPassword, { sourceIp }),
   "extensions.welcomeEmails": ({ body }, { deps, caller }) => sendWelcomeEmails(deps, caller, body.extensionIds),

@@ -26,6 +26,13 @@ export interface StageConfig {
   publicWebUrl: string;
   /** The host SIP clients and phones register with, printed in welcome emails (PUBLIC_SIP_HOST). */
   publicSipHost: string;
+  /**
+   * ACM certificate (us-east-1) for the host of `publicWebUrl`: when given, CloudFront answers on
+   * that name with TLS 1.2 at least; without it, on its own *.cloudfront.net name.
+   */
+  webCertificateArn: string | undefined;
+  /** A CLOUDFRONT-scope WAF web ACL (us-east-1) to attach to the distribution. */
+  webAclArn: string | undefined;
   accessTokenTtlSeconds: number;
   /** An unused refresh token dies after this long; every rotation restarts the clock. */
   refreshTokenTtlSeconds: number;
@@ -89,6 +96,8 @@ export function readStageConfig(node: Node): StageConfig {
     mailHostedZoneId: stringContext(node, "mailHostedZoneId"),
     publicWebUrl,
     publicSipHost,
+    webCertificateArn: arnContext(node, "webCertificateArn", "acm"),
+    webAclArn: arnContext(node, "webAclArn", "wafv2"),
     accessTokenTtlSeconds,
     refreshTokenTtlSeconds,
     sessionMaxAgeSeconds,
@@ -141,6 +150,16 @@ function numberContext(node: Node, key: string): number | undefined {
 function integerContext(node: Node, key: string): number | undefined {
   const value = numberContext(node, key);
   if (value !== undefined && !Number.isInteger(value)) throw new Error(`Context "${key}" must be a whole number`);
+  return value;
+}
+
+/** An ARN of `service` in us-east-1, where CloudFront's certificates and web ACLs must live. */
+function arnContext(node: Node, key: string, service: "acm" | "wafv2"): string | undefined {
+  const value = stringContext(node, key);
+  if (value === undefined) return undefined;
+  if (!new RegExp(`^arn:aws[a-z-]*:${service}:us-east-1:\\d{12}:\\S+$`).test(value)) {
+    throw new Error(`Context "${key}" must be an ${service} ARN in us-east-1 (got "${value}")`);
+  }
   return value;
 }
 

@@ -3,6 +3,8 @@
  * AwsSolutions checks registered. infra/app.ts (the `cdk` entry point) and the infra tests both
  * call this, so the tests check exactly what is deployed.
  */
+import { existsSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { type App, Validations } from "aws-cdk-lib";
 import { AwsSolutionsChecks } from "cdk-nag";
 import { readStageConfig, type StageConfig, stackName } from "./config.js";
@@ -10,6 +12,7 @@ import { ApiStack } from "./stacks/api-stack.js";
 import { DataStack } from "./stacks/data-stack.js";
 import { ListenerStack } from "./stacks/listener-stack.js";
 import { MailStack } from "./stacks/mail-stack.js";
+import { WebStack } from "./stacks/web-stack.js";
 
 export interface PbxStacks {
   config: StageConfig;
@@ -17,6 +20,7 @@ export interface PbxStacks {
   mail: MailStack;
   api: ApiStack;
   listener: ListenerStack;
+  web: WebStack;
 }
 
 export function buildPbxApp(app: App): PbxStacks {
@@ -56,9 +60,19 @@ export function buildPbxApp(app: App): PbxStacks {
     image: listenerImage(app),
   });
 
+  const web = new WebStack(app, stackName(config, "Web"), {
+    config,
+    tags,
+    description: `cloud-pbx ${config.stage}: the web app on S3 behind CloudFront, with /api routed to the REST API`,
+    api: api.api,
+    // ApiStack names its stage after the stage (deployOptions.stageName).
+    apiStageName: config.stage,
+    webDist: webDist(app),
+  });
+
   // `cdk synth` fails on any unacknowledged AwsSolutions error; warnings are printed.
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-  return { config, data, mail, api, listener };
+  return { config, data, mail, api, listener, web };
 }
 
 /** `-c listenerImage=<uri>`: the listener image to run instead of building the Dockerfile. */
@@ -67,4 +81,15 @@ function listenerImage(app: App): string | undefined {
   if (value === undefined || value === null || value === "") return undefined;
   if (typeof value !== "string" || /\s/.test(value)) throw new Error('Context "listenerImage" must be an image URI');
   return value;
+}
+
+/** `-c webDist=<dir>`: the built web app to deploy (default web/dist, which infra/app.ts builds). */
+function webDist(app: App): string {
+  const value: unknown = app.node.tryGetContext("webDist");
+  if (value !== undefined && typeof value !== "string") throw new Error('Context "webDist" must be a directory');
+  const dir = resolve(import.meta.dirname, "..", value || "web/dist");
+  if (!existsSync(join(dir, "index.html")) || !existsSync(join(dir, "api/docs/index.html"))) {
+    throw new Error(`The web app is not built in ${dir}: run \`npm run build:web\` (\`npm run synth\` builds it)`);
+  }
+  return dir;
 }

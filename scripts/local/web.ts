@@ -28,7 +28,7 @@ const TYPES: Record<string, string> = {
 };
 
 // The app reaches its own origin and the Linkus channel (another port, so any ws: origin).
-const SECURITY_HEADERS = {
+export const SECURITY_HEADERS = {
   "x-content-type-options": "nosniff",
   "referrer-policy": "no-referrer",
   "x-frame-options": "DENY",

@@ -1,5 +1,7 @@
+import { resolve } from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Phone } from "../listener/support/phone.js";
 import { mailsTo } from "../support/api.js";
 import { launchChromium, screenshot, seriousViolations } from "../support/browser.js";
 import { startWebStack, type WebStack } from "../support/web-stack.js";
@@ -13,6 +15,9 @@ import { startWebStack, type WebStack } from "../support/web-stack.js";
 const SLUG = `web-${Date.now().toString(36)}`;
 const ADMIN = { email: `admin@${SLUG}.example.com`, password: "Adm1nPassword!" };
 const USER = { email: `ada@${SLUG}.example.com`, number: "2001", password: "Lovelace2001Pass" };
+
+/** Every page at both widths, to look at after a run (never in docs/). */
+const SWEEP_SHOTS = resolve(import.meta.dirname, "../../.reports/screenshots/pages");
 
 /** How long a page may take to show what an action caused (the machine is shared and slow at times). */
 const POLL = { timeout: 8_000 };
@@ -448,6 +453,136 @@ describe("the PBX in a browser", { timeout: 90_000 }, () => {
     await page.getByRole("button", { name: `Delete ${slug}` }).click();
     await expect.poll(() => page.getByRole("row", { name: new RegExp(`Beta Web ${slug} `) }).count(), POLL).toBe(0);
     await page.close();
+  });
+
+  it("shows an IP phone's registration as the extension's device in the portal, and its presence on a company contact's card", async () => {
+    // Prepare: a phone registers over UDP with the extension's SIP credentials, as a desk phone would.
+    const credentials = await api("GET", `/api/v1/extensions/${userId}/sip-credentials`);
+    expect(credentials.status).toBe(200);
+    const sip = {
+      registrationName: credentials.body.registrationName,
+      password: credentials.body.registrationPassword,
+    };
+    const phone = await Phone.open(stack.sipPort, "udp");
+    const aor = `<sip:${sip.registrationName}@${SLUG}>`;
+    const register = (expires: number) =>
+      phone.build("REGISTER", `sip:${SLUG}`, {
+        from: aor,
+        to: aor,
+        headers: [
+          ["Contact", `<sip:${sip.registrationName}@127.0.0.1:${phone.port}>`],
+          ["Expires", String(expires)],
+          ["User-Agent", "Yealink SIP-T54W 96.86.0.70"],
+        ],
+      });
+    try {
+      expect((await phone.authenticated(register(600), sip)).status).toBe(200);
+
+      // Act: the administrator opens the extension's devices from the list.
+      await admin.goto(`${stack.baseUrl}/admin/extensions`);
+      await admin.getByLabel("Search").fill(USER.number);
+      await admin.getByRole("cell", { name: USER.email }).waitFor();
+      await admin.getByRole("button", { name: `Devices of extension ${USER.number}` }).click();
+
+      // Assess: the device as the listener stored it, and the list's status from the 8111 presence feed.
+      const devices = admin.getByRole("table", { name: `Registered devices of extension ${USER.number}` });
+      const row = devices.getByRole("row", { name: /Yealink SIP-T54W/ });
+      await row.waitFor();
+      expect(await row.getByRole("cell").allTextContents()).toEqual([
+        "IP phone (slot 1)",
+        "Yealink SIP-T54W 96.86.0.70",
+        `sip:${sip.registrationName}@127.0.0.1:${phone.port}`,
+        "UDP",
+        `127.0.0.1:${phone.port}`,
+        expect.any(String),
+      ]);
+      await admin.getByRole("row", { name: new RegExp(`${USER.number}.*Registered`) }).waitFor();
+      await expectAccessible(admin, "extension devices");
+      await screenshot(admin, "extension-devices");
+
+      // Act: a company contact whose number is that extension.
+      const contact = await api("POST", "/api/v1/company-contacts", {
+        firstName: "Ada",
+        lastName: "Desk",
+        numbers: [{ type: "business", number: USER.number }],
+      });
+      expect(contact.status, JSON.stringify(contact.body)).toBe(201);
+      await admin.getByRole("link", { name: "Contacts", exact: true }).click();
+      await admin.getByLabel("Directory").selectOption("company");
+
+      // Assess: its card shows the colleague's presence, and follows it live when the phone unregisters.
+      const card = admin.getByRole("button", { name: /^Ada Desk/ });
+      await expect.poll(() => card.textContent(), POLL).toContain(`Available · extension ${USER.number}`);
+      expect(await admin.getByRole("button", { name: /^Grace Hopper/ }).textContent()).not.toContain("extension");
+      await expectAccessible(admin, "contacts with presence");
+      expect((await phone.authenticated(register(0), sip)).status).toBe(200);
+      await expect.poll(() => card.textContent(), POLL).toContain(`Offline · extension ${USER.number}`);
+    } finally {
+      phone.close();
+    }
+  });
+
+  it("axe-core finds no serious violation on any page, at desktop and phone width, and no page scrolls sideways", async () => {
+    // Every page of the app; the shell's menus must not name one this list lacks.
+    const signedIn = [
+      "/contacts",
+      "/call-logs",
+      "/voicemails",
+      "/recordings",
+      "/settings",
+      "/admin/extensions",
+      "/admin/extensions/new",
+      `/admin/extensions/${userId}`,
+      "/admin/contacts",
+      "/admin/permissions",
+      "/admin/security",
+      "/admin/organizations",
+      "/admin/roles",
+      "/admin/events",
+      "/admin/notifications",
+    ];
+    const page = await adminContext.newPage();
+    await page.goto(`${stack.baseUrl}/contacts`);
+    await page.getByRole("heading", { name: "Contacts" }).waitFor();
+    const menus = await Promise.all((await page.locator("nav a[href]").all()).map((link) => link.getAttribute("href")));
+    expect(menus.length).toBeGreaterThan(10);
+    expect(menus.filter((href) => !signedIn.includes(href ?? ""))).toEqual([]);
+    const signedOut = await browser.newContext({ bypassCSP: true });
+    const anonymous = await signedOut.newPage();
+    const pages: Array<[Page, string]> = [
+      ...signedIn.map((path) => [page, path] as [Page, string]),
+      [anonymous, "/login"],
+      [anonymous, "/quick-login"],
+      [anonymous, "/operator"],
+    ];
+    const problems: string[] = [];
+    for (const width of [1280, 390]) {
+      for (const [tab, path] of pages) {
+        await tab.setViewportSize({ width, height: 844 });
+        await tab.goto(`${stack.baseUrl}${path}`);
+        await tab.getByRole("heading", { level: 1 }).first().waitFor();
+        await expect
+          .poll(
+            () =>
+              tab
+                .getByRole("status")
+                .filter({ hasText: /^Loading/ })
+                .count(),
+            POLL,
+          )
+          .toBe(0);
+        const violations = await seriousViolations(tab);
+        if (violations.length) problems.push(`${path} at ${width}px: ${JSON.stringify(violations)}`);
+        const scrollWidth = (await tab.evaluate("document.documentElement.scrollWidth")) as number;
+        if (scrollWidth > width) problems.push(`${path} at ${width}px scrolls sideways (${scrollWidth}px wide)`);
+        await tab.screenshot({
+          path: `${SWEEP_SHOTS}/${path.replace(/\W+/g, "-").replace(/^-|-$/g, "") || "root"}-${width}.png`,
+        });
+      }
+    }
+    await signedOut.close();
+    await page.close();
+    expect(problems).toEqual([]);
   });
 
   it("works at a phone's width and renders the API reference", async () => {

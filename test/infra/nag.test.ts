@@ -82,8 +82,8 @@ describe("cdk-nag AwsSolutions", SLOW, () => {
   const everyStack = () =>
     Object.values(stages).flatMap((s) => s.stacks.map((stack) => [stack.stackName, stack] as [string, Stack]));
 
-  it("checks both stages, four stacks each", () => {
-    expect(everyStack()).toHaveLength(8);
+  it("checks both stages, five stacks each", () => {
+    expect(everyStack()).toHaveLength(10);
   });
 
   it("leaves zero unacknowledged errors and warnings in every stack", () => {
@@ -176,6 +176,10 @@ describe("cdk-nag AwsSolutions", SLOW, () => {
     const ids = new Set(Object.values(stages).flatMap((s) => acknowledgements(s.app).map((a) => a.id)));
     expect([...ids].sort()).toEqual([
       "AwsSolutions-APIG4",
+      // Web: no geo restriction, WAF and TLS policy unless a web ACL and a certificate are given.
+      "AwsSolutions-CFR1",
+      "AwsSolutions-CFR2",
+      "AwsSolutions-CFR4",
       "AwsSolutions-COG4",
       // Listener: the NLB's security group is open to the internet on the SIP and Linkus ports.
       "AwsSolutions-EC23",
@@ -183,8 +187,17 @@ describe("cdk-nag AwsSolutions", SLOW, () => {
       "AwsSolutions-ECS2",
       // Listener: NLB access logs exist for TLS listeners only; SIP and Linkus are plain UDP/TCP.
       "AwsSolutions-ELB2",
+      "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
       "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]",
+      // Web: aws-cdk-lib's BucketDeployment handler, on the asset bucket and the site bucket only.
+      "AwsSolutions-IAM5[Action::s3:Abort*]",
+      "AwsSolutions-IAM5[Action::s3:DeleteObject*]",
+      "AwsSolutions-IAM5[Action::s3:GetBucket*]",
+      "AwsSolutions-IAM5[Action::s3:GetObject*]",
+      "AwsSolutions-IAM5[Action::s3:List*]",
       "AwsSolutions-IAM5[Resource::*]",
+      "AwsSolutions-IAM5[Resource::<SiteE53D7754.Arn>/*]",
+      "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>/*]",
       "AwsSolutions-L1",
       "AwsSolutions-SMG4",
     ]);

@@ -107,12 +107,14 @@ describe("cloud-pbx stacks", SLOW, () => {
         "CloudPbx-dev-Mail",
         "CloudPbx-dev-Api",
         "CloudPbx-dev-Listener",
+        "CloudPbx-dev-Web",
       ]);
       expect(prod.stacks.map((s) => s.stackName)).toEqual([
         "CloudPbx-prod-Data",
         "CloudPbx-prod-Mail",
         "CloudPbx-prod-Api",
         "CloudPbx-prod-Listener",
+        "CloudPbx-prod-Web",
       ]);
       // Everything `cdk deploy --all` deploys is built here.
       expect(dev.assembly.stacks.map((s) => s.stackName).sort()).toEqual(dev.stacks.map((s) => s.stackName).sort());

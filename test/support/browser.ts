@@ -38,9 +38,16 @@ export async function seriousViolations(page: Page): Promise<AxeViolation[]> {
     .map((v) => ({ id: v.id, impact: v.impact, help: v.help, targets: v.nodes.map((n) => n.target.join(" ")) }));
 }
 
-const SHOTS = resolve(import.meta.dirname, "../../docs/screenshots");
+/**
+ * docs/screenshots (linked from README.md and docs/web.md) only when asked with
+ * UPDATE_SCREENSHOTS=1, so an ordinary test run leaves the tree clean; otherwise the git-ignored
+ * .reports/screenshots, to look at after a run.
+ */
+export const SHOTS = resolve(
+  import.meta.dirname,
+  process.env.UPDATE_SCREENSHOTS === "1" ? "../../docs/screenshots" : "../../.reports/screenshots",
+);
 
-/** Screenshots kept in docs/ so the README shows the pages as the tests last saw them. */
 export async function screenshot(page: Page, name: string): Promise<void> {
   await mkdir(SHOTS, { recursive: true });
   await page.screenshot({ path: resolve(SHOTS, `${name}.png`), fullPage: false });

@@ -130,6 +130,7 @@ export const PROBES: Record<RouteId, (context: ProbeContext) => Probe> = {
   "extensions.update": () => ({ body: { jobTitle: "Probed" } }),
   "extensions.delete": () => ({}),
   "extensions.sipCredentials": () => ({}),
+  "extensions.registrations": () => ({}),
   "extensions.setPassword": () => ({ body: { newPassword: "Reset1Password" } }),
   "extensions.welcomeEmails": ({ targets }) => ({ body: { extensionIds: [targets.extensionId] } }),
   "security.loginSettings.get": () => ({}),

@@ -9,6 +9,8 @@ import { freePort } from "./global-setup.js";
 export interface WebStack {
   baseUrl: string;
   linkusPort: number;
+  /** The listener's SIP port (UDP and TCP). */
+  sipPort: number;
   platformKey: string;
   stop: () => Promise<void>;
 }
@@ -31,6 +33,7 @@ export async function startWebStack(): Promise<WebStack> {
   return {
     baseUrl,
     linkusPort,
+    sipPort,
     platformKey: process.env.PBX_PLATFORM_KEY as string,
     stop: async () => {
       clearInterval(timer);

@@ -16,6 +16,7 @@ import {
   welcomeEmailsBody,
   welcomeEmailsResponse,
 } from "../schemas/extensions.js";
+import { extensionRegistrations } from "../schemas/registrations.js";
 
 export const extensionsRoutes = {
   "extensions.list": defineRoute({
@@ -84,7 +85,17 @@ export const extensionsRoutes = {
     response: sipCredentials,
     successStatus: 200,
   }),
-
+  "extensions.registrations": defineRoute({
+    id: "extensions.registrations",
+    group: "extensions",
+    method: "GET",
+    path: "/api/v1/extensions/{extensionId}/registrations",
+    auth: tenantRoute("extensions.view"),
+    summary: "The extension's registered devices: user agent, contact, transport, source address, expiry",
+    params: extensionParams,
+    response: extensionRegistrations,
+    successStatus: 200,
+  }),
   "extensions.setPassword": defineRoute({
     id: "extensions.setPassword",
     group: "extensions",

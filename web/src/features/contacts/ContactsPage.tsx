@@ -1,13 +1,14 @@
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { call } from "../../api/client";
-import { type PresenceState, useChannel } from "../../api/linkus";
+import { useChannel } from "../../api/linkus";
 import { useSession } from "../../api/session";
 import { Dialog } from "../../components/dialog";
 import { Banner, Field, SelectField } from "../../components/forms";
 import { ActionMenu, type MenuAction, MoreButton, useActionMenu } from "../../components/menu";
 import { Empty, Failed, Loading } from "../../components/states";
 import { type Contact, ContactForm, type Directory, NUMBER_TYPE_NAMES } from "./ContactForm";
+import { ContactPresence, PRESENCE_NAMES } from "./ContactPresence";
 
 type Choice = "all" | Directory;
 const CHOICES: Record<Choice, string> = { all: "All", company: "Company Contacts", personal: "Personal Contacts" };
@@ -152,6 +153,7 @@ export function ContactsPage() {
                       {contact.company || (contact.directory === "company" ? "Company contact" : "Personal contact")}
                     </span>
                     <span>{contact.numbers[0]?.number}</span>
+                    {contact.directory === "company" && <ContactPresence numbers={contact.numbers} />}
                   </span>
                 </button>
                 <span className={`tag tag-${contact.directory}`}>
@@ -246,12 +248,6 @@ export function ContactsPage() {
   );
 }
 
-const STATE_NAMES: Record<PresenceState, string> = {
-  registered: "Available",
-  unregistered: "Offline",
-  on_call: "On a call",
-};
-
 /** Colleagues (the PBX's extensions) with their presence, live from the 8111 channel. */
 function Colleagues({ own }: { own?: string }) {
   const { colleagues, state } = useChannel();
@@ -273,7 +269,7 @@ function Colleagues({ own }: { own?: string }) {
               <span>
                 {colleague.number} {colleague.name}
               </span>
-              <span className="muted">{STATE_NAMES[colleague.state]}</span>
+              <span className="muted">{PRESENCE_NAMES[colleague.state]}</span>
             </li>
           ))}
         </ul>

@@ -5,6 +5,7 @@ import { Banner, Field, SelectField, useSubmit } from "../../components/forms";
 import { generatePassword, generateRegistrationName } from "../../components/generate";
 import { Failed, Loading } from "../../components/states";
 import { Link, navigate } from "../../router";
+import { RegisteredDevices } from "./RegisteredDevices";
 
 type Extension = CallOutput<"extensions.get">;
 
@@ -66,7 +67,12 @@ export function ExtensionFormPage({ extensionId }: { extensionId?: string }) {
   });
   if (extensionId && existing.isPending) return <Loading what="the extension" />;
   if (extensionId && existing.isError) return <Failed error={existing.error} />;
-  return <ExtensionForm key={extensionId ?? "new"} extension={existing.data} />;
+  return (
+    <>
+      <ExtensionForm key={extensionId ?? "new"} extension={existing.data} />
+      {existing.data && <RegisteredDevices extensionId={existing.data.id} number={existing.data.number} />}
+    </>
+  );
 }
 
 function ExtensionForm({ extension }: { extension?: Extension }) {

@@ -6,6 +6,7 @@ import { useSession } from "../../api/session";
 import { Banner, Field, SelectField } from "../../components/forms";
 import { Empty, Failed, Loading } from "../../components/states";
 import { Link, navigate } from "../../router";
+import { RegisteredDevices } from "./RegisteredDevices";
 
 type Query = QueryOf<"extensions.list">;
 type Extension = CallOutput<"extensions.list">["items"][number];
@@ -24,6 +25,7 @@ export function ExtensionsPage() {
   const [query, setQuery] = useState<Query>({ page: 1, pageSize: 20, sortBy: "number", order: "asc", search: "" });
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [notice, setNotice] = useState<{ tone: "success" | "error"; text: string }>();
+  const [devicesOf, setDevicesOf] = useState<Extension>();
   const list = useQuery({
     queryKey: ["extensions", query],
     queryFn: () => call("extensions.list", { query }),
@@ -153,12 +155,23 @@ export function ExtensionsPage() {
                   )}
                   <td>{extension.number}</td>
                   <td>{`${extension.firstName} ${extension.lastName}`.trim()}</td>
-                  <td>{extension.email || "—"}</td>
+                  <td className="wrap-anywhere">{extension.email || "—"}</td>
                   <td>{extension.role}</td>
                   <td>
-                    <span className={`presence presence-${presence[extension.id] ?? "unknown"}`}>
-                      {PRESENCE[presence[extension.id] ?? "unregistered"]}
-                    </span>
+                    <div className="stack">
+                      <span className={`presence presence-${presence[extension.id] ?? "unknown"}`}>
+                        {PRESENCE[presence[extension.id] ?? "unregistered"]}
+                      </span>
+                      <button
+                        type="button"
+                        className="button-quiet"
+                        aria-expanded={devicesOf?.id === extension.id}
+                        aria-controls="extension-devices"
+                        onClick={() => setDevicesOf(devicesOf?.id === extension.id ? undefined : extension)}
+                      >
+                        Devices<span className="visually-hidden"> of extension {extension.number}</span>
+                      </button>
+                    </div>
                   </td>
                   {canManage && (
                     <td className="row-actions">
@@ -212,6 +225,9 @@ export function ExtensionsPage() {
           </SelectField>
         </nav>
       )}
+      <div id="extension-devices">
+        {devicesOf && <RegisteredDevices extensionId={devicesOf.id} number={devicesOf.number} />}
+      </div>
     </section>
   );
 }

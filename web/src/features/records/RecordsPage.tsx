@@ -110,6 +110,13 @@ export function RecordsPage({ kind }: { kind: RecordKind }) {
         />
       </div>
       {notice && <Banner tone="success" message={notice} />}
+      {kind !== "call" && (
+        // Said plainly rather than showing a player with nothing behind it (docs/web.md, Not built yet).
+        <p className="muted">
+          {kind === "voicemail" ? "Playback" : "Download"} is not available yet: this PBX keeps where each{" "}
+          {kind === "voicemail" ? "voicemail's" : "recording's"} audio is, but stores no audio to serve.
+        </p>
+      )}
       {list.isPending ? (
         <Loading what={page.title.toLowerCase()} />
       ) : list.isError ? (

@@ -1,0 +1,56 @@
+/**
+ * An extension's registered devices for the admin portal: the live contact bindings the SIP
+ * listener's registrar writes (listener/registrar/bindings.ts), read from the same items.
+ * Bindings past their expiry are left out (TTL deletes them only eventually), as the
+ * registrar's own reads do.
+ */
+import type { Deps } from "../deps.js";
+import { NotFoundError } from "../errors.js";
+import { keys } from "../keys.js";
+import type { ExtensionRegistrations, RegisteredDevice } from "../schemas/registrations.js";
+import { queryAll, sortKeyStartsWith } from "../storage/db.js";
+import type { TenantCaller } from "./caller.js";
+import { getExtensionRecord } from "./records.js";
+
+/** The fields of a stored binding this read shows (the registrar's `Binding`). */
+interface StoredBinding {
+  bindingId: string;
+  kind: "phone" | "linkus";
+  contact: string;
+  flow: { transport: "udp" | "tcp" | "tls"; address: string; port: number };
+  expiresAtMs: number;
+  userAgent?: string;
+}
+
+export async function listRegistrations(
+  deps: Deps,
+  caller: TenantCaller,
+  extensionId: string,
+): Promise<ExtensionRegistrations> {
+  if (!(await getExtensionRecord(deps, caller.tenantId, extensionId))) throw new NotFoundError("Extension");
+  const items = await queryAll<{ binding?: StoredBinding }>(deps.db, {
+    TableName: deps.config.tableName,
+    ...sortKeyStartsWith(keys.registrationPartition(caller.tenantId), keys.registrationPrefix(extensionId)),
+  });
+  const now = deps.now().getTime();
+  const devices = items
+    .flatMap(({ binding }) => (binding && binding.expiresAtMs > now ? [toDevice(binding)] : []))
+    // Phones by slot first, then Linkus sessions.
+    .sort(
+      (a, b) => Number(a.kind === "linkus") - Number(b.kind === "linkus") || a.bindingId.localeCompare(b.bindingId),
+    );
+  return { extensionId, devices };
+}
+
+function toDevice(binding: StoredBinding): RegisteredDevice {
+  const { address, port, transport } = binding.flow;
+  return {
+    bindingId: binding.bindingId,
+    kind: binding.kind,
+    userAgent: binding.userAgent ?? null,
+    contact: binding.contact,
+    transport,
+    sourceAddress: address.includes(":") ? `[${address}]:${port}` : `${address}:${port}`,
+    expiresAt: new Date(binding.expiresAtMs).toISOString(),
+  };
+}
