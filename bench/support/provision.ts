@@ -4,7 +4,7 @@ import { seal } from "../../layers/core/auth/sealed.js";
 import { defaultDeps } from "../../layers/core/deps.js";
 import { keys } from "../../layers/core/keys.js";
 import { extensionCreateItems } from "../../layers/core/services/extensions.js";
-import { type ExtensionRecord, registrationSecretContext } from "../../layers/core/services/records.js";
+import { type ExtensionRecord, registrationSecretContext } from "../../layers/core/entities/extension.js";
 import { transactWrite } from "../../layers/core/storage/db.js";
 import { createSipUser, type SipUser } from "../../test/listener/support/fixture.js";
 import { TestApi } from "../../test/support/api.js";

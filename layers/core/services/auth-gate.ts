@@ -10,7 +10,7 @@ import {
   isAllowlisted,
   loginSecuritySettings,
 } from "./login-security.js";
-import type { TenantRecord } from "./records.js";
+import type { TenantRecord } from "../entities/tenant.js";
 
 /**
  * The one brute-force gate for every password check (web and Linkus logins; the SIP registrar

@@ -18,7 +18,8 @@ import { recordEvent } from "./events.js";
 import { effectivePermissions } from "./linkus-permissions.js";
 import type { ClientKind } from "./login-security.js";
 import { consumeQuickLoginToken } from "./quick-login.js";
-import type { ExtensionRecord, TenantRecord } from "./records.js";
+import type { ExtensionRecord } from "../entities/extension.js";
+import type { TenantRecord } from "../entities/tenant.js";
 import { assertCanAssignRole, permissionsFor, resolveRole } from "./roles.js";
 import {
   carrySessionOver,

@@ -10,7 +10,7 @@ import { cursorCodec, tableKeyIn } from "../storage/cursor.js";
 import { isConditionalCheckFailed, queryAll, sortKeyStartsWith } from "../storage/db.js";
 import { pickFields } from "../storage/pick.js";
 import type { TenantCaller } from "./caller.js";
-import { getExtensionRecord } from "./records.js";
+import { getExtensionRecord } from "../entities/extension.js";
 
 /**
  * Call logs, voicemails and recordings of one extension. The SIP listener writes call logs as

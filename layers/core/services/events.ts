@@ -9,7 +9,7 @@ import type { eventRecord, listEventsQuery } from "../schemas/events.js";
 import { cursorCodec, tableKeyIn } from "../storage/cursor.js";
 import { type GuardedItem, transactWrite } from "../storage/db.js";
 import { listNotificationContacts, notificationSettingFor, outboxItem } from "./notifications.js";
-import type { ExtensionRecord } from "./records.js";
+import type { ExtensionRecord } from "../entities/extension.js";
 
 export type EventRecord = z.infer<typeof eventRecord>;
 

@@ -19,14 +19,8 @@ import {
 } from "../storage/db.js";
 import type { TenantCaller } from "./caller.js";
 import { directoryChangedItem } from "./directory-version.js";
-import {
-  type ExtensionRecord,
-  getExtensionRecord,
-  registrationSecretContext,
-  requireTenant,
-  type TenantRecord,
-  toExtension,
-} from "./records.js";
+import { type ExtensionRecord, getExtensionRecord, registrationSecretContext, toExtension } from "../entities/extension.js";
+import { requireTenant, type TenantRecord } from "../entities/tenant.js";
 import { assertCanAssignRole, requireAssignableRole, resolveRole, roleMemberCountChange } from "./roles.js";
 import { sendWelcomeEmails } from "./welcome.js";
 

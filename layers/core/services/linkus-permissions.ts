@@ -15,7 +15,8 @@ import type {
 import { isConditionalCheckFailed, queryAll, sortKeyStartsWith } from "../storage/db.js";
 import type { TenantCaller } from "./caller.js";
 import { appendChanges } from "./change-feed.js";
-import { type ExtensionRecord, getExtensionRecord, type OrganizationRecord } from "./records.js";
+import { type ExtensionRecord, getExtensionRecord } from "../entities/extension.js";
+import { type OrganizationRecord } from "../entities/organization.js";
 import { resolveRole } from "./roles.js";
 
 /**

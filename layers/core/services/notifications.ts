@@ -22,7 +22,7 @@ import type {
   updateNotificationSettingBody,
 } from "../schemas/events.js";
 import { isConditionalCheckFailed, queryAll, sortKeyStartsWith } from "../storage/db.js";
-import type { ExtensionRecord } from "./records.js";
+import type { ExtensionRecord } from "../entities/extension.js";
 import { composeWelcomeMail } from "./welcome-mail.js";
 
 type NotificationSetting = z.infer<typeof notificationSetting>;

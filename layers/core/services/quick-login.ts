@@ -4,7 +4,8 @@ import type { Deps } from "../deps.js";
 import { UnauthorizedError } from "../errors.js";
 import { keys } from "../keys.js";
 import { isConditionalCheckFailed } from "../storage/db.js";
-import { type ExtensionRecord, getExtensionRecord, getTenantRecord, type TenantRecord } from "./records.js";
+import { type ExtensionRecord, getExtensionRecord } from "../entities/extension.js";
+import { getTenantRecord, type TenantRecord } from "../entities/tenant.js";
 
 /**
  * Quick login tokens, as carried by a welcome email's link and QR code:

@@ -7,7 +7,8 @@ import { keys } from "../keys.js";
 import { logger } from "../logger.js";
 import type { Client } from "../schemas/auth.js";
 import { isConditionalCheckFailed } from "../storage/db.js";
-import { type ExtensionRecord, getExtensionRecord, getTenantRecord, type TenantRecord } from "./records.js";
+import { type ExtensionRecord, getExtensionRecord } from "../entities/extension.js";
+import { getTenantRecord, type TenantRecord } from "../entities/tenant.js";
 
 /**
  * Login sessions. The access token is short-lived and checked against the session on every

@@ -8,7 +8,7 @@ import { cursorCodec } from "../storage/cursor.js";
 import { isConditionalCheckFailed, transactWrite } from "../storage/db.js";
 import { bumpDirectoryVersion } from "./directory-version.js";
 import { buildExtensionRecord, extensionCreateItems } from "./extensions.js";
-import { requireTenant, type TenantRecord, toTenant } from "./records.js";
+import { requireTenant, type TenantRecord, toTenant } from "../entities/tenant.js";
 
 type CreateTenantInput = z.output<typeof createTenantBody>;
 

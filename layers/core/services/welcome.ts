@@ -3,7 +3,8 @@ import type { Deps } from "../deps.js";
 import { ValidationError } from "../errors.js";
 import type { TenantCaller } from "./caller.js";
 import { deliverOutboxItem, outboxItem } from "./notifications.js";
-import { type ExtensionRecord, getExtensionRecord, requireTenant, type TenantRecord } from "./records.js";
+import { type ExtensionRecord, getExtensionRecord } from "../entities/extension.js";
+import { requireTenant, type TenantRecord } from "../entities/tenant.js";
 import { welcomeSubject } from "./welcome-mail.js";
 
 export interface WelcomeResult {

@@ -1,0 +1,88 @@
+import type { Deps } from "../deps.js";
+import { NotFoundError } from "../errors.js";
+import { keys, type UniqueField } from "../keys.js";
+import type { Extension } from "../schemas/extensions.js";
+import { pickFields } from "../storage/pick.js";
+import { getItem } from "./table.js";
+
+/**
+ * The extension item (`T#<tenant>` / `EXT#<id>`) and its guard items (`UNIQ#<field>#<value>`),
+ * which make email, number and registration name unique in a tenant. The item carries the
+ * password hash and the sealed SIP password; `toExtension` is the allowlist the API shows.
+ */
+export interface ExtensionRecord extends Extension {
+  PK: string;
+  SK: string;
+  type: "extension";
+  tenantId: string;
+  passwordHash: string;
+  /** The SIP registration password, AES-GCM sealed (see auth/sealed.ts). */
+  registrationPasswordSealed: string;
+  /** Bumped when the user password changes, so sessions issued before can be ended. */
+  credentialVersion: number;
+}
+
+/** A guard item: one unique value, naming the extension that holds it. */
+export interface ExtensionGuard {
+  PK: string;
+  SK: string;
+  type: "guard";
+  extensionId: string;
+}
+
+const EXTENSION_FIELDS = [
+  "id",
+  "number",
+  "firstName",
+  "lastName",
+  "email",
+  "mobileNumber",
+  "role",
+  "organizations",
+  "jobTitle",
+  "callerId",
+  "registrationName",
+  "concurrentRegistrations",
+  "createdAt",
+  "updatedAt",
+  "version",
+] as const satisfies readonly (keyof Extension)[];
+
+export function toExtension(record: ExtensionRecord): Extension {
+  return pickFields(record, EXTENSION_FIELDS);
+}
+
+/** The sealed SIP password is bound to its tenant and extension. */
+export const registrationSecretContext = (tenantId: string, extensionId: string) => `sip:${tenantId}:${extensionId}`;
+
+export function getExtensionRecord(
+  deps: Deps,
+  tenantId: string,
+  extensionId: string,
+  consistent = true,
+): Promise<ExtensionRecord | undefined> {
+  return getItem<ExtensionRecord>(deps, keys.extension(tenantId, extensionId), consistent);
+}
+
+/** The extension, or 404 naming it. */
+export async function requireExtensionRecord(
+  deps: Deps,
+  tenantId: string,
+  extensionId: string,
+): Promise<ExtensionRecord> {
+  const record = await getExtensionRecord(deps, tenantId, extensionId);
+  if (!record) throw new NotFoundError("Extension");
+  return record;
+}
+
+/** The extension a unique value (email, number, registration name) belongs to, if any. */
+export async function extensionIdByUnique(
+  deps: Deps,
+  tenantId: string,
+  field: UniqueField,
+  value: string,
+  consistent = true,
+): Promise<string | undefined> {
+  const guard = await getItem<ExtensionGuard>(deps, keys.unique(tenantId, field, value), consistent);
+  return guard?.extensionId;
+}
