@@ -60,7 +60,10 @@ export const keys = {
 
   session: (tenantId: string, sessionId: string) => ({ PK: partitionOf(tenantId), SK: `SESSION#${sessionId}` }),
   /** One per extension: a newer welcome email overwrites it, which retires the older link. */
-  quickLogin: (tenantId: string, extensionId: string) => ({ PK: partitionOf(tenantId), SK: `QUICKLOGIN#${extensionId}` }),
+  quickLogin: (tenantId: string, extensionId: string) => ({
+    PK: partitionOf(tenantId),
+    SK: `QUICKLOGIN#${extensionId}`,
+  }),
 
   loginSecuritySettings: (tenantId: string) => ({ PK: partitionOf(tenantId), SK: "SETTINGS#LOGIN_SECURITY" }),
   /** Recent failed logins from one IP by one client kind (web or linkus). */
@@ -96,7 +99,10 @@ export const keys = {
 
   role: (tenantId: string, roleId: string) => ({ PK: partitionOf(tenantId), SK: `ROLE#${roleId}` }),
   rolePrefix: "ROLE#",
-  roleName: (tenantId: string, name: string) => ({ PK: partitionOf(tenantId), SK: `UNIQ#roleName#${name.toLowerCase()}` }),
+  roleName: (tenantId: string, name: string) => ({
+    PK: partitionOf(tenantId),
+    SK: `UNIQ#roleName#${name.toLowerCase()}`,
+  }),
 
   /** Linkus client permission rules (menu, operation) and Company Contacts rules. */
   rule: (tenantId: string, family: "linkus" | "companyContacts", ruleId: string) => ({
@@ -122,7 +128,10 @@ export const keys = {
   recordPartition: (tenantId: string) => partitionOf(tenantId, "records"),
 
   /** Company contacts, their search index, and personal contacts: partitions of their own. */
-  companyContact: (tenantId: string, contactId: string) => ({ PK: partitionOf(tenantId, "companyContacts"), SK: `C#${contactId}` }),
+  companyContact: (tenantId: string, contactId: string) => ({
+    PK: partitionOf(tenantId, "companyContacts"),
+    SK: `C#${contactId}`,
+  }),
   contactIndexPartition: (tenantId: string) => partitionOf(tenantId, "contactIndex"),
   personalContact: (tenantId: string, extensionId: string, contactId: string) => ({
     PK: partitionOf(tenantId, "personalContacts"),

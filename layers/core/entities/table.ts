@@ -77,24 +77,25 @@ export type SingleWrite =
   | { Update: Without<UpdateCommandInput> }
   | { Delete: Without<DeleteCommandInput> };
 
-export type WriteOutcome = { written: true; attributes?: Values } | { written: false };
+/** `attributes`: what ReturnValues asked for (the item after an update, before a delete). */
+export type WriteOutcome<T = Values> = { written: true; attributes?: T } | { written: false };
 
 /**
  * A single-item conditional write, the counterpart of `transactWrite` for one item: a failed
  * condition becomes the domain error `onConditionFailed` names, or, without one, `written: false`
  * (for conditions that mean "someone else got there first", which the caller answers itself).
  */
-export async function sendGuarded(
+export async function sendGuarded<T = Values>(
   deps: Deps,
   write: SingleWrite,
   onConditionFailed: () => DomainError,
-): Promise<{ written: true; attributes?: Values }>;
-export async function sendGuarded(deps: Deps, write: SingleWrite): Promise<WriteOutcome>;
-export async function sendGuarded(
+): Promise<{ written: true; attributes?: T }>;
+export async function sendGuarded<T = Values>(deps: Deps, write: SingleWrite): Promise<WriteOutcome<T>>;
+export async function sendGuarded<T>(
   deps: Deps,
   write: SingleWrite,
   onConditionFailed?: () => DomainError,
-): Promise<WriteOutcome> {
+): Promise<WriteOutcome<T>> {
   const TableName = deps.config.tableName;
   try {
     const result =
@@ -103,7 +104,7 @@ export async function sendGuarded(
         : "Update" in write
           ? await deps.db.send(new UpdateCommand({ ...write.Update, TableName }))
           : await deps.db.send(new DeleteCommand({ ...write.Delete, TableName }));
-    return { written: true, attributes: result.Attributes };
+    return { written: true, attributes: result.Attributes as T | undefined };
   } catch (error) {
     if (!isConditionalCheckFailed(error)) throw error;
     if (onConditionFailed) throw onConditionFailed();

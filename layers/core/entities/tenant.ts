@@ -1,8 +1,8 @@
 import type { Deps } from "../deps.js";
 import { NotFoundError } from "../errors.js";
-import { keys } from "../keys.js";
+import { keys, tenantPartitions } from "../keys.js";
 import type { SipDigestAlgorithm, Tenant } from "../schemas/tenants.js";
-import { getItem } from "./table.js";
+import { deleteItem, getItem, type Key, queryPage, sendGuarded, writeBatches } from "./table.js";
 
 /**
  * The tenant item (`T#<id>` / `TENANT`) and its slug guard (`SLUG#<slug>`). What is stored, as
@@ -45,4 +45,101 @@ export async function requireTenant(deps: Deps, tenantId: string): Promise<Tenan
 
 export function getSlugGuard(deps: Deps, slug: string, consistent = true): Promise<SlugGuard | undefined> {
   return getItem<SlugGuard>(deps, keys.slug(slug), consistent);
+}
+
+/** One page of the platform's tenant list (GSI1 `TENANTS`, oldest first). */
+export function tenantPage(deps: Deps, limit: number, startKey?: Record<string, unknown>) {
+  return queryPage<TenantRecord>(deps, {
+    IndexName: "GSI1",
+    KeyConditionExpression: "GSI1PK = :pk",
+    ExpressionAttributeValues: { ":pk": "TENANTS" },
+    Limit: limit,
+    ExclusiveStartKey: startKey,
+  });
+}
+
+/** Sets fields of an existing tenant that is not being deleted; returns the tenant after. */
+export async function updateTenantFields(
+  deps: Deps,
+  tenantId: string,
+  set: Record<string, unknown>,
+  remove: readonly string[] = [],
+): Promise<TenantRecord> {
+  const names = Object.fromEntries([...Object.keys(set), ...remove].map((field) => [`#${field}`, field]));
+  const values = Object.fromEntries(Object.entries(set).map(([field, value]) => [`:${field}`, value]));
+  const expression = [
+    `SET ${Object.keys(set)
+      .map((field) => `#${field} = :${field}`)
+      .join(", ")}`,
+    remove.length ? `REMOVE ${remove.map((field) => `#${field}`).join(", ")}` : "",
+  ].join(" ");
+  const { attributes } = await sendGuarded<TenantRecord>(
+    deps,
+    {
+      Update: {
+        Key: keys.tenant(tenantId),
+        UpdateExpression: expression.trim(),
+        ConditionExpression: "attribute_exists(PK) AND attribute_not_exists(deleting)",
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+        ReturnValues: "ALL_NEW",
+      },
+    },
+    () => new NotFoundError("Tenant"),
+  );
+  return attributes as TenantRecord; // ReturnValues ALL_NEW: always present
+}
+
+/** Marks a tenant as being deleted (a retried delete finds it marked); returns it. */
+export async function markTenantDeleting(deps: Deps, tenantId: string): Promise<TenantRecord> {
+  const { attributes } = await sendGuarded<TenantRecord>(
+    deps,
+    {
+      Update: {
+        Key: keys.tenant(tenantId),
+        UpdateExpression: "SET deleting = :true",
+        ConditionExpression: "attribute_exists(PK)",
+        ExpressionAttributeValues: { ":true": true },
+        ReturnValues: "ALL_NEW",
+      },
+    },
+    () => new NotFoundError("Tenant"),
+  );
+  return attributes as TenantRecord; // ReturnValues ALL_NEW: always present
+}
+
+/**
+ * Deletes every item of every partition the tenant owns (tenantPartitions), except the tenant
+ * item itself, which goes last with its slug (`deleteTenantAndSlug`).
+ */
+export async function purgeTenantPartitions(deps: Deps, tenantId: string): Promise<void> {
+  for (const partition of tenantPartitions(tenantId)) {
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await queryPage<Key>(deps, {
+        KeyConditionExpression: "PK = :pk",
+        ExpressionAttributeValues: { ":pk": partition },
+        ProjectionExpression: "PK, SK",
+        ExclusiveStartKey: startKey,
+      });
+      const doomed = page.items.filter((item) => item.SK !== "TENANT");
+      await writeBatches(
+        deps,
+        doomed.map(({ PK, SK }) => ({ delete: { PK, SK } })),
+      );
+      startKey = page.lastKey;
+    } while (startKey);
+  }
+}
+
+/** Removes the slug (if it still names this tenant) and then the tenant item. */
+export async function deleteTenantAndSlug(deps: Deps, tenantId: string, slug: string): Promise<void> {
+  await sendGuarded(deps, {
+    Delete: {
+      Key: keys.slug(slug),
+      ConditionExpression: "tenantId = :id",
+      ExpressionAttributeValues: { ":id": tenantId },
+    },
+  });
+  await deleteItem(deps, keys.tenant(tenantId));
 }

@@ -1,5 +1,6 @@
 import { GetCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import type { Deps } from "../deps.js";
+import type { TenantRecord } from "../entities/tenant.js";
 import { DomainError } from "../errors.js";
 import { keys } from "../keys.js";
 import { DEFAULT_LOGIN_SECURITY, type LoginSecuritySettings } from "../schemas/security.js";
@@ -10,7 +11,6 @@ import {
   isAllowlisted,
   loginSecuritySettings,
 } from "./login-security.js";
-import type { TenantRecord } from "../entities/tenant.js";
 
 /**
  * The one brute-force gate for every password check (web and Linkus logins; the SIP registrar

@@ -3,6 +3,8 @@ import type * as z from "zod";
 import { hashPassword, verifyPassword } from "../auth/password.js";
 import { verifyAccessToken } from "../auth/token.js";
 import type { Deps } from "../deps.js";
+import type { ExtensionRecord } from "../entities/extension.js";
+import type { TenantRecord } from "../entities/tenant.js";
 import { ForbiddenError, NotFoundError, UnauthorizedError, ValidationError } from "../errors.js";
 import type { EventType } from "../events/catalog.js";
 import { keys } from "../keys.js";
@@ -18,8 +20,6 @@ import { recordEvent } from "./events.js";
 import { effectivePermissions } from "./linkus-permissions.js";
 import type { ClientKind } from "./login-security.js";
 import { consumeQuickLoginToken } from "./quick-login.js";
-import type { ExtensionRecord } from "../entities/extension.js";
-import type { TenantRecord } from "../entities/tenant.js";
 import { assertCanAssignRole, permissionsFor, resolveRole } from "./roles.js";
 import {
   carrySessionOver,

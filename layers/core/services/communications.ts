@@ -3,6 +3,7 @@ import { encodeTime } from "ulid";
 import type * as z from "zod";
 import { digitsOf, nameKey } from "../contacts/normalize.js";
 import type { Deps } from "../deps.js";
+import { getExtensionRecord } from "../entities/extension.js";
 import { NotFoundError } from "../errors.js";
 import { keys } from "../keys.js";
 import type { listRecordsQuery, RecordInput, RecordKind, StoredRecord } from "../schemas/communications.js";
@@ -10,7 +11,6 @@ import { cursorCodec, tableKeyIn } from "../storage/cursor.js";
 import { isConditionalCheckFailed, queryAll, sortKeyStartsWith } from "../storage/db.js";
 import { pickFields } from "../storage/pick.js";
 import type { TenantCaller } from "./caller.js";
-import { getExtensionRecord } from "../entities/extension.js";
 
 /**
  * Call logs, voicemails and recordings of one extension. The SIP listener writes call logs as

@@ -12,18 +12,15 @@ import type { GuardedItem } from "../storage/db.js";
  * without a short TTL on every entry (docs/listener.md, "Caches").
  */
 export function directoryChangedItem(deps: Deps, tenantId: string): GuardedItem {
-  return {
-    item: {
-      Update: {
-        TableName: deps.config.tableName,
-        Key: keys.directoryVersion(tenantId),
-        UpdateExpression: "ADD version :one SET #type = :type",
-        ExpressionAttributeNames: { "#type": "type" },
-        ExpressionAttributeValues: { ":one": 1, ":type": "directoryVersion" },
-      },
-    },
-  };
+  return { item: { Update: { TableName: deps.config.tableName, ...versionBump(tenantId) } } };
 }
+
+const versionBump = (tenantId: string) => ({
+  Key: keys.directoryVersion(tenantId),
+  UpdateExpression: "ADD version :one SET #type = :type",
+  ExpressionAttributeNames: { "#type": "type" },
+  ExpressionAttributeValues: { ":one": 1, ":type": "directoryVersion" },
+});
 
 /**
  * The same for a write made outside a transaction: after it, best effort (a failure is logged;
@@ -31,14 +28,7 @@ export function directoryChangedItem(deps: Deps, tenantId: string): GuardedItem 
  */
 export async function bumpDirectoryVersion(deps: Deps, tenantId: string): Promise<void> {
   try {
-    await sendGuarded(deps, {
-      Update: {
-        Key: keys.directoryVersion(tenantId),
-        UpdateExpression: "ADD version :one SET #type = :type",
-        ExpressionAttributeNames: { "#type": "type" },
-        ExpressionAttributeValues: { ":one": 1, ":type": "directoryVersion" },
-      },
-    });
+    await sendGuarded(deps, { Update: versionBump(tenantId) });
   } catch (error) {
     logger.error("Directory version not bumped", { error: error as Error, tenantId });
   }

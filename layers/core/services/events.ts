@@ -2,6 +2,7 @@ import { BatchGetCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { encodeTime } from "ulid";
 import type * as z from "zod";
 import type { Deps } from "../deps.js";
+import type { ExtensionRecord } from "../entities/extension.js";
 import { EVENTS, type EventType } from "../events/catalog.js";
 import { escapeHtml, renderTemplate } from "../events/template.js";
 import { keys } from "../keys.js";
@@ -9,7 +10,6 @@ import type { eventRecord, listEventsQuery } from "../schemas/events.js";
 import { cursorCodec, tableKeyIn } from "../storage/cursor.js";
 import { type GuardedItem, transactWrite } from "../storage/db.js";
 import { listNotificationContacts, notificationSettingFor, outboxItem } from "./notifications.js";
-import type { ExtensionRecord } from "../entities/extension.js";
 
 export type EventRecord = z.infer<typeof eventRecord>;
 

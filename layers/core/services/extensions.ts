@@ -1,6 +1,13 @@
 import { generatePassword, generateRegistrationName, hashPassword } from "../auth/password.js";
 import { seal, unseal } from "../auth/sealed.js";
 import type { Deps } from "../deps.js";
+import {
+  type ExtensionRecord,
+  getExtensionRecord,
+  registrationSecretContext,
+  toExtension,
+} from "../entities/extension.js";
+import { requireTenant, type TenantRecord } from "../entities/tenant.js";
 import { ConflictError, DomainError, ForbiddenError, NotFoundError, ValidationError } from "../errors.js";
 import { keys, type UniqueField } from "../keys.js";
 import type {
@@ -19,8 +26,6 @@ import {
 } from "../storage/db.js";
 import type { TenantCaller } from "./caller.js";
 import { directoryChangedItem } from "./directory-version.js";
-import { type ExtensionRecord, getExtensionRecord, registrationSecretContext, toExtension } from "../entities/extension.js";
-import { requireTenant, type TenantRecord } from "../entities/tenant.js";
 import { assertCanAssignRole, requireAssignableRole, resolveRole, roleMemberCountChange } from "./roles.js";
 import { sendWelcomeEmails } from "./welcome.js";
 

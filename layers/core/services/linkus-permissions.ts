@@ -1,6 +1,8 @@
 import { BatchGetCommand, GetCommand } from "@aws-sdk/lib-dynamodb";
 import type * as z from "zod";
 import type { Deps } from "../deps.js";
+import { type ExtensionRecord, getExtensionRecord } from "../entities/extension.js";
+import type { OrganizationRecord } from "../entities/organization.js";
 import { type FieldError, ForbiddenError, NotFoundError, ValidationError } from "../errors.js";
 import { keys } from "../keys.js";
 import { type CompanyContactsAccess, MENUS, type Menu, OPERATIONS, type Operation } from "../linkus.js";
@@ -15,8 +17,6 @@ import type {
 import { isConditionalCheckFailed, queryAll, sortKeyStartsWith } from "../storage/db.js";
 import type { TenantCaller } from "./caller.js";
 import { appendChanges } from "./change-feed.js";
-import { type ExtensionRecord, getExtensionRecord } from "../entities/extension.js";
-import { type OrganizationRecord } from "../entities/organization.js";
 import { resolveRole } from "./roles.js";
 
 /**

@@ -1,6 +1,7 @@
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import type * as z from "zod";
 import type { Deps } from "../deps.js";
+import type { ExtensionRecord } from "../entities/extension.js";
 import { NotFoundError, ValidationError } from "../errors.js";
 import {
   DEFAULT_TEMPLATE,
@@ -22,7 +23,6 @@ import type {
   updateNotificationSettingBody,
 } from "../schemas/events.js";
 import { isConditionalCheckFailed, queryAll, sortKeyStartsWith } from "../storage/db.js";
-import type { ExtensionRecord } from "../entities/extension.js";
 import { composeWelcomeMail } from "./welcome-mail.js";
 
 type NotificationSetting = z.infer<typeof notificationSetting>;

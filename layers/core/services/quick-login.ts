@@ -1,11 +1,11 @@
 import { createHash, randomBytes } from "node:crypto";
 import { PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import type { Deps } from "../deps.js";
+import { type ExtensionRecord, getExtensionRecord } from "../entities/extension.js";
+import { getTenantRecord, type TenantRecord } from "../entities/tenant.js";
 import { UnauthorizedError } from "../errors.js";
 import { keys } from "../keys.js";
 import { isConditionalCheckFailed } from "../storage/db.js";
-import { type ExtensionRecord, getExtensionRecord } from "../entities/extension.js";
-import { getTenantRecord, type TenantRecord } from "../entities/tenant.js";
 
 /**
  * Quick login tokens, as carried by a welcome email's link and QR code:

@@ -2,13 +2,13 @@ import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { GetCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { issueAccessToken } from "../auth/token.js";
 import type { Deps } from "../deps.js";
+import { type ExtensionRecord, getExtensionRecord } from "../entities/extension.js";
+import { getTenantRecord, type TenantRecord } from "../entities/tenant.js";
 import { ForbiddenError, UnauthorizedError } from "../errors.js";
 import { keys } from "../keys.js";
 import { logger } from "../logger.js";
 import type { Client } from "../schemas/auth.js";
 import { isConditionalCheckFailed } from "../storage/db.js";
-import { type ExtensionRecord, getExtensionRecord } from "../entities/extension.js";
-import { getTenantRecord, type TenantRecord } from "../entities/tenant.js";
 
 /**
  * Login sessions. The access token is short-lived and checked against the session on every

@@ -1,10 +1,10 @@
 import { PutCommand } from "@aws-sdk/lib-dynamodb";
 import type { Deps } from "../deps.js";
+import { type ExtensionRecord, getExtensionRecord } from "../entities/extension.js";
+import { requireTenant, type TenantRecord } from "../entities/tenant.js";
 import { ValidationError } from "../errors.js";
 import type { TenantCaller } from "./caller.js";
 import { deliverOutboxItem, outboxItem } from "./notifications.js";
-import { type ExtensionRecord, getExtensionRecord } from "../entities/extension.js";
-import { requireTenant, type TenantRecord } from "../entities/tenant.js";
 import { welcomeSubject } from "./welcome-mail.js";
 
 export interface WelcomeResult {
