@@ -3,7 +3,7 @@ import { NotFoundError } from "../errors.js";
 import { keys, type UniqueField } from "../keys.js";
 import type { Extension } from "../schemas/extensions.js";
 import { pickFields } from "../storage/pick.js";
-import { getItem } from "./table.js";
+import { getItem, getItems } from "./table.js";
 
 /**
  * The extension item (`T#<tenant>` / `EXT#<id>`) and its guard items (`UNIQ#<field>#<value>`),
@@ -85,4 +85,22 @@ export async function extensionIdByUnique(
 ): Promise<string | undefined> {
   const guard = await getItem<ExtensionGuard>(deps, keys.unique(tenantId, field, value), consistent);
   return guard?.extensionId;
+}
+
+/** The email addresses of the given extensions (those that have one), by extension id. */
+export async function extensionEmails(
+  deps: Deps,
+  tenantId: string,
+  extensionIds: readonly string[],
+): Promise<Map<string, string>> {
+  const emails = new Map<string, string>();
+  for (let i = 0; i < extensionIds.length; i += 100) {
+    const items = await getItems<{ id: string; email?: string }>(
+      deps,
+      extensionIds.slice(i, i + 100).map((extensionId) => keys.extension(tenantId, extensionId)),
+      { consistent: false, projection: "id, email" },
+    );
+    for (const item of items) if (item.email) emails.set(item.id, item.email);
+  }
+  return emails;
 }

@@ -1,7 +1,7 @@
 import type { Deps } from "../deps.js";
 import type { EventType } from "../events/catalog.js";
 import { keys, partitionOf } from "../keys.js";
-import { sortKeyStartsWith } from "../storage/db.js";
+import { type GuardedItem, sortKeyStartsWith } from "../storage/db.js";
 import { getItem, type Key, queryEvery, queryPage, type SingleWrite, sendGuarded } from "./table.js";
 
 /**
@@ -59,6 +59,11 @@ export function outboxItem(deps: Deps, tenantId: string, message: OutboxMessage)
     attempts: 0,
     createdAt: now,
   };
+}
+
+/** Writes a new message in the caller's transaction (an event and its notifications together). */
+export function putOutboxItem(deps: Deps, item: ReturnType<typeof outboxItem>): GuardedItem {
+  return { item: { Put: { TableName: deps.config.tableName, Item: item } } };
 }
 
 function shardOf(id: string): number {
