@@ -93,3 +93,11 @@ export const organizationWrites = {
     } satisfies GuardedItem;
   },
 };
+
+/** Every organization's id and parent: the tree, without the rest of each item. */
+export function organizationParents(deps: Deps, tenantId: string) {
+  return queryEvery<Pick<OrganizationRecord, "id" | "parentId">>(deps, {
+    ...sortKeyStartsWith(partitionOf(tenantId), keys.organizationPrefix),
+    ProjectionExpression: "id, parentId",
+  });
+}

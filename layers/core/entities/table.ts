@@ -60,6 +60,16 @@ export async function getItems<T>(
   return found;
 }
 
+/** Which of the given keys exist (their sort keys), read 100 at a time. */
+export async function existingSortKeys(deps: Deps, itemKeys: readonly Key[]): Promise<Set<string>> {
+  const found = new Set<string>();
+  for (let i = 0; i < itemKeys.length; i += 100) {
+    const items = await getItems<Key>(deps, itemKeys.slice(i, i + 100), { consistent: false, projection: "SK" });
+    for (const item of items) found.add(item.SK);
+  }
+  return found;
+}
+
 /** An unconditional put (an item that may be replaced whole). */
 export async function putItem(deps: Deps, item: object): Promise<void> {
   await deps.db.send(new PutCommand({ TableName: deps.config.tableName, Item: item as Values }));
