@@ -1,9 +1,10 @@
 import type { Deps } from "../deps.js";
-import { NotFoundError } from "../errors.js";
-import { keys, type UniqueField } from "../keys.js";
+import { type DomainError, NotFoundError } from "../errors.js";
+import { keys, partitionOf, type UniqueField } from "../keys.js";
 import type { Extension } from "../schemas/extensions.js";
+import { deleteIfUnchanged, type GuardedItem, putIfUnchanged, sortKeyStartsWith } from "../storage/db.js";
 import { pickFields } from "../storage/pick.js";
-import { getItem, getItems } from "./table.js";
+import { getItem, getItems, queryEvery } from "./table.js";
 
 /**
  * The extension item (`T#<tenant>` / `EXT#<id>`) and its guard items (`UNIQ#<field>#<value>`),
@@ -104,3 +105,55 @@ export async function extensionEmails(
   }
   return emails;
 }
+
+export function listExtensionRecords(deps: Deps, tenantId: string): Promise<ExtensionRecord[]> {
+  return queryEvery<ExtensionRecord>(deps, sortKeyStartsWith(partitionOf(tenantId), keys.extensionPrefix));
+}
+
+/** Transaction items of extension writes; the service decides which belong together. */
+export const extensionWrites = {
+  create(deps: Deps, record: ExtensionRecord): GuardedItem {
+    return {
+      item: {
+        Put: { TableName: deps.config.tableName, Item: record, ConditionExpression: "attribute_not_exists(PK)" },
+      },
+    };
+  },
+
+  replaceIfUnchanged(deps: Deps, next: ExtensionRecord, seenVersion: number, onStale: () => DomainError) {
+    return putIfUnchanged(deps.config.tableName, next, "version", seenVersion, onStale);
+  },
+
+  deleteIfUnchanged(deps: Deps, current: ExtensionRecord, onStale: () => DomainError) {
+    const key = keys.extension(current.tenantId, current.id);
+    return deleteIfUnchanged(deps.config.tableName, key, "version", current.version, onStale);
+  },
+
+  /** The guard item of one unique value, written only if no one holds the value. */
+  claimUnique(deps: Deps, record: ExtensionRecord, field: UniqueField, onTaken: () => DomainError): GuardedItem {
+    return {
+      item: {
+        Put: {
+          TableName: deps.config.tableName,
+          Item: { ...keys.unique(record.tenantId, field, record[field]), type: "guard", extensionId: record.id },
+          ConditionExpression: "attribute_not_exists(PK)",
+        },
+      },
+      onConditionFailed: onTaken,
+    };
+  },
+
+  /** Removes a guard item, only while it still names this extension. */
+  releaseUnique(deps: Deps, record: ExtensionRecord, field: UniqueField): GuardedItem {
+    return {
+      item: {
+        Delete: {
+          TableName: deps.config.tableName,
+          Key: keys.unique(record.tenantId, field, record[field]),
+          ConditionExpression: "extensionId = :id",
+          ExpressionAttributeValues: { ":id": record.id },
+        },
+      },
+    };
+  },
+};

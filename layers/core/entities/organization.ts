@@ -77,6 +77,22 @@ export const organizationWrites = {
     return { item: { Delete: { TableName: deps.config.tableName, Key: keys.organizationName(tenantId, name) } } };
   },
 
+  /** Counts a member in or out of an organization, which must exist. */
+  changeMemberCount(deps: Deps, tenantId: string, organizationId: string, delta: 1 | -1, onMissing: () => DomainError) {
+    return {
+      item: {
+        Update: {
+          TableName: deps.config.tableName,
+          Key: keys.organization(tenantId, organizationId),
+          UpdateExpression: "ADD memberCount :delta",
+          ConditionExpression: "attribute_exists(PK)",
+          ExpressionAttributeValues: { ":delta": delta },
+        },
+      },
+      onConditionFailed: onMissing,
+    } satisfies GuardedItem;
+  },
+
   /** Counts a child in or out of its parent, which must exist. */
   changeChildCount(deps: Deps, tenantId: string, parentId: string, delta: 1 | -1, onMissing: () => DomainError) {
     return {

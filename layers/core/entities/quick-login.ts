@@ -1,5 +1,6 @@
 import type { Deps } from "../deps.js";
 import { keys } from "../keys.js";
+import type { GuardedItem } from "../storage/db.js";
 import { putItem, sendGuarded } from "./table.js";
 
 /** The one live quick login token of an extension (`QUICKLOGIN#<extensionId>`), as a hash. */
@@ -51,4 +52,9 @@ export async function useQuickLogin(
     },
   });
   return outcome.written;
+}
+
+/** Retires the extension's token (in the transaction that deletes the extension). */
+export function deleteQuickLogin(deps: Deps, tenantId: string, extensionId: string): GuardedItem {
+  return { item: { Delete: { TableName: deps.config.tableName, Key: keys.quickLogin(tenantId, extensionId) } } };
 }

@@ -1,7 +1,8 @@
 import type { Deps } from "../deps.js";
-import { NotFoundError } from "../errors.js";
+import { type DomainError, NotFoundError } from "../errors.js";
 import { keys, tenantPartitions } from "../keys.js";
 import type { SipDigestAlgorithm, Tenant } from "../schemas/tenants.js";
+import type { GuardedItem } from "../storage/db.js";
 import { deleteItem, getItem, type Key, queryPage, sendGuarded, writeBatches } from "./table.js";
 
 /**
@@ -45,6 +46,27 @@ export async function requireTenant(deps: Deps, tenantId: string): Promise<Tenan
 
 export function getSlugGuard(deps: Deps, slug: string, consistent = true): Promise<SlugGuard | undefined> {
   return getItem<SlugGuard>(deps, keys.slug(slug), consistent);
+}
+
+/** The Super Administrator count moves in the transaction that changes a role; never below one. */
+export function changeSuperAdminCount(
+  deps: Deps,
+  tenantId: string,
+  delta: 1 | -1,
+  onLastOne: () => DomainError,
+): GuardedItem {
+  return {
+    item: {
+      Update: {
+        TableName: deps.config.tableName,
+        Key: keys.tenant(tenantId),
+        UpdateExpression: "ADD superAdminCount :delta",
+        ConditionExpression: delta < 0 ? "superAdminCount > :one" : "attribute_exists(PK)",
+        ExpressionAttributeValues: delta < 0 ? { ":delta": delta, ":one": 1 } : { ":delta": delta },
+      },
+    },
+    onConditionFailed: onLastOne,
+  };
 }
 
 /** One page of the platform's tenant list (GSI1 `TENANTS`, oldest first). */
