@@ -4,7 +4,7 @@ import { keys, partitionOf, type UniqueField } from "../keys.js";
 import type { Extension } from "../schemas/extensions.js";
 import { deleteIfUnchanged, type GuardedItem, putIfUnchanged, sortKeyStartsWith } from "../storage/db.js";
 import { pickFields } from "../storage/pick.js";
-import { getItem, getItems, queryEvery } from "./table.js";
+import { getItem, getItems, queryEvery, sendGuarded } from "./table.js";
 
 /**
  * The extension item (`T#<tenant>` / `EXT#<id>`) and its guard items (`UNIQ#<field>#<value>`),
@@ -157,3 +157,27 @@ export const extensionWrites = {
     };
   },
 };
+
+/**
+ * Stores a new password hash and bumps the credential version (which ends every session issued
+ * under the old password), only while the version is still the one read: the extension after, or
+ * undefined when the password changed meanwhile.
+ */
+export async function replacePasswordHash(
+  deps: Deps,
+  extension: ExtensionRecord,
+  passwordHash: string,
+  at: string,
+): Promise<ExtensionRecord | undefined> {
+  const outcome = await sendGuarded<ExtensionRecord>(deps, {
+    Update: {
+      Key: keys.extension(extension.tenantId, extension.id),
+      UpdateExpression:
+        "SET passwordHash = :hash, credentialVersion = credentialVersion + :one, version = version + :one, updatedAt = :now",
+      ConditionExpression: "credentialVersion = :seen",
+      ExpressionAttributeValues: { ":hash": passwordHash, ":one": 1, ":now": at, ":seen": extension.credentialVersion },
+      ReturnValues: "ALL_NEW",
+    },
+  });
+  return outcome.written ? outcome.attributes : undefined;
+}
