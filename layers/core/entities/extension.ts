@@ -111,52 +111,60 @@ export function listExtensionRecords(deps: Deps, tenantId: string): Promise<Exte
 }
 
 /** Transaction items of extension writes; the service decides which belong together. */
-export const extensionWrites = {
-  create(deps: Deps, record: ExtensionRecord): GuardedItem {
-    return {
-      item: {
-        Put: { TableName: deps.config.tableName, Item: record, ConditionExpression: "attribute_not_exists(PK)" },
+export function putNewExtension(deps: Deps, record: ExtensionRecord): GuardedItem {
+  return {
+    item: {
+      Put: { TableName: deps.config.tableName, Item: record, ConditionExpression: "attribute_not_exists(PK)" },
+    },
+  };
+}
+
+export function replaceExtensionIfUnchanged(
+  deps: Deps,
+  next: ExtensionRecord,
+  seenVersion: number,
+  onStale: () => DomainError,
+) {
+  return putIfUnchanged(deps.config.tableName, next, "version", seenVersion, onStale);
+}
+
+export function deleteExtensionIfUnchanged(deps: Deps, current: ExtensionRecord, onStale: () => DomainError) {
+  const key = keys.extension(current.tenantId, current.id);
+  return deleteIfUnchanged(deps.config.tableName, key, "version", current.version, onStale);
+}
+
+/** The guard item of one unique value, written only if no one holds the value. */
+export function claimUniqueValue(
+  deps: Deps,
+  record: ExtensionRecord,
+  field: UniqueField,
+  onTaken: () => DomainError,
+): GuardedItem {
+  return {
+    item: {
+      Put: {
+        TableName: deps.config.tableName,
+        Item: { ...keys.unique(record.tenantId, field, record[field]), type: "guard", extensionId: record.id },
+        ConditionExpression: "attribute_not_exists(PK)",
       },
-    };
-  },
+    },
+    onConditionFailed: onTaken,
+  };
+}
 
-  replaceIfUnchanged(deps: Deps, next: ExtensionRecord, seenVersion: number, onStale: () => DomainError) {
-    return putIfUnchanged(deps.config.tableName, next, "version", seenVersion, onStale);
-  },
-
-  deleteIfUnchanged(deps: Deps, current: ExtensionRecord, onStale: () => DomainError) {
-    const key = keys.extension(current.tenantId, current.id);
-    return deleteIfUnchanged(deps.config.tableName, key, "version", current.version, onStale);
-  },
-
-  /** The guard item of one unique value, written only if no one holds the value. */
-  claimUnique(deps: Deps, record: ExtensionRecord, field: UniqueField, onTaken: () => DomainError): GuardedItem {
-    return {
-      item: {
-        Put: {
-          TableName: deps.config.tableName,
-          Item: { ...keys.unique(record.tenantId, field, record[field]), type: "guard", extensionId: record.id },
-          ConditionExpression: "attribute_not_exists(PK)",
-        },
+/** Removes a guard item, only while it still names this extension. */
+export function releaseUniqueValue(deps: Deps, record: ExtensionRecord, field: UniqueField): GuardedItem {
+  return {
+    item: {
+      Delete: {
+        TableName: deps.config.tableName,
+        Key: keys.unique(record.tenantId, field, record[field]),
+        ConditionExpression: "extensionId = :id",
+        ExpressionAttributeValues: { ":id": record.id },
       },
-      onConditionFailed: onTaken,
-    };
-  },
-
-  /** Removes a guard item, only while it still names this extension. */
-  releaseUnique(deps: Deps, record: ExtensionRecord, field: UniqueField): GuardedItem {
-    return {
-      item: {
-        Delete: {
-          TableName: deps.config.tableName,
-          Key: keys.unique(record.tenantId, field, record[field]),
-          ConditionExpression: "extensionId = :id",
-          ExpressionAttributeValues: { ":id": record.id },
-        },
-      },
-    };
-  },
-};
+    },
+  };
+}
 
 /**
  * Stores a new password hash and bumps the credential version (which ends every session issued

@@ -31,84 +31,110 @@ export function listOrganizationRecords(deps: Deps, tenantId: string): Promise<O
 }
 
 /** Transaction items of organization writes; the service decides which belong together. */
-export const organizationWrites = {
-  create(deps: Deps, record: OrganizationRecord): GuardedItem {
-    return {
-      item: {
-        Put: { TableName: deps.config.tableName, Item: record, ConditionExpression: "attribute_not_exists(PK)" },
+export function putNewOrganization(deps: Deps, record: OrganizationRecord): GuardedItem {
+  return {
+    item: {
+      Put: { TableName: deps.config.tableName, Item: record, ConditionExpression: "attribute_not_exists(PK)" },
+    },
+  };
+}
+
+export function replaceOrganizationIfUnchanged(
+  deps: Deps,
+  next: OrganizationRecord,
+  seenUpdatedAt: string,
+  onConflict: () => DomainError,
+) {
+  return putIfUnchanged(deps.config.tableName, next, "updatedAt", seenUpdatedAt, onConflict);
+}
+
+/** Only an organization without members or children can go. */
+export function deleteOrganizationIfEmpty(
+  deps: Deps,
+  tenantId: string,
+  organizationId: string,
+  onNotEmpty: () => DomainError,
+): GuardedItem {
+  return {
+    item: {
+      Delete: {
+        TableName: deps.config.tableName,
+        Key: keys.organization(tenantId, organizationId),
+        ConditionExpression:
+          "attribute_exists(PK) AND (attribute_not_exists(memberCount) OR memberCount = :zero) AND (attribute_not_exists(childCount) OR childCount = :zero)",
+        ExpressionAttributeValues: { ":zero": 0 },
       },
-    };
-  },
+    },
+    onConditionFailed: onNotEmpty,
+  };
+}
 
-  replaceIfUnchanged(deps: Deps, next: OrganizationRecord, seenUpdatedAt: string, onConflict: () => DomainError) {
-    return putIfUnchanged(deps.config.tableName, next, "updatedAt", seenUpdatedAt, onConflict);
-  },
-
-  /** Only an organization without members or children can go. */
-  deleteIfEmpty(deps: Deps, tenantId: string, organizationId: string, onNotEmpty: () => DomainError): GuardedItem {
-    return {
-      item: {
-        Delete: {
-          TableName: deps.config.tableName,
-          Key: keys.organization(tenantId, organizationId),
-          ConditionExpression:
-            "attribute_exists(PK) AND (attribute_not_exists(memberCount) OR memberCount = :zero) AND (attribute_not_exists(childCount) OR childCount = :zero)",
-          ExpressionAttributeValues: { ":zero": 0 },
-        },
+export function claimOrganizationName(
+  deps: Deps,
+  tenantId: string,
+  name: string,
+  organizationId: string,
+  onTaken: () => DomainError,
+) {
+  return {
+    item: {
+      Put: {
+        TableName: deps.config.tableName,
+        Item: { ...keys.organizationName(tenantId, name), type: "guard", organizationId },
+        ConditionExpression: "attribute_not_exists(PK)",
       },
-      onConditionFailed: onNotEmpty,
-    };
-  },
+    },
+    onConditionFailed: onTaken,
+  } satisfies GuardedItem;
+}
 
-  claimName(deps: Deps, tenantId: string, name: string, organizationId: string, onTaken: () => DomainError) {
-    return {
-      item: {
-        Put: {
-          TableName: deps.config.tableName,
-          Item: { ...keys.organizationName(tenantId, name), type: "guard", organizationId },
-          ConditionExpression: "attribute_not_exists(PK)",
-        },
+export function releaseOrganizationName(deps: Deps, tenantId: string, name: string): GuardedItem {
+  return { item: { Delete: { TableName: deps.config.tableName, Key: keys.organizationName(tenantId, name) } } };
+}
+
+/** Counts a member in or out of an organization, which must exist. */
+export function changeMemberCount(
+  deps: Deps,
+  tenantId: string,
+  organizationId: string,
+  delta: 1 | -1,
+  onMissing: () => DomainError,
+) {
+  return {
+    item: {
+      Update: {
+        TableName: deps.config.tableName,
+        Key: keys.organization(tenantId, organizationId),
+        UpdateExpression: "ADD memberCount :delta",
+        ConditionExpression: "attribute_exists(PK)",
+        ExpressionAttributeValues: { ":delta": delta },
       },
-      onConditionFailed: onTaken,
-    } satisfies GuardedItem;
-  },
+    },
+    onConditionFailed: onMissing,
+  } satisfies GuardedItem;
+}
 
-  releaseName(deps: Deps, tenantId: string, name: string): GuardedItem {
-    return { item: { Delete: { TableName: deps.config.tableName, Key: keys.organizationName(tenantId, name) } } };
-  },
-
-  /** Counts a member in or out of an organization, which must exist. */
-  changeMemberCount(deps: Deps, tenantId: string, organizationId: string, delta: 1 | -1, onMissing: () => DomainError) {
-    return {
-      item: {
-        Update: {
-          TableName: deps.config.tableName,
-          Key: keys.organization(tenantId, organizationId),
-          UpdateExpression: "ADD memberCount :delta",
-          ConditionExpression: "attribute_exists(PK)",
-          ExpressionAttributeValues: { ":delta": delta },
-        },
+/** Counts a child in or out of its parent, which must exist. */
+export function changeChildCount(
+  deps: Deps,
+  tenantId: string,
+  parentId: string,
+  delta: 1 | -1,
+  onMissing: () => DomainError,
+) {
+  return {
+    item: {
+      Update: {
+        TableName: deps.config.tableName,
+        Key: keys.organization(tenantId, parentId),
+        UpdateExpression: "ADD childCount :delta",
+        ConditionExpression: "attribute_exists(PK)",
+        ExpressionAttributeValues: { ":delta": delta },
       },
-      onConditionFailed: onMissing,
-    } satisfies GuardedItem;
-  },
-
-  /** Counts a child in or out of its parent, which must exist. */
-  changeChildCount(deps: Deps, tenantId: string, parentId: string, delta: 1 | -1, onMissing: () => DomainError) {
-    return {
-      item: {
-        Update: {
-          TableName: deps.config.tableName,
-          Key: keys.organization(tenantId, parentId),
-          UpdateExpression: "ADD childCount :delta",
-          ConditionExpression: "attribute_exists(PK)",
-          ExpressionAttributeValues: { ":delta": delta },
-        },
-      },
-      onConditionFailed: onMissing,
-    } satisfies GuardedItem;
-  },
-};
+    },
+    onConditionFailed: onMissing,
+  } satisfies GuardedItem;
+}
 
 /** Every organization's id and parent: the tree, without the rest of each item. */
 export function organizationParents(deps: Deps, tenantId: string) {

@@ -2,14 +2,18 @@ import { generatePassword, generateRegistrationName, hashPassword } from "../aut
 import { seal, unseal } from "../auth/sealed.js";
 import type { Deps } from "../deps.js";
 import {
+  claimUniqueValue,
+  deleteExtensionIfUnchanged,
   type ExtensionRecord,
-  extensionWrites,
   getExtensionRecord,
   listExtensionRecords,
+  putNewExtension,
   registrationSecretContext,
+  releaseUniqueValue,
+  replaceExtensionIfUnchanged,
   toExtension,
 } from "../entities/extension.js";
-import { organizationWrites } from "../entities/organization.js";
+import { changeMemberCount } from "../entities/organization.js";
 import { deleteQuickLogin } from "../entities/quick-login.js";
 import { changeSuperAdminCount, requireTenant, type TenantRecord } from "../entities/tenant.js";
 import { ConflictError, DomainError, ForbiddenError, NotFoundError, ValidationError } from "../errors.js";
@@ -85,15 +89,15 @@ export async function buildExtensionRecord(
 }
 
 function guardPut(deps: Deps, record: ExtensionRecord, field: UniqueField): GuardedItem {
-  return extensionWrites.claimUnique(deps, record, field, () => new ConflictError(field, TAKEN_MESSAGE[field]));
+  return claimUniqueValue(deps, record, field, () => new ConflictError(field, TAKEN_MESSAGE[field]));
 }
 
 function guardDelete(deps: Deps, record: ExtensionRecord, field: UniqueField): GuardedItem {
-  return extensionWrites.releaseUnique(deps, record, field);
+  return releaseUniqueValue(deps, record, field);
 }
 
 function memberCountChange(deps: Deps, tenantId: string, organizationId: string, delta: 1 | -1, index: number) {
-  return organizationWrites.changeMemberCount(deps, tenantId, organizationId, delta, () =>
+  return changeMemberCount(deps, tenantId, organizationId, delta, () =>
     ValidationError.one(`organizations.${index}`, "is not an organization of this PBX"),
   );
 }
@@ -111,7 +115,7 @@ function superAdminCountChange(deps: Deps, tenantId: string, delta: 1 | -1): Gua
 /** Every write that creates an extension: the record, its guards and its organization counts. */
 export function extensionCreateItems(deps: Deps, record: ExtensionRecord, countSuperAdmin = true): GuardedItem[] {
   const items: GuardedItem[] = [
-    extensionWrites.create(deps, record),
+    putNewExtension(deps, record),
     ...UNIQUE_FIELDS.filter((field) => record[field] !== "").map((field) => guardPut(deps, record, field)),
     ...record.organizations.map((orgId, index) => memberCountChange(deps, record.tenantId, orgId, 1, index)),
   ];
@@ -209,7 +213,7 @@ async function applyUpdate(
   }
 
   const items: GuardedItem[] = [
-    extensionWrites.replaceIfUnchanged(deps, next, current.version, () =>
+    replaceExtensionIfUnchanged(deps, next, current.version, () =>
       expectedVersion === undefined
         ? new StaleWrite()
         : new ConflictError("version", "The extension was changed by someone else"),
@@ -257,7 +261,7 @@ export async function deleteExtension(deps: Deps, caller: TenantCaller, extensio
     const current = await requireExtension(deps, caller.tenantId, extensionId);
     assertCanAssignRole(caller, (await resolveRole(deps, caller.tenantId, current.role)) ?? noRole(current.role));
     const items: GuardedItem[] = [
-      extensionWrites.deleteIfUnchanged(deps, current, () => new StaleWrite()),
+      deleteExtensionIfUnchanged(deps, current, () => new StaleWrite()),
       ...UNIQUE_FIELDS.filter((field) => current[field] !== "").map((field) => guardDelete(deps, current, field)),
       ...current.organizations.map((orgId) => memberCountChange(deps, current.tenantId, orgId, -1, 0)),
       // An unused welcome-email link dies with the extension. (Sessions end at once through the

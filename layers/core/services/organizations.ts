@@ -1,10 +1,15 @@
 import type { z } from "zod";
 import type { Deps } from "../deps.js";
 import {
+  changeChildCount,
+  claimOrganizationName,
+  deleteOrganizationIfEmpty,
   getOrganizationRecord,
   listOrganizationRecords,
   type OrganizationRecord,
-  organizationWrites,
+  putNewOrganization,
+  releaseOrganizationName,
+  replaceOrganizationIfUnchanged,
   toOrganization,
 } from "../entities/organization.js";
 import { ConflictError, NotFoundError, ValidationError } from "../errors.js";
@@ -43,11 +48,11 @@ export async function createOrganization(
     updatedAt: now,
   };
   const items: GuardedItem[] = [
-    organizationWrites.create(deps, record),
-    organizationWrites.claimName(deps, caller.tenantId, input.name, id, nameTaken),
+    putNewOrganization(deps, record),
+    claimOrganizationName(deps, caller.tenantId, input.name, id, nameTaken),
   ];
   if (input.parentId) {
-    items.push(organizationWrites.changeChildCount(deps, caller.tenantId, input.parentId, 1, notAParent));
+    items.push(changeChildCount(deps, caller.tenantId, input.parentId, 1, notAParent));
   }
   await transactWrite(deps.db, items);
   return toOrganization(record);
@@ -78,7 +83,7 @@ export async function updateOrganization(
   const current = await requireOrganization(deps, caller.tenantId, organizationId);
   const next: OrganizationRecord = { ...current, ...patch, updatedAt: deps.now().toISOString() };
   const items: GuardedItem[] = [
-    organizationWrites.replaceIfUnchanged(
+    replaceOrganizationIfUnchanged(
       deps,
       next,
       current.updatedAt,
@@ -86,16 +91,16 @@ export async function updateOrganization(
     ),
   ];
   if (next.name.toLowerCase() !== current.name.toLowerCase()) {
-    items.push(organizationWrites.releaseName(deps, caller.tenantId, current.name));
-    items.push(organizationWrites.claimName(deps, caller.tenantId, next.name, organizationId, nameTaken));
+    items.push(releaseOrganizationName(deps, caller.tenantId, current.name));
+    items.push(claimOrganizationName(deps, caller.tenantId, next.name, organizationId, nameTaken));
   }
   if (next.parentId !== current.parentId) {
     if (next.parentId) await assertNoCycle(deps, caller.tenantId, organizationId, next.parentId);
     if (current.parentId) {
-      items.push(organizationWrites.changeChildCount(deps, caller.tenantId, current.parentId, -1, notAParent));
+      items.push(changeChildCount(deps, caller.tenantId, current.parentId, -1, notAParent));
     }
     if (next.parentId) {
-      items.push(organizationWrites.changeChildCount(deps, caller.tenantId, next.parentId, 1, notAParent));
+      items.push(changeChildCount(deps, caller.tenantId, next.parentId, 1, notAParent));
     }
   }
   await transactWrite(deps.db, items);
@@ -116,16 +121,16 @@ async function assertNoCycle(deps: Deps, tenantId: string, organizationId: strin
 export async function deleteOrganization(deps: Deps, caller: TenantCaller, organizationId: string): Promise<void> {
   const current = await requireOrganization(deps, caller.tenantId, organizationId);
   const items: GuardedItem[] = [
-    organizationWrites.deleteIfEmpty(
+    deleteOrganizationIfEmpty(
       deps,
       caller.tenantId,
       organizationId,
       () => new ConflictError("organization", "Move this organization's members and child organizations out first"),
     ),
-    organizationWrites.releaseName(deps, caller.tenantId, current.name),
+    releaseOrganizationName(deps, caller.tenantId, current.name),
   ];
   if (current.parentId) {
-    items.push(organizationWrites.changeChildCount(deps, caller.tenantId, current.parentId, -1, notAParent));
+    items.push(changeChildCount(deps, caller.tenantId, current.parentId, -1, notAParent));
   }
   await transactWrite(deps.db, items);
 }
