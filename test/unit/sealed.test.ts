@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { seal, unseal } from "../../layers/core/auth/sealed.js";
-import { registrationSecretContext } from "../../layers/core/services/records.js";
+import { registrationSecretContext } from "../../layers/core/entities/extension.js";
 
 const KEY = randomBytes(32);
 const TENANT_A = "01J0000000000000000000000A";

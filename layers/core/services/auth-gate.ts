@@ -1,5 +1,7 @@
-import { GetCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import type { Deps } from "../deps.js";
+import { addGateAttempt, blockedUntilMs, clearGateAttempts, removeGateAttempts } from "../entities/login-gate.js";
+import type { Key } from "../entities/table.js";
+import type { TenantRecord } from "../entities/tenant.js";
 import { DomainError } from "../errors.js";
 import { keys } from "../keys.js";
 import { DEFAULT_LOGIN_SECURITY, type LoginSecuritySettings } from "../schemas/security.js";
@@ -10,7 +12,6 @@ import {
   isAllowlisted,
   loginSecuritySettings,
 } from "./login-security.js";
-import type { TenantRecord } from "./records.js";
 
 /**
  * The one brute-force gate for every password check (web and Linkus logins; the SIP registrar
@@ -102,15 +103,8 @@ export async function admitLogin(deps: Deps, attempt: LoginAttempt): Promise<Adm
   const now = deps.now().getTime();
   const entry = `${now}#${deps.newId()}`;
   if (!attempt.ip || isAllowlisted(attempt.realm.settings, attempt.ip)) return { counted: false, entry };
-  const block = await deps.db.send(
-    new GetCommand({
-      TableName: deps.config.tableName,
-      Key: keys.blockedIp(attempt.realm.key, attempt.ip),
-      ConsistentRead: true,
-    }),
-  );
-  const blockedUntilMs = block.Item?.blockedUntilMs as number | undefined;
-  if (blockedUntilMs && blockedUntilMs > now) throw new BlockedIpError(blockedUntilMs, now);
+  const blockedUntil = await blockedUntilMs(deps, attempt.realm.key, attempt.ip);
+  if (blockedUntil && blockedUntil > now) throw new BlockedIpError(blockedUntil, now);
 
   const counters = [
     { key: ipCounter(attempt.ip), limit: platformIpLimit(deps) },
@@ -143,34 +137,14 @@ export async function loginSucceeded(deps: Deps, attempt: LoginAttempt, admissio
   if (!admission.counted) return;
   await Promise.all([
     takeBack(deps, ipCounter(attempt.ip), [admission.entry]),
-    deps.db.send(
-      new UpdateCommand({
-        TableName: deps.config.tableName,
-        Key: targetCounter(attempt),
-        UpdateExpression: "REMOVE attempts",
-      }),
-    ),
+    clearGateAttempts(deps, targetCounter(attempt)),
   ]);
 }
 
 /** Adds one attempt to a counter (a string set of `<ms>#<id>`), returning the recent ones. */
-async function admit(deps: Deps, key: Record<string, string>, limit: GateLimit, entry: string, now: number) {
+async function admit(deps: Deps, key: Key, limit: GateLimit, entry: string, now: number) {
   const windowMs = limit.windowMinutes * 60_000;
-  const updated = await deps.db.send(
-    new UpdateCommand({
-      TableName: deps.config.tableName,
-      Key: key,
-      UpdateExpression: "ADD attempts :entry SET #type = :type, expiresAt = :ttl",
-      ExpressionAttributeNames: { "#type": "type" },
-      ExpressionAttributeValues: {
-        ":entry": new Set([entry]),
-        ":type": "loginGate",
-        ":ttl": Math.ceil((now + windowMs) / 1000),
-      },
-      ReturnValues: "ALL_NEW",
-    }),
-  );
-  const all = [...((updated.Attributes?.attempts as Set<string> | undefined) ?? [])];
+  const all = await addGateAttempt(deps, key, entry, Math.ceil((now + windowMs) / 1000));
   const at = (e: string) => Number(e.split("#")[0]);
   const recent = all.filter((e) => at(e) > now - windowMs).sort();
   const stale = all.filter((e) => !recent.includes(e));
@@ -180,13 +154,6 @@ async function admit(deps: Deps, key: Record<string, string>, limit: GateLimit, 
   return { over: recent.length > limit.attempts, retryAtMs: at(oldestCounted) + windowMs };
 }
 
-async function takeBack(deps: Deps, key: Record<string, string>, entries: string[]): Promise<void> {
-  await deps.db.send(
-    new UpdateCommand({
-      TableName: deps.config.tableName,
-      Key: key,
-      UpdateExpression: "DELETE attempts :entries",
-      ExpressionAttributeValues: { ":entries": new Set(entries) },
-    }),
-  );
+async function takeBack(deps: Deps, key: Key, entries: string[]): Promise<void> {
+  await removeGateAttempts(deps, key, entries);
 }

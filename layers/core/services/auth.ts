@@ -1,16 +1,23 @@
-import { BatchGetCommand, GetCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import type * as z from "zod";
 import { hashPassword, verifyPassword } from "../auth/password.js";
 import { verifyAccessToken } from "../auth/token.js";
 import type { Deps } from "../deps.js";
-import { ForbiddenError, NotFoundError, UnauthorizedError, ValidationError } from "../errors.js";
+import {
+  type ExtensionRecord,
+  extensionIdByUnique,
+  getExtensionRecord,
+  replacePasswordHash,
+  requireExtensionRecord,
+} from "../entities/extension.js";
+import { getItems } from "../entities/table.js";
+import type { TenantRecord } from "../entities/tenant.js";
+import { ForbiddenError, UnauthorizedError, ValidationError } from "../errors.js";
 import type { EventType } from "../events/catalog.js";
 import { keys } from "../keys.js";
 import { logger } from "../logger.js";
 import type { Permission } from "../permissions.js";
 import type { Client, loginBody } from "../schemas/auth.js";
 import { linkusSipCredentials } from "../sip/linkus-credentials.js";
-import { isConditionalCheckFailed } from "../storage/db.js";
 import { admitLogin, gateTarget, type LoginAttempt, loginFailed, loginRealm, loginSucceeded } from "./auth-gate.js";
 import type { TenantCaller } from "./caller.js";
 import { bumpDirectoryVersion } from "./directory-version.js";
@@ -18,7 +25,6 @@ import { recordEvent } from "./events.js";
 import { effectivePermissions } from "./linkus-permissions.js";
 import type { ClientKind } from "./login-security.js";
 import { consumeQuickLoginToken } from "./quick-login.js";
-import type { ExtensionRecord, TenantRecord } from "./records.js";
 import { assertCanAssignRole, permissionsFor, resolveRole } from "./roles.js";
 import {
   carrySessionOver,
@@ -132,16 +138,10 @@ async function linkusSip(deps: Deps, tenant: TenantRecord, sessionId: string, cl
 }
 
 async function findExtension(deps: Deps, tenantId: string, input: { email?: string; extension?: string }) {
-  const key = input.email
-    ? keys.unique(tenantId, "email", input.email.trim())
-    : keys.unique(tenantId, "number", input.extension ?? "");
-  const guard = await deps.db.send(new GetCommand({ TableName: deps.config.tableName, Key: key }));
-  const extensionId = guard.Item?.extensionId as string | undefined;
-  if (!extensionId) return undefined;
-  const result = await deps.db.send(
-    new GetCommand({ TableName: deps.config.tableName, Key: keys.extension(tenantId, extensionId) }),
-  );
-  return result.Item as ExtensionRecord | undefined;
+  const extensionId = input.email
+    ? await extensionIdByUnique(deps, tenantId, "email", input.email.trim(), false)
+    : await extensionIdByUnique(deps, tenantId, "number", input.extension ?? "", false);
+  return extensionId ? getExtensionRecord(deps, tenantId, extensionId, false) : undefined;
 }
 
 /** Exchanges a quick login token from a welcome email for a session; the token works once. */
@@ -192,17 +192,11 @@ export async function authorizeAccessToken(deps: Deps, token: string): Promise<A
   const { tokenKey } = await deps.keys();
   const claims = verifyAccessToken(token, tokenKey, deps.now().getTime());
   if (!claims) return { outcome: "unauthorized" };
-  const result = await deps.db.send(
-    new BatchGetCommand({
-      RequestItems: {
-        [deps.config.tableName]: {
-          Keys: [keys.tenant(claims.tid), keys.extension(claims.tid, claims.sub), keys.session(claims.tid, claims.sid)],
-          ConsistentRead: true,
-        },
-      },
-    }),
-  );
-  const items = result.Responses?.[deps.config.tableName] ?? [];
+  const items = await getItems<{ type?: string }>(deps, [
+    keys.tenant(claims.tid),
+    keys.extension(claims.tid, claims.sub),
+    keys.session(claims.tid, claims.sid),
+  ]);
   const tenant = items.find((item) => item.type === "tenant") as TenantRecord | undefined;
   const extension = items.find((item) => item.type === "extension") as ExtensionRecord | undefined;
   const session = items.find((item) => item.type === "session") as SessionRecord | undefined;
@@ -231,17 +225,10 @@ export async function currentPrincipal(deps: Deps, caller: TenantCaller) {
 }
 
 async function loadCaller(deps: Deps, caller: TenantCaller) {
-  const result = await deps.db.send(
-    new BatchGetCommand({
-      RequestItems: {
-        [deps.config.tableName]: {
-          Keys: [keys.tenant(caller.tenantId), keys.extension(caller.tenantId, caller.extensionId)],
-          ConsistentRead: true,
-        },
-      },
-    }),
-  );
-  const items = result.Responses?.[deps.config.tableName] ?? [];
+  const items = await getItems<{ type?: string }>(deps, [
+    keys.tenant(caller.tenantId),
+    keys.extension(caller.tenantId, caller.extensionId),
+  ]);
   const tenant = items.find((item) => item.type === "tenant") as TenantRecord | undefined;
   const extension = items.find((item) => item.type === "extension") as ExtensionRecord | undefined;
   if (!tenant || !extension) throw new UnauthorizedError();
@@ -254,34 +241,15 @@ async function loadCaller(deps: Deps, caller: TenantCaller) {
  */
 async function replacePassword(deps: Deps, extension: ExtensionRecord, newPassword: string): Promise<ExtensionRecord> {
   const passwordHash = await hashPassword(newPassword);
-  try {
-    const result = await deps.db.send(
-      new UpdateCommand({
-        TableName: deps.config.tableName,
-        Key: keys.extension(extension.tenantId, extension.id),
-        UpdateExpression:
-          "SET passwordHash = :hash, credentialVersion = credentialVersion + :one, version = version + :one, updatedAt = :now",
-        ConditionExpression: "credentialVersion = :seen",
-        ExpressionAttributeValues: {
-          ":hash": passwordHash,
-          ":one": 1,
-          ":now": deps.now().toISOString(),
-          ":seen": extension.credentialVersion,
-        },
-        ReturnValues: "ALL_NEW",
-      }),
-    );
-    // Linkus clients' SIP credentials die with their sessions: the listener must look again.
-    await bumpDirectoryVersion(deps, extension.tenantId);
-    return result.Attributes as ExtensionRecord;
-  } catch (error) {
-    if (isConditionalCheckFailed(error)) {
-      throw new ValidationError([
-        { in: "body", field: "newPassword", message: "the password was changed meanwhile; try again" },
-      ]);
-    }
-    throw error;
+  const updated = await replacePasswordHash(deps, extension, passwordHash, deps.now().toISOString());
+  if (!updated) {
+    throw new ValidationError([
+      { in: "body", field: "newPassword", message: "the password was changed meanwhile; try again" },
+    ]);
   }
+  // Linkus clients' SIP credentials die with their sessions: the listener must look again.
+  await bumpDirectoryVersion(deps, extension.tenantId);
+  return updated;
 }
 
 /** The user changes their own password: the old one is required; this session stays, others end. */
@@ -327,15 +295,7 @@ export async function setExtensionPassword(
   origin: RequestOrigin,
 ): Promise<void> {
   const { tenant, extension: admin } = await loadCaller(deps, caller);
-  const target = await deps.db.send(
-    new GetCommand({
-      TableName: deps.config.tableName,
-      Key: keys.extension(caller.tenantId, extensionId),
-      ConsistentRead: true,
-    }),
-  );
-  const extension = target.Item as ExtensionRecord | undefined;
-  if (!extension) throw new NotFoundError("Extension");
+  const extension = await requireExtensionRecord(deps, caller.tenantId, extensionId);
   // Taking over an account is at least as strong as giving it a role: same rule.
   assertCanAssignRole(
     caller,

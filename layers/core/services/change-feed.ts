@@ -1,5 +1,5 @@
-import { GetCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
 import type { Deps } from "../deps.js";
+import { advanceFeedCounter, feedCounter, feedEntriesAfter, putFeedEntry } from "../entities/feed.js";
 import { DomainError, ValidationError } from "../errors.js";
 import { keys } from "../keys.js";
 import { type GuardedItem, transactWrite } from "../storage/db.js";
@@ -67,14 +67,7 @@ export async function appendBuiltChanges(
   build: () => Promise<{ changes: Change[]; writes: GuardedItem[] }>,
 ): Promise<number> {
   for (let attempt = 1; ; attempt++) {
-    const counter = await deps.db.send(
-      new GetCommand({
-        TableName: deps.config.tableName,
-        Key: keys.feedCounter(tenantId, topic),
-        ConsistentRead: true,
-      }),
-    );
-    const current = (counter.Item?.sequence as number | undefined) ?? 0;
+    const current = await feedCounter(deps, tenantId, topic);
     const { changes, writes } = await build();
     if (changes.length + writes.length + 1 > 100)
       throw new Error("A change batch must fit one transaction (100 items)");
@@ -82,7 +75,7 @@ export async function appendBuiltChanges(
     const expiresAt = Math.floor(now.getTime() / 1000) + FEED_RETENTION_DAYS * 86400;
     const entries = changes.map((change, index) => ({
       ...keys.feedEntry(tenantId, topic, current + index + 1),
-      type: "feedEntry",
+      type: "feedEntry" as const,
       topic,
       sequence: current + index + 1,
       time: now.toISOString(),
@@ -92,19 +85,8 @@ export async function appendBuiltChanges(
     try {
       await transactWrite(deps.db, [
         ...writes,
-        {
-          item: {
-            Put: {
-              TableName: deps.config.tableName,
-              Item: { ...keys.feedCounter(tenantId, topic), type: "feedCounter", sequence: current + changes.length },
-              ConditionExpression: current === 0 ? "attribute_not_exists(PK)" : "#sequence = :current",
-              ExpressionAttributeNames: current === 0 ? undefined : { "#sequence": "sequence" },
-              ExpressionAttributeValues: current === 0 ? undefined : { ":current": current },
-            },
-          },
-          onConditionFailed: () => new CounterMoved(),
-        },
-        ...entries.map((Item) => ({ item: { Put: { TableName: deps.config.tableName, Item } } })),
+        advanceFeedCounter(deps, tenantId, topic, current, current + changes.length, () => new CounterMoved()),
+        ...entries.map((entry) => putFeedEntry(deps, entry)),
       ]);
       return current + changes.length;
     } catch (error) {
@@ -121,30 +103,11 @@ export async function appendBuiltChanges(
  * like expired entries and sent every client a false `resync`.
  */
 export async function readChanges(deps: Deps, tenantId: string, topic: FeedTopic, since: number, limit: number) {
-  const counter = await deps.db.send(
-    new GetCommand({
-      TableName: deps.config.tableName,
-      Key: keys.feedCounter(tenantId, topic),
-      ConsistentRead: true,
-    }),
-  );
-  const page = await deps.db.send(
-    new QueryCommand({
-      TableName: deps.config.tableName,
-      KeyConditionExpression: "PK = :pk AND SK > :after",
-      ExpressionAttributeValues: {
-        ":pk": keys.tenant(tenantId).PK,
-        ":after": keys.feedEntry(tenantId, topic, since).SK,
-      },
-      Limit: limit,
-      ConsistentRead: true,
-    }),
-  );
-  const prefix = keys.feedPrefix(topic);
-  const items = (page.Items ?? []).filter((item) => String(item.SK).startsWith(prefix));
-  const oldest = items[0]?.sequence as number | undefined;
+  const counter = await feedCounter(deps, tenantId, topic);
+  const items = await feedEntriesAfter(deps, tenantId, topic, since, limit);
+  const oldest = items[0]?.sequence;
   // Entries committed after the counter was read may be in the page: latest is never behind them.
-  const latest = Math.max((counter.Item?.sequence as number | undefined) ?? 0, (items.at(-1)?.sequence as number) ?? 0);
+  const latest = Math.max(counter, items.at(-1)?.sequence ?? 0);
   if (since > latest) throw ValidationError.one("since", "is ahead of this feed", "query");
   return {
     changes: items.map(({ sequence, time, action, entity, id, data }) => ({
@@ -163,8 +126,5 @@ export async function readChanges(deps: Deps, tenantId: string, topic: FeedTopic
 
 /** The newest sequence of a feed (0 when it has none): what caches of the feed's data key on. */
 export async function feedSequence(deps: Deps, tenantId: string, topic: FeedTopic): Promise<number> {
-  const counter = await deps.db.send(
-    new GetCommand({ TableName: deps.config.tableName, Key: keys.feedCounter(tenantId, topic), ConsistentRead: true }),
-  );
-  return (counter.Item?.sequence as number | undefined) ?? 0;
+  return feedCounter(deps, tenantId, topic);
 }

@@ -1,15 +1,15 @@
-import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
-import { GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
+import { randomBytes } from "node:crypto";
 import type * as z from "zod";
 import { csvChunks } from "../contacts/formats/csv.js";
 import { vcardChunks } from "../contacts/formats/vcard.js";
 
 import type { Deps } from "../deps.js";
+import { getPhonebookCredential, putPhonebookCredential } from "../entities/phonebook-credential.js";
 import { UnauthorizedError } from "../errors.js";
 import { RawBody } from "../http/responses.js";
-import { keys } from "../keys.js";
 import type { exportQuery, PHONEBOOK_FILES } from "../schemas/contact-files.js";
 import type { Contact } from "../schemas/contacts.js";
+import { hashToken, matchesTokenHash } from "../util/token-hash.js";
 import { searchCompanyContacts } from "./contacts.js";
 import { cachedPhonebook, refreshPhonebooks } from "./phonebook-store.js";
 import { findTenantBySlug } from "./tenants.js";
@@ -52,28 +52,14 @@ export async function exportContacts(deps: Deps, tenantId: string, query: z.outp
 
 export { PHONEBOOK_MAX_CONTACTS } from "./phonebook-store.js";
 
-const hash = (token: string) => createHash("sha256").update(token).digest();
-
 export async function phonebookInfo(deps: Deps, tenantId: string, slug: string) {
-  const settings = await deps.db.send(
-    new GetCommand({ TableName: deps.config.tableName, Key: keys.phonebookSettings(tenantId) }),
-  );
-  return { configured: Boolean(settings.Item), urls: phonebookUrls(deps, slug, "<token>") };
+  const settings = await getPhonebookCredential(deps, tenantId);
+  return { configured: Boolean(settings), urls: phonebookUrls(deps, slug, "<token>") };
 }
 
 export async function rotatePhonebookToken(deps: Deps, tenantId: string, slug: string) {
   const token = randomBytes(24).toString("base64url");
-  await deps.db.send(
-    new PutCommand({
-      TableName: deps.config.tableName,
-      Item: {
-        ...keys.phonebookSettings(tenantId),
-        type: "phonebookSettings",
-        tokenHash: hash(token).toString("base64"),
-        rotatedAt: deps.now().toISOString(),
-      },
-    }),
-  );
+  await putPhonebookCredential(deps, tenantId, hashToken(token, "base64"), deps.now().toISOString());
   // Built now, so the first phone is served a stored book, not a build.
   await refreshPhonebooks(deps, tenantId);
   return { configured: true, token, urls: phonebookUrls(deps, slug, token) };
@@ -102,12 +88,9 @@ export async function servePhonebook(
 ) {
   const tenant = await findTenantBySlug(deps, server.toLowerCase());
   const given = token ?? basicPassword(headers.authorization);
-  const settings = tenant
-    ? await deps.db.send(new GetCommand({ TableName: deps.config.tableName, Key: keys.phonebookSettings(tenant.id) }))
-    : undefined;
-  const expected = settings?.Item?.tokenHash as string | undefined;
-  const ok =
-    given !== undefined && expected !== undefined && timingSafeEqual(hash(given), Buffer.from(expected, "base64"));
+  const settings = tenant ? await getPhonebookCredential(deps, tenant.id) : undefined;
+  const expected = settings?.tokenHash;
+  const ok = matchesTokenHash(expected, given, "base64");
   if (tenant?.status !== "active" || !ok) throw new UnauthorizedError("A valid phonebook token is required");
 
   // Built when the directory changes (phonebook-store.ts); the ETag follows the build's feed sequence.

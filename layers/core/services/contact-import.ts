@@ -1,9 +1,9 @@
 import { createGunzip } from "node:zlib";
-import { BatchWriteCommand, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
 import type * as z from "zod";
 import { csvRecordToContactInput, parseCsv } from "../contacts/formats/csv.js";
 import { parseVcards } from "../contacts/formats/vcard.js";
 import type { Deps } from "../deps.js";
+import { getItem, putItem, writeBatches } from "../entities/table.js";
 import { ConflictError, DomainError, NotFoundError, PayloadTooLargeError, ValidationError } from "../errors.js";
 import { formatBytes } from "../http/file-body.js";
 import { keys } from "../keys.js";
@@ -80,7 +80,7 @@ export async function startImport(
     ...(rejected || chunks.length === 0 ? { finishedAt: now } : {}),
   };
   if (job.status !== "queued") {
-    await deps.db.send(new PutCommand({ TableName: deps.config.tableName, Item: job }));
+    await putItem(deps, job);
     return toJob(job);
   }
 
@@ -127,15 +127,9 @@ function runningImportError(jobId: string) {
  * new import can take it over conditionally.
  */
 async function assertNoRunningImport(deps: Deps, tenantId: string): Promise<string | undefined> {
-  const lock = await deps.db.send(
-    new GetCommand({ TableName: deps.config.tableName, Key: keys.importLock(tenantId), ConsistentRead: true }),
-  );
-  const holder = lock.Item?.jobId as string | undefined;
+  const holder = (await getItem<{ jobId?: string }>(deps, keys.importLock(tenantId)))?.jobId;
   if (!holder) return undefined;
-  const job = await deps.db.send(
-    new GetCommand({ TableName: deps.config.tableName, Key: keys.importJob(tenantId, holder), ConsistentRead: true }),
-  );
-  const status = job.Item?.status as ImportJob["status"] | undefined;
+  const status = (await getItem<StoredJob>(deps, keys.importJob(tenantId, holder)))?.status;
   if (status === "queued" || status === "running") throw runningImportError(holder);
   return holder;
 }
@@ -179,14 +173,11 @@ async function writeChunks(deps: Deps, tenantId: string, jobId: string, chunks: 
   // Eight at a time: each is up to 160 KB.
   for (let i = 0; i < chunks.length; i += 8) {
     await Promise.all(
-      chunks.slice(i, i + 8).map((rows, j) =>
-        deps.db.send(
-          new PutCommand({
-            TableName: deps.config.tableName,
-            Item: { ...keys.importChunk(tenantId, jobId, i + j), type: "importChunk", rows, expiresAt },
-          }),
+      chunks
+        .slice(i, i + 8)
+        .map((rows, j) =>
+          putItem(deps, { ...keys.importChunk(tenantId, jobId, i + j), type: "importChunk", rows, expiresAt }),
         ),
-      ),
     );
   }
 }
@@ -196,10 +187,9 @@ async function deleteChunks(deps: Deps, tenantId: string, jobId: string, count: 
     const keysToDelete = Array.from({ length: Math.min(25, count - i) }, (_, j) =>
       keys.importChunk(tenantId, jobId, i + j),
     );
-    await deps.db.send(
-      new BatchWriteCommand({
-        RequestItems: { [deps.config.tableName]: keysToDelete.map((Key) => ({ DeleteRequest: { Key } })) },
-      }),
+    await writeBatches(
+      deps,
+      keysToDelete.map((key) => ({ delete: key })),
     );
   }
 }
@@ -290,11 +280,9 @@ function* readRecords(format: "csv" | "vcard", text: string): Generator<{ line: 
 }
 
 export async function getImportJob(deps: Deps, tenantId: string, jobId: string): Promise<ImportJob> {
-  const result = await deps.db.send(
-    new GetCommand({ TableName: deps.config.tableName, Key: keys.importJob(tenantId, jobId), ConsistentRead: true }),
-  );
-  if (!result.Item) throw new NotFoundError("Import job");
-  return toJob(result.Item as StoredJob);
+  const job = await getItem<StoredJob>(deps, keys.importJob(tenantId, jobId));
+  if (!job) throw new NotFoundError("Import job");
+  return toJob(job);
 }
 
 const JOB_FIELDS = [

@@ -1,21 +1,15 @@
-import { BatchGetCommand, DeleteCommand, GetCommand, PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
+import { BatchGetCommand } from "@aws-sdk/lib-dynamodb";
 import * as z from "zod";
 import { TEXT_FIELDS } from "../contacts/formats/common.js";
 import { contactIdOf, indexTokens, sortName, sortToken, tokenPrefix } from "../contacts/index-entries.js";
 import { digitsOf, nameKey } from "../contacts/normalize.js";
 import type { Deps } from "../deps.js";
+import { getItem, putItem, queryPage, sendGuarded } from "../entities/table.js";
 import { ConflictError, NotFoundError } from "../errors.js";
 import { keys } from "../keys.js";
 import type { Contact, ContactInput } from "../schemas/contacts.js";
 import { cursorCodec } from "../storage/cursor.js";
-import {
-  deleteIfUnchanged,
-  type GuardedItem,
-  isConditionalCheckFailed,
-  putIfUnchanged,
-  queryAll,
-  sortKeyStartsWith,
-} from "../storage/db.js";
+import { deleteIfUnchanged, type GuardedItem, putIfUnchanged, queryAll, sortKeyStartsWith } from "../storage/db.js";
 import type { TenantCaller } from "./caller.js";
 import { appendChanges, type Change } from "./change-feed.js";
 
@@ -130,15 +124,9 @@ export async function createCompanyContact(deps: Deps, tenantId: string, input: 
 }
 
 async function getStoredCompanyContact(deps: Deps, tenantId: string, contactId: string) {
-  const result = await deps.db.send(
-    new GetCommand({
-      TableName: deps.config.tableName,
-      Key: keys.companyContact(tenantId, contactId),
-      ConsistentRead: true,
-    }),
-  );
-  if (!result.Item) throw new NotFoundError("Contact");
-  return result.Item as StoredContact;
+  const contact = await getItem<StoredContact>(deps, keys.companyContact(tenantId, contactId));
+  if (!contact) throw new NotFoundError("Contact");
+  return contact;
 }
 
 export async function getCompanyContact(deps: Deps, tenantId: string, contactId: string): Promise<Contact> {
@@ -255,16 +243,13 @@ export interface SearchPage {
 
 /** One page of index entries under a prefix, from an optional position. */
 async function indexPage(deps: Deps, tenantId: string, prefix: string, after: string | undefined, limit: number) {
-  const page = await deps.db.send(
-    new QueryCommand({
-      TableName: deps.config.tableName,
-      ...sortKeyStartsWith(keys.contactIndexPartition(tenantId), prefix),
-      ExclusiveStartKey: after ? { PK: keys.contactIndexPartition(tenantId), SK: after } : undefined,
-      Limit: limit,
-      ProjectionExpression: "SK",
-    }),
-  );
-  return { tokens: (page.Items ?? []).map((item) => item.SK as string), more: Boolean(page.LastEvaluatedKey) };
+  const page = await queryPage<{ SK: string }>(deps, {
+    ...sortKeyStartsWith(keys.contactIndexPartition(tenantId), prefix),
+    ExclusiveStartKey: after ? { PK: keys.contactIndexPartition(tenantId), SK: after } : undefined,
+    Limit: limit,
+    ProjectionExpression: "SK",
+  });
+  return { tokens: page.items.map((item) => item.SK), more: Boolean(page.lastKey) };
 }
 
 /**
@@ -429,20 +414,17 @@ export async function createPersonalContact(deps: Deps, caller: TenantCaller, in
     createdAt: now,
     updatedAt: now,
   };
-  await deps.db.send(new PutCommand({ TableName: deps.config.tableName, Item: item }));
+  await putItem(deps, item);
   return toContact(item);
 }
 
 async function getStoredPersonalContact(deps: Deps, caller: TenantCaller, contactId: string) {
-  const result = await deps.db.send(
-    new GetCommand({
-      TableName: deps.config.tableName,
-      Key: keys.personalContact(caller.tenantId, caller.extensionId, contactId),
-      ConsistentRead: true,
-    }),
+  const contact = await getItem<StoredContact>(
+    deps,
+    keys.personalContact(caller.tenantId, caller.extensionId, contactId),
   );
-  if (!result.Item) throw new NotFoundError("Contact");
-  return result.Item as StoredContact;
+  if (!contact) throw new NotFoundError("Contact");
+  return contact;
 }
 
 export async function getPersonalContact(deps: Deps, caller: TenantCaller, contactId: string) {
@@ -464,37 +446,31 @@ export async function updatePersonalContact(
     version: current.version + 1,
     updatedAt: deps.now().toISOString(),
   };
-  try {
-    await deps.db.send(
-      new PutCommand({
-        TableName: deps.config.tableName,
+  await sendGuarded(
+    deps,
+    {
+      Put: {
         Item: next,
         ConditionExpression: "version = :version",
         ExpressionAttributeValues: { ":version": version },
-      }),
-    );
-  } catch (error) {
-    if (isConditionalCheckFailed(error)) {
-      throw new ConflictError("version", "The contact was changed meanwhile", { current: toContact(current) });
-    }
-    throw error;
-  }
+      },
+    },
+    () => new ConflictError("version", "The contact was changed meanwhile", { current: toContact(current) }),
+  );
   return toContact(next);
 }
 
 export async function deletePersonalContact(deps: Deps, caller: TenantCaller, contactId: string) {
-  try {
-    await deps.db.send(
-      new DeleteCommand({
-        TableName: deps.config.tableName,
+  await sendGuarded(
+    deps,
+    {
+      Delete: {
         Key: keys.personalContact(caller.tenantId, caller.extensionId, contactId),
         ConditionExpression: "attribute_exists(PK)",
-      }),
-    );
-  } catch (error) {
-    if (isConditionalCheckFailed(error)) throw new NotFoundError("Contact");
-    throw error;
-  }
+      },
+    },
+    () => new NotFoundError("Contact"),
+  );
 }
 
 /** "Add to Company Contacts": copies a personal contact into the directory. */

@@ -1,5 +1,5 @@
-import { GetCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import type { Deps } from "../deps.js";
+import { getItem, sendGuarded } from "../entities/table.js";
 import { keys } from "../keys.js";
 import { logger } from "../logger.js";
 import type { GuardedItem } from "../storage/db.js";
@@ -12,36 +12,29 @@ import type { GuardedItem } from "../storage/db.js";
  * without a short TTL on every entry (docs/listener.md, "Caches").
  */
 export function directoryChangedItem(deps: Deps, tenantId: string): GuardedItem {
-  return {
-    item: {
-      Update: {
-        TableName: deps.config.tableName,
-        Key: keys.directoryVersion(tenantId),
-        UpdateExpression: "ADD version :one SET #type = :type",
-        ExpressionAttributeNames: { "#type": "type" },
-        ExpressionAttributeValues: { ":one": 1, ":type": "directoryVersion" },
-      },
-    },
-  };
+  return { item: { Update: { TableName: deps.config.tableName, ...versionBump(tenantId) } } };
 }
+
+const versionBump = (tenantId: string) => ({
+  Key: keys.directoryVersion(tenantId),
+  UpdateExpression: "ADD version :one SET #type = :type",
+  ExpressionAttributeNames: { "#type": "type" },
+  ExpressionAttributeValues: { ":one": 1, ":type": "directoryVersion" },
+});
 
 /**
  * The same for a write made outside a transaction: after it, best effort (a failure is logged;
  * listener caches then refresh at their maximum age, a minute).
  */
 export async function bumpDirectoryVersion(deps: Deps, tenantId: string): Promise<void> {
-  const { Update } = directoryChangedItem(deps, tenantId).item;
-  if (!Update) return;
   try {
-    await deps.db.send(new UpdateCommand(Update as ConstructorParameters<typeof UpdateCommand>[0]));
+    await sendGuarded(deps, { Update: versionBump(tenantId) });
   } catch (error) {
     logger.error("Directory version not bumped", { error: error as Error, tenantId });
   }
 }
 
 export async function readDirectoryVersion(deps: Deps, tenantId: string): Promise<number> {
-  const result = await deps.db.send(
-    new GetCommand({ TableName: deps.config.tableName, Key: keys.directoryVersion(tenantId), ConsistentRead: true }),
-  );
-  return (result.Item?.version as number | undefined) ?? 0;
+  const item = await getItem<{ version?: number }>(deps, keys.directoryVersion(tenantId));
+  return item?.version ?? 0;
 }

@@ -1,17 +1,18 @@
-import { BatchGetCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { encodeTime } from "ulid";
 import type * as z from "zod";
 import type { Deps } from "../deps.js";
+import { type EventRecord, eventPage, putEvent } from "../entities/event.js";
+import { type ExtensionRecord, extensionEmails } from "../entities/extension.js";
+import { putOutboxItem } from "../entities/outbox.js";
 import { EVENTS, type EventType } from "../events/catalog.js";
 import { escapeHtml, renderTemplate } from "../events/template.js";
 import { keys } from "../keys.js";
-import type { eventRecord, listEventsQuery } from "../schemas/events.js";
+import type { listEventsQuery } from "../schemas/events.js";
 import { cursorCodec, tableKeyIn } from "../storage/cursor.js";
 import { type GuardedItem, transactWrite } from "../storage/db.js";
 import { listNotificationContacts, notificationSettingFor, outboxItem } from "./notifications.js";
-import type { ExtensionRecord } from "./records.js";
 
-export type EventRecord = z.infer<typeof eventRecord>;
+export type { EventRecord };
 
 export interface EventInput {
   event: EventType;
@@ -54,19 +55,7 @@ export async function recordEvent(deps: Deps, tenant: { id: string; name: string
     details: input.details,
   };
   const items: GuardedItem[] = [
-    {
-      item: {
-        Put: {
-          TableName: deps.config.tableName,
-          Item: {
-            ...keys.event(tenant.id, id),
-            type: "event",
-            ...record,
-            expiresAt: Math.floor(now.getTime() / 1000) + deps.config.eventRetentionDays * 86400,
-          },
-        },
-      },
-    },
+    putEvent(deps, tenant.id, record, Math.floor(now.getTime() / 1000) + deps.config.eventRetentionDays * 86400),
   ];
 
   if (setting.enabled && setting.methods.includes("email")) {
@@ -87,14 +76,8 @@ export async function recordEvent(deps: Deps, tenant: { id: string; name: string
     const html = `<div style="font-family:sans-serif;white-space:pre-wrap">${escapeHtml(text)}</div>`;
     const recipients = await recipientsFor(deps, tenant.id, setting.level);
     for (const to of recipients.slice(0, MAX_RECIPIENTS)) {
-      items.push({
-        item: {
-          Put: {
-            TableName: deps.config.tableName,
-            Item: outboxItem(deps, tenant.id, { eventId: id, event: input.event, to, subject, text, html }),
-          },
-        },
-      });
+      const message = outboxItem(deps, tenant.id, { eventId: id, event: input.event, to, subject, text, html });
+      items.push(putOutboxItem(deps, message));
     }
   }
   await transactWrite(deps.db, items);
@@ -109,24 +92,9 @@ async function recipientsFor(deps: Deps, tenantId: string, level: string): Promi
   const extensionIds = contacts.flatMap((contact) =>
     contact.type === "extension" && contact.extensionId ? [contact.extensionId] : [],
   );
-  const extensionEmails = new Map<string, string>();
-  for (let i = 0; i < extensionIds.length; i += 100) {
-    const result = await deps.db.send(
-      new BatchGetCommand({
-        RequestItems: {
-          [deps.config.tableName]: {
-            Keys: extensionIds.slice(i, i + 100).map((extensionId) => keys.extension(tenantId, extensionId)),
-            ProjectionExpression: "id, email",
-          },
-        },
-      }),
-    );
-    for (const item of result.Responses?.[deps.config.tableName] ?? []) {
-      if (item.email) extensionEmails.set(item.id as string, item.email as string);
-    }
-  }
+  const emails = await extensionEmails(deps, tenantId, extensionIds);
   const addresses = contacts.map((contact) =>
-    contact.type === "extension" ? extensionEmails.get(contact.extensionId ?? "") : contact.email,
+    contact.type === "extension" ? emails.get(contact.extensionId ?? "") : contact.email,
   );
   return [...new Set(addresses.filter((address): address is string => Boolean(address)))];
 }
@@ -144,16 +112,6 @@ export async function listEvents(deps: Deps, tenantId: string, query: z.output<t
     ? `${keys.eventPrefix}${encodeTime(Math.max(0, Date.parse(query.from)), 10)}`
     : keys.eventPrefix;
   const to = `${keys.eventPrefix}${query.to ? encodeTime(Math.max(0, Date.parse(query.to)), 10) : "7ZZZZZZZZZ"}~`;
-  const filters: string[] = [];
-  const values: Record<string, unknown> = { ":pk": keys.tenant(tenantId).PK, ":from": from, ":to": to };
-  if (query.event) {
-    filters.push("#event = :event");
-    values[":event"] = query.event;
-  }
-  if (query.level) {
-    filters.push("#level = :level");
-    values[":level"] = query.level;
-  }
   // The range is part of the cursor's scope: a cursor opens only for the range it was issued in.
   const cursors = await cursorCodec(
     deps,
@@ -164,29 +122,10 @@ export async function listEvents(deps: Deps, tenantId: string, query: z.output<t
   let startKey: Record<string, unknown> | undefined = query.cursor ? cursors.open(query.cursor) : undefined;
   // A filter can leave pages short; read on until the page is full or the range is exhausted.
   for (let pages = 0; pages < 20 && items.length < query.limit; pages++) {
-    const page = await deps.db.send(
-      new QueryCommand({
-        TableName: deps.config.tableName,
-        KeyConditionExpression: "PK = :pk AND SK BETWEEN :from AND :to",
-        FilterExpression: filters.length ? filters.join(" AND ") : undefined,
-        ExpressionAttributeNames: filters.length
-          ? { ...(query.event ? { "#event": "event" } : {}), ...(query.level ? { "#level": "level" } : {}) }
-          : undefined,
-        ExpressionAttributeValues: values,
-        ScanIndexForward: false,
-        Limit: query.limit - items.length,
-        ExclusiveStartKey: startKey,
-      }),
-    );
-    items.push(...(page.Items ?? []).map(toEventRecord));
-    startKey = page.LastEvaluatedKey;
+    const page = await eventPage(deps, tenantId, { from, to }, query, query.limit - items.length, startKey);
+    items.push(...page.items);
+    startKey = page.lastKey;
     if (!startKey) break;
   }
   return startKey ? { items, nextCursor: cursors.seal(startKey as { PK: string; SK: string }) } : { items };
-}
-
-function toEventRecord(item: Record<string, unknown>): EventRecord {
-  const { id, event, name, category, level, time, extensionId, extensionNumber, sourceIp, client, details } =
-    item as EventRecord;
-  return { id, event, name, category, level, time, extensionId, extensionNumber, sourceIp, client, details };
 }

@@ -1,6 +1,21 @@
 import { generatePassword, generateRegistrationName, hashPassword } from "../auth/password.js";
 import { seal, unseal } from "../auth/sealed.js";
 import type { Deps } from "../deps.js";
+import {
+  claimUniqueValue,
+  deleteExtensionIfUnchanged,
+  type ExtensionRecord,
+  getExtensionRecord,
+  listExtensionRecords,
+  putNewExtension,
+  registrationSecretContext,
+  releaseUniqueValue,
+  replaceExtensionIfUnchanged,
+  toExtension,
+} from "../entities/extension.js";
+import { changeMemberCount } from "../entities/organization.js";
+import { deleteQuickLogin } from "../entities/quick-login.js";
+import { changeSuperAdminCount, requireTenant, type TenantRecord } from "../entities/tenant.js";
 import { ConflictError, DomainError, ForbiddenError, NotFoundError, ValidationError } from "../errors.js";
 import { keys, type UniqueField } from "../keys.js";
 import type {
@@ -9,24 +24,9 @@ import type {
   ListExtensionsQuery,
   UpdateExtensionInput,
 } from "../schemas/extensions.js";
-import {
-  deleteIfUnchanged,
-  type GuardedItem,
-  putIfUnchanged,
-  queryAll,
-  sortKeyStartsWith,
-  transactWrite,
-} from "../storage/db.js";
+import { type GuardedItem, transactWrite } from "../storage/db.js";
 import type { TenantCaller } from "./caller.js";
 import { directoryChangedItem } from "./directory-version.js";
-import {
-  type ExtensionRecord,
-  getExtensionRecord,
-  registrationSecretContext,
-  requireTenant,
-  type TenantRecord,
-  toExtension,
-} from "./records.js";
 import { assertCanAssignRole, requireAssignableRole, resolveRole, roleMemberCountChange } from "./roles.js";
 import { sendWelcomeEmails } from "./welcome.js";
 
@@ -89,70 +89,33 @@ export async function buildExtensionRecord(
 }
 
 function guardPut(deps: Deps, record: ExtensionRecord, field: UniqueField): GuardedItem {
-  return {
-    item: {
-      Put: {
-        TableName: deps.config.tableName,
-        Item: { ...keys.unique(record.tenantId, field, record[field]), type: "guard", extensionId: record.id },
-        ConditionExpression: "attribute_not_exists(PK)",
-      },
-    },
-    onConditionFailed: () => new ConflictError(field, TAKEN_MESSAGE[field]),
-  };
+  return claimUniqueValue(deps, record, field, () => new ConflictError(field, TAKEN_MESSAGE[field]));
 }
 
 function guardDelete(deps: Deps, record: ExtensionRecord, field: UniqueField): GuardedItem {
-  return {
-    item: {
-      Delete: {
-        TableName: deps.config.tableName,
-        Key: keys.unique(record.tenantId, field, record[field]),
-        ConditionExpression: "extensionId = :id",
-        ExpressionAttributeValues: { ":id": record.id },
-      },
-    },
-  };
+  return releaseUniqueValue(deps, record, field);
 }
 
 function memberCountChange(deps: Deps, tenantId: string, organizationId: string, delta: 1 | -1, index: number) {
-  return {
-    item: {
-      Update: {
-        TableName: deps.config.tableName,
-        Key: keys.organization(tenantId, organizationId),
-        UpdateExpression: "ADD memberCount :delta",
-        ConditionExpression: "attribute_exists(PK)",
-        ExpressionAttributeValues: { ":delta": delta },
-      },
-    },
-    onConditionFailed: () => ValidationError.one(`organizations.${index}`, "is not an organization of this PBX"),
-  } satisfies GuardedItem;
+  return changeMemberCount(deps, tenantId, organizationId, delta, () =>
+    ValidationError.one(`organizations.${index}`, "is not an organization of this PBX"),
+  );
 }
 
 /** The Super Administrator count on the tenant never drops below one. */
 function superAdminCountChange(deps: Deps, tenantId: string, delta: 1 | -1): GuardedItem {
-  return {
-    item: {
-      Update: {
-        TableName: deps.config.tableName,
-        Key: keys.tenant(tenantId),
-        UpdateExpression: "ADD superAdminCount :delta",
-        ConditionExpression: delta < 0 ? "superAdminCount > :one" : "attribute_exists(PK)",
-        ExpressionAttributeValues: delta < 0 ? { ":delta": delta, ":one": 1 } : { ":delta": delta },
-      },
-    },
-    onConditionFailed: () => new ConflictError("role", "The PBX must keep at least one Super Administrator"),
-  };
+  return changeSuperAdminCount(
+    deps,
+    tenantId,
+    delta,
+    () => new ConflictError("role", "The PBX must keep at least one Super Administrator"),
+  );
 }
 
 /** Every write that creates an extension: the record, its guards and its organization counts. */
 export function extensionCreateItems(deps: Deps, record: ExtensionRecord, countSuperAdmin = true): GuardedItem[] {
   const items: GuardedItem[] = [
-    {
-      item: {
-        Put: { TableName: deps.config.tableName, Item: record, ConditionExpression: "attribute_not_exists(PK)" },
-      },
-    },
+    putNewExtension(deps, record),
     ...UNIQUE_FIELDS.filter((field) => record[field] !== "").map((field) => guardPut(deps, record, field)),
     ...record.organizations.map((orgId, index) => memberCountChange(deps, record.tenantId, orgId, 1, index)),
   ];
@@ -250,7 +213,7 @@ async function applyUpdate(
   }
 
   const items: GuardedItem[] = [
-    putIfUnchanged(deps.config.tableName, next, "version", current.version, () =>
+    replaceExtensionIfUnchanged(deps, next, current.version, () =>
       expectedVersion === undefined
         ? new StaleWrite()
         : new ConflictError("version", "The extension was changed by someone else"),
@@ -298,18 +261,12 @@ export async function deleteExtension(deps: Deps, caller: TenantCaller, extensio
     const current = await requireExtension(deps, caller.tenantId, extensionId);
     assertCanAssignRole(caller, (await resolveRole(deps, caller.tenantId, current.role)) ?? noRole(current.role));
     const items: GuardedItem[] = [
-      deleteIfUnchanged(
-        deps.config.tableName,
-        keys.extension(current.tenantId, current.id),
-        "version",
-        current.version,
-        () => new StaleWrite(),
-      ),
+      deleteExtensionIfUnchanged(deps, current, () => new StaleWrite()),
       ...UNIQUE_FIELDS.filter((field) => current[field] !== "").map((field) => guardDelete(deps, current, field)),
       ...current.organizations.map((orgId) => memberCountChange(deps, current.tenantId, orgId, -1, 0)),
       // An unused welcome-email link dies with the extension. (Sessions end at once through the
       // authorizer, which finds no extension, and their items expire by TTL.)
-      { item: { Delete: { TableName: deps.config.tableName, Key: keys.quickLogin(current.tenantId, current.id) } } },
+      deleteQuickLogin(deps, current.tenantId, current.id),
     ];
     if (current.role === "super_admin") items.push(superAdminCountChange(deps, current.tenantId, -1));
     items.push(...roleMemberCountChange(deps, current.tenantId, current.role, -1));
@@ -350,10 +307,7 @@ export async function listExtensions(deps: Deps, caller: TenantCaller, query: Li
 }
 
 export function queryAllExtensions(deps: Deps, tenantId: string): Promise<ExtensionRecord[]> {
-  return queryAll<ExtensionRecord>(deps.db, {
-    TableName: deps.config.tableName,
-    ...sortKeyStartsWith(keys.tenant(tenantId).PK, keys.extensionPrefix),
-  });
+  return listExtensionRecords(deps, tenantId);
 }
 
 const collator = new Intl.Collator("en", { sensitivity: "base", numeric: true });

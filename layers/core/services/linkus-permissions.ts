@@ -1,6 +1,9 @@
-import { BatchGetCommand, GetCommand } from "@aws-sdk/lib-dynamodb";
 import type * as z from "zod";
 import type { Deps } from "../deps.js";
+import { type ExtensionRecord, getExtensionRecord } from "../entities/extension.js";
+import { organizationParents } from "../entities/organization.js";
+import { deleteRuleItem, getRuleItem, listRuleItems, putRule, type RuleFamily } from "../entities/rule.js";
+import { existingSortKeys } from "../entities/table.js";
 import { type FieldError, ForbiddenError, NotFoundError, ValidationError } from "../errors.js";
 import { keys } from "../keys.js";
 import { type CompanyContactsAccess, MENUS, type Menu, OPERATIONS, type Operation } from "../linkus.js";
@@ -12,10 +15,8 @@ import type {
   linkusRuleBody,
   members,
 } from "../schemas/linkus-rules.js";
-import { isConditionalCheckFailed, queryAll, sortKeyStartsWith } from "../storage/db.js";
 import type { TenantCaller } from "./caller.js";
 import { appendChanges } from "./change-feed.js";
-import { type ExtensionRecord, getExtensionRecord, type OrganizationRecord } from "./records.js";
 import { resolveRole } from "./roles.js";
 
 /**
@@ -72,10 +73,7 @@ interface RuleSet {
 }
 
 async function loadRules(deps: Deps, tenantId: string): Promise<RuleSet> {
-  const items = await queryAll(deps.db, {
-    TableName: deps.config.tableName,
-    ...sortKeyStartsWith(keys.tenant(tenantId).PK, keys.rulePrefix),
-  });
+  const items = await listRuleItems(deps, tenantId);
   return {
     linkus: items.filter((item) => item.type === "linkusRule").map((item) => toLinkusRule(item)),
     companyContacts: items
@@ -88,11 +86,7 @@ async function loadRules(deps: Deps, tenantId: string): Promise<RuleSet> {
 async function organizationsWithAncestors(deps: Deps, tenantId: string, direct: readonly string[]) {
   const result = new Set(direct);
   if (direct.length === 0) return result;
-  const organizations = await queryAll<Pick<OrganizationRecord, "id" | "parentId">>(deps.db, {
-    TableName: deps.config.tableName,
-    ...sortKeyStartsWith(keys.tenant(tenantId).PK, keys.organizationPrefix),
-    ProjectionExpression: "id, parentId",
-  });
+  const organizations = await organizationParents(deps, tenantId);
   const parentOf = new Map(organizations.map((org) => [org.id, org.parentId]));
   for (const id of direct) {
     for (let parent = parentOf.get(id); parent && !result.has(parent); parent = parentOf.get(parent))
@@ -201,24 +195,17 @@ async function assertMembersExist(deps: Deps, tenantId: string, ruleMembers: Mem
       field: `members.organizations.${index}`,
     })),
   ];
-  const found = new Set<string>();
-  for (let i = 0; i < wanted.length; i += 100) {
-    const result = await deps.db.send(
-      new BatchGetCommand({
-        RequestItems: {
-          [deps.config.tableName]: { Keys: wanted.slice(i, i + 100).map((w) => w.key), ProjectionExpression: "SK" },
-        },
-      }),
-    );
-    for (const item of result.Responses?.[deps.config.tableName] ?? []) found.add(item.SK as string);
-  }
+  const found = await existingSortKeys(
+    deps,
+    wanted.map((w) => w.key),
+  );
   const missing: FieldError[] = wanted
     .filter((w) => !found.has(w.key.SK))
     .map((w) => ({ in: "body", field: w.field, message: "is not a member of this PBX" }));
   if (missing.length > 0) throw new ValidationError(missing);
 }
 
-type Family = "linkus" | "companyContacts";
+type Family = RuleFamily;
 
 async function listFamily(deps: Deps, tenantId: string, family: Family) {
   const rules = await loadRules(deps, tenantId);
@@ -237,15 +224,9 @@ async function saveRule(
   const now = deps.now().toISOString();
   let createdAt = now;
   if (ruleId) {
-    const existing = await deps.db.send(
-      new GetCommand({
-        TableName: deps.config.tableName,
-        Key: keys.rule(tenantId, family, ruleId),
-        ConsistentRead: true,
-      }),
-    );
-    if (!existing.Item) throw new NotFoundError("Rule");
-    createdAt = existing.Item.createdAt as string;
+    const existing = await getRuleItem(deps, tenantId, family, ruleId);
+    if (!existing) throw new NotFoundError("Rule");
+    createdAt = existing.createdAt;
   }
   const id = ruleId ?? deps.newId();
   const rule = { ...body, id, createdAt, updatedAt: now };
@@ -260,51 +241,20 @@ async function saveRule(
         id,
       },
     ],
-    [
-      {
-        item: {
-          Put: {
-            TableName: deps.config.tableName,
-            Item: {
-              ...keys.rule(tenantId, family, id),
-              type: family === "linkus" ? "linkusRule" : "companyContactsRule",
-              ...rule,
-            },
-            ...(ruleId ? { ConditionExpression: "attribute_exists(PK)" } : {}),
-          },
-        },
-        onConditionFailed: () => new NotFoundError("Rule"),
-      },
-    ],
+    [putRule(deps, tenantId, family, rule, ruleId !== undefined, () => new NotFoundError("Rule"))],
   );
   return rule;
 }
 
 async function deleteRule(deps: Deps, tenantId: string, family: Family, ruleId: string) {
   const entity = family === "linkus" ? "linkusRule" : "companyContactsRule";
-  try {
-    await appendChanges(
-      deps,
-      tenantId,
-      "permissions",
-      [{ action: "deleted", entity, id: ruleId }],
-      [
-        {
-          item: {
-            Delete: {
-              TableName: deps.config.tableName,
-              Key: keys.rule(tenantId, family, ruleId),
-              ConditionExpression: "attribute_exists(PK)",
-            },
-          },
-          onConditionFailed: () => new NotFoundError("Rule"),
-        },
-      ],
-    );
-  } catch (error) {
-    if (isConditionalCheckFailed(error)) throw new NotFoundError("Rule");
-    throw error;
-  }
+  await appendChanges(
+    deps,
+    tenantId,
+    "permissions",
+    [{ action: "deleted", entity, id: ruleId }],
+    [deleteRuleItem(deps, tenantId, family, ruleId, () => new NotFoundError("Rule"))],
+  );
 }
 
 export const linkusRules = {

@@ -1,10 +1,10 @@
 import { BlockList, isIP } from "node:net";
-import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import type { Deps } from "../deps.js";
+import { deleteItem, getItem, type Key, putItem, queryEvery, sendGuarded } from "../entities/table.js";
 import { DomainError, NotFoundError } from "../errors.js";
 import { keys } from "../keys.js";
 import { DEFAULT_LOGIN_SECURITY, type LoginSecuritySettings } from "../schemas/security.js";
-import { isConditionalCheckFailed, queryAll, sortKeyStartsWith } from "../storage/db.js";
+import { sortKeyStartsWith } from "../storage/db.js";
 import { bumpDirectoryVersion } from "./directory-version.js";
 
 /**
@@ -35,10 +35,7 @@ export interface BlockRecord {
 }
 
 export async function loginSecuritySettings(deps: Deps, tenantId: string): Promise<LoginSecuritySettings> {
-  const result = await deps.db.send(
-    new GetCommand({ TableName: deps.config.tableName, Key: keys.loginSecuritySettings(tenantId) }),
-  );
-  const stored = result.Item as Partial<LoginSecuritySettings> | undefined;
+  const stored = await getItem<Partial<LoginSecuritySettings>>(deps, keys.loginSecuritySettings(tenantId), false);
   return {
     maxFailures: stored?.maxFailures ?? DEFAULT_LOGIN_SECURITY.maxFailures,
     windowMinutes: stored?.windowMinutes ?? DEFAULT_LOGIN_SECURITY.windowMinutes,
@@ -53,12 +50,7 @@ export async function updateLoginSecuritySettings(
   patch: Partial<LoginSecuritySettings>,
 ): Promise<LoginSecuritySettings> {
   const next = { ...(await loginSecuritySettings(deps, tenantId)), ...patch };
-  await deps.db.send(
-    new PutCommand({
-      TableName: deps.config.tableName,
-      Item: { ...keys.loginSecuritySettings(tenantId), type: "loginSecuritySettings", ...next },
-    }),
-  );
+  await putItem(deps, { ...keys.loginSecuritySettings(tenantId), type: "loginSecuritySettings", ...next });
   await bumpDirectoryVersion(deps, tenantId); // listener tasks cache the settings by version
   return next;
 }
@@ -79,10 +71,7 @@ export function isAllowlisted(settings: LoginSecuritySettings, ip: string): bool
 /** Refuses a blocked IP before anything else happens: not even the password is checked. */
 export async function assertNotBlocked(deps: Deps, tenantId: string, ip: string, settings: LoginSecuritySettings) {
   if (!ip || isAllowlisted(settings, ip)) return;
-  const result = await deps.db.send(
-    new GetCommand({ TableName: deps.config.tableName, Key: keys.blockedIp(tenantId, ip), ConsistentRead: true }),
-  );
-  const block = result.Item as BlockRecord | undefined;
+  const block = await getItem<BlockRecord>(deps, keys.blockedIp(tenantId, ip));
   const now = deps.now().getTime();
   if (block && block.blockedUntilMs > now) throw new BlockedIpError(block.blockedUntilMs, now);
 }
@@ -102,9 +91,8 @@ export async function countFailedLogin(
   const now = deps.now().getTime();
   const windowMs = settings.windowMinutes * 60_000;
   const key = keys.loginFailures(tenantId, kind, ip);
-  const updated = await deps.db.send(
-    new UpdateCommand({
-      TableName: deps.config.tableName,
+  const updated = await sendGuarded<{ failures?: number[] }>(deps, {
+    Update: {
       Key: key,
       UpdateExpression:
         "SET failures = list_append(if_not_exists(failures, :empty), :now), #type = :type, expiresAt = :ttl",
@@ -116,9 +104,9 @@ export async function countFailedLogin(
         ":ttl": Math.ceil((now + windowMs) / 1000),
       },
       ReturnValues: "ALL_NEW",
-    }),
-  );
-  const failures = (updated.Attributes?.failures ?? []) as number[];
+    },
+  });
+  const failures = (updated.written && updated.attributes?.failures) || [];
   const recent = failures.filter((at) => at > now - windowMs);
   if (recent.length < failures.length) await trimFailures(deps, key, failures.length, recent);
   if (recent.length < settings.maxFailures) return false;
@@ -126,20 +114,15 @@ export async function countFailedLogin(
 }
 
 /** Drops failures older than the window, unless the list changed meanwhile (then the next call trims). */
-async function trimFailures(deps: Deps, key: Record<string, string>, seenLength: number, recent: number[]) {
-  await deps.db
-    .send(
-      new UpdateCommand({
-        TableName: deps.config.tableName,
-        Key: key,
-        UpdateExpression: "SET failures = :recent",
-        ConditionExpression: "size(failures) = :seen",
-        ExpressionAttributeValues: { ":recent": recent, ":seen": seenLength },
-      }),
-    )
-    .catch((error: unknown) => {
-      if (!isConditionalCheckFailed(error)) throw error;
-    });
+async function trimFailures(deps: Deps, key: Key, seenLength: number, recent: number[]) {
+  await sendGuarded(deps, {
+    Update: {
+      Key: key,
+      UpdateExpression: "SET failures = :recent",
+      ConditionExpression: "size(failures) = :seen",
+      ExpressionAttributeValues: { ":recent": recent, ":seen": seenLength },
+    },
+  });
 }
 
 async function block(
@@ -151,28 +134,23 @@ async function block(
   now: number,
 ): Promise<boolean> {
   const until = now + settings.blockMinutes * 60_000;
-  try {
-    await deps.db.send(
-      new PutCommand({
-        TableName: deps.config.tableName,
-        Item: {
-          ...keys.blockedIp(tenantId, ip),
-          type: "blockedIp",
-          ip,
-          clientKind: kind,
-          blockedAt: new Date(now).toISOString(),
-          blockedUntil: new Date(until).toISOString(),
-          blockedUntilMs: until,
-          expiresAt: Math.ceil(until / 1000),
-        },
-        ConditionExpression: "attribute_not_exists(PK) OR blockedUntilMs <= :now",
-        ExpressionAttributeValues: { ":now": now },
-      }),
-    );
-  } catch (error) {
-    if (isConditionalCheckFailed(error)) return false;
-    throw error;
-  }
+  const put = await sendGuarded(deps, {
+    Put: {
+      Item: {
+        ...keys.blockedIp(tenantId, ip),
+        type: "blockedIp",
+        ip,
+        clientKind: kind,
+        blockedAt: new Date(now).toISOString(),
+        blockedUntil: new Date(until).toISOString(),
+        blockedUntilMs: until,
+        expiresAt: Math.ceil(until / 1000),
+      },
+      ConditionExpression: "attribute_not_exists(PK) OR blockedUntilMs <= :now",
+      ExpressionAttributeValues: { ":now": now },
+    },
+  });
+  if (!put.written) return false;
   // Listener tasks hold the tenant's blocks by directory version: registered phones on this IP stop within a second.
   await Promise.all([clearFailures(deps, tenantId, ip), bumpDirectoryVersion(deps, tenantId)]);
   return true;
@@ -180,18 +158,13 @@ async function block(
 
 async function clearFailures(deps: Deps, tenantId: string, ip: string) {
   await Promise.all(
-    (["web", "linkus"] as const).map((kind) =>
-      deps.db.send(
-        new DeleteCommand({ TableName: deps.config.tableName, Key: keys.loginFailures(tenantId, kind, ip) }),
-      ),
-    ),
+    (["web", "linkus"] as const).map((kind) => deleteItem(deps, keys.loginFailures(tenantId, kind, ip))),
   );
 }
 
 export async function listBlockedIps(deps: Deps, tenantId: string) {
   const now = deps.now().getTime();
-  const items = await queryAll<BlockRecord>(deps.db, {
-    TableName: deps.config.tableName,
+  const items = await queryEvery<BlockRecord>(deps, {
     ...sortKeyStartsWith(keys.tenant(tenantId).PK, keys.blockedIpPrefix, { ":now": now }),
     FilterExpression: "blockedUntilMs > :now",
   });
@@ -201,18 +174,16 @@ export async function listBlockedIps(deps: Deps, tenantId: string) {
 }
 
 export async function unblockIp(deps: Deps, tenantId: string, ip: string): Promise<void> {
-  try {
-    await deps.db.send(
-      new DeleteCommand({
-        TableName: deps.config.tableName,
+  await sendGuarded(
+    deps,
+    {
+      Delete: {
         Key: keys.blockedIp(tenantId, ip),
         ConditionExpression: "blockedUntilMs > :now",
         ExpressionAttributeValues: { ":now": deps.now().getTime() },
-      }),
-    );
-  } catch (error) {
-    if (isConditionalCheckFailed(error)) throw new NotFoundError("Blocked IP");
-    throw error;
-  }
+      },
+    },
+    () => new NotFoundError("Blocked IP"),
+  );
   await Promise.all([clearFailures(deps, tenantId, ip), bumpDirectoryVersion(deps, tenantId)]);
 }

@@ -1,42 +1,55 @@
-import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import type * as z from "zod";
 import type { Deps } from "../deps.js";
+import { getExtensionRecord } from "../entities/extension.js";
+import {
+  deleteNotificationContactRecord,
+  deleteNotificationSetting,
+  getNotificationContact,
+  getNotificationSetting,
+  listNotificationContactRecords,
+  listNotificationSettingRecords,
+  type NotificationContact,
+  putNotificationContact,
+  putNotificationSetting,
+  type StoredSetting,
+} from "../entities/notification.js";
+import {
+  claimOutboxRecord,
+  deadOutboxRecords,
+  dueOutboxRecords,
+  type EventMail,
+  getOutboxRecord,
+  OUTBOX_DUE_SHARDS,
+  type OutboxMessage,
+  type OutboxRecord,
+  outboxItem,
+  requeueDeadOutboxRecord,
+  settleOutboxRecord,
+  type WelcomeMail,
+} from "../entities/outbox.js";
 import { NotFoundError, ValidationError } from "../errors.js";
 import {
   DEFAULT_TEMPLATE,
   EVENT_TYPES,
   EVENTS,
-  type EventLevel,
   type EventType,
   NOTIFICATION_METHODS,
   TEMPLATE_VARIABLES,
 } from "../events/catalog.js";
-import { keys } from "../keys.js";
 import { logger } from "../logger.js";
 import type { OutgoingMail } from "../mail.js";
 import type {
   createNotificationContactBody,
-  notificationContact,
   notificationSetting,
   updateNotificationContactBody,
   updateNotificationSettingBody,
 } from "../schemas/events.js";
-import { isConditionalCheckFailed, queryAll, sortKeyStartsWith } from "../storage/db.js";
-import type { ExtensionRecord } from "./records.js";
 import { composeWelcomeMail } from "./welcome-mail.js";
 
 type NotificationSetting = z.infer<typeof notificationSetting>;
-type NotificationContact = z.infer<typeof notificationContact>;
 
 // ---------------------------------------------------------------------------------------------
 // Settings per event: stored only once customised; the shipped defaults apply until then.
-
-interface StoredSetting {
-  enabled: boolean;
-  level: EventLevel;
-  methods: string[];
-  template: { subject: string; body: string };
-}
 
 function defaultSetting(event: EventType): StoredSetting {
   const definition = EVENTS[event];
@@ -65,17 +78,11 @@ function present(event: EventType, stored: StoredSetting | undefined): Notificat
 }
 
 export async function notificationSettingFor(deps: Deps, tenantId: string, event: EventType) {
-  const result = await deps.db.send(
-    new GetCommand({ TableName: deps.config.tableName, Key: keys.notificationSetting(tenantId, event) }),
-  );
-  return present(event, result.Item as StoredSetting | undefined);
+  return present(event, await getNotificationSetting(deps, tenantId, event));
 }
 
 export async function listNotificationSettings(deps: Deps, tenantId: string) {
-  const settings = await queryAll<StoredSetting & { event: EventType }>(deps.db, {
-    TableName: deps.config.tableName,
-    ...sortKeyStartsWith(keys.tenant(tenantId).PK, keys.notificationSettingPrefix),
-  });
+  const settings = await listNotificationSettingRecords(deps, tenantId);
   const stored = new Map(settings.map((item) => [item.event, item]));
   return {
     items: EVENT_TYPES.map((event) => present(event, stored.get(event))),
@@ -100,42 +107,20 @@ export async function updateNotificationSetting(
   if (next.enabled && next.methods.length === 0) {
     throw ValidationError.one("methods", "an enabled notification needs at least one method");
   }
-  await deps.db.send(
-    new PutCommand({
-      TableName: deps.config.tableName,
-      Item: { ...keys.notificationSetting(tenantId, event), type: "notificationSetting", event, ...next },
-    }),
-  );
+  await putNotificationSetting(deps, tenantId, event, next);
   return present(event, next);
 }
 
 export async function resetNotificationSetting(deps: Deps, tenantId: string, event: EventType) {
-  await deps.db.send(
-    new DeleteCommand({ TableName: deps.config.tableName, Key: keys.notificationSetting(tenantId, event) }),
-  );
+  await deleteNotificationSetting(deps, tenantId, event);
   return present(event, undefined);
 }
 
 // ---------------------------------------------------------------------------------------------
 // Notification contacts: an extension (its email, kept current) or a custom name and email.
 
-export async function listNotificationContacts(deps: Deps, tenantId: string): Promise<NotificationContact[]> {
-  const items = await queryAll(deps.db, {
-    TableName: deps.config.tableName,
-    ...sortKeyStartsWith(keys.tenant(tenantId).PK, keys.notificationContactPrefix),
-  });
-  return items.map(toContact);
-}
-
-/** Stored with `contactType`, since `type` names the kind of item in this table. */
-function toContact(item: Record<string, unknown>): NotificationContact {
-  const { id, extensionId, name, email, levels, createdAt } = item as NotificationContact;
-  return { id, type: item.contactType as NotificationContact["type"], extensionId, name, email, levels, createdAt };
-}
-
-function contactItem(tenantId: string, contact: NotificationContact) {
-  const { type, ...rest } = contact;
-  return { ...keys.notificationContact(tenantId, contact.id), type: "notificationContact", contactType: type, ...rest };
+export function listNotificationContacts(deps: Deps, tenantId: string): Promise<NotificationContact[]> {
+  return listNotificationContactRecords(deps, tenantId);
 }
 
 export async function createNotificationContact(
@@ -146,10 +131,7 @@ export async function createNotificationContact(
   const id = deps.newId();
   let contact: NotificationContact;
   if (input.type === "extension") {
-    const extension = await deps.db.send(
-      new GetCommand({ TableName: deps.config.tableName, Key: keys.extension(tenantId, input.extensionId) }),
-    );
-    const record = extension.Item as ExtensionRecord | undefined;
+    const record = await getExtensionRecord(deps, tenantId, input.extensionId, false);
     if (!record) throw ValidationError.one("extensionId", "is not an extension of this PBX");
     if (!record.email) throw ValidationError.one("extensionId", "has no email address to notify");
     const name = `${record.number} ${record.firstName} ${record.lastName}`.trim();
@@ -171,7 +153,7 @@ export async function createNotificationContact(
       createdAt: deps.now().toISOString(),
     };
   }
-  await deps.db.send(new PutCommand({ TableName: deps.config.tableName, Item: contactItem(tenantId, contact) }));
+  await putNotificationContact(deps, tenantId, contact);
   return contact;
 }
 
@@ -181,32 +163,20 @@ export async function updateNotificationContact(
   contactId: string,
   patch: z.output<typeof updateNotificationContactBody>,
 ) {
-  const existing = await deps.db.send(
-    new GetCommand({ TableName: deps.config.tableName, Key: keys.notificationContact(tenantId, contactId) }),
-  );
-  if (!existing.Item) throw new NotFoundError("Notification contact");
-  const contact = toContact(existing.Item);
+  const contact = await getNotificationContact(deps, tenantId, contactId);
+  if (!contact) throw new NotFoundError("Notification contact");
   if (contact.type === "extension" && (patch.name !== undefined || patch.email !== undefined)) {
     const field = patch.name !== undefined ? "name" : "email";
     throw ValidationError.one(field, "an extension contact uses the extension's own name and email");
   }
   const next = { ...contact, ...patch };
-  await deps.db.send(new PutCommand({ TableName: deps.config.tableName, Item: contactItem(tenantId, next) }));
+  await putNotificationContact(deps, tenantId, next);
   return next;
 }
 
 export async function deleteNotificationContact(deps: Deps, tenantId: string, contactId: string) {
-  try {
-    await deps.db.send(
-      new DeleteCommand({
-        TableName: deps.config.tableName,
-        Key: keys.notificationContact(tenantId, contactId),
-        ConditionExpression: "attribute_exists(PK)",
-      }),
-    );
-  } catch (error) {
-    if (isConditionalCheckFailed(error)) throw new NotFoundError("Notification contact");
-    throw error;
+  if (!(await deleteNotificationContactRecord(deps, tenantId, contactId))) {
+    throw new NotFoundError("Notification contact");
   }
 }
 
@@ -215,65 +185,12 @@ export async function deleteNotificationContact(deps: Deps, tenantId: string, co
 // notifier sends them. Delivery is at least once with a lease, so two notifiers never send
 // the same item at the same time, and a sent item is never sent again.
 
-/** An event notification: rendered when the event is recorded. */
-export interface EventMail {
-  kind?: "event";
-  eventId: string;
-  event: EventType;
-  to: string;
-  subject: string;
-  text: string;
-  html: string;
-}
-
-/** A welcome email: composed at send time (services/welcome-mail.ts), so no token waits in the outbox. */
-export interface WelcomeMail {
-  kind: "welcome";
-  extensionId: string;
-  to: string;
-  subject: string;
-}
-
-export type OutboxMessage = EventMail | WelcomeMail;
+export type { EventMail, OutboxMessage, WelcomeMail };
+export { outboxItem };
 
 /** Seconds before each retry: 30 s, 2 min, 8 min, 32 min, ~2 h; then the message is dead. */
 export const RETRY_DELAYS_SECONDS = [30, 120, 480, 1920, 7680];
 const LEASE_SECONDS = 60;
-
-export function outboxItem(deps: Deps, tenantId: string, message: OutboxMessage) {
-  const id = deps.newId();
-  const now = deps.now().toISOString();
-  return {
-    ...keys.outbox(tenantId, id),
-    ...keys.outboxDue(shardOf(id), now, tenantId, id),
-    type: "outbox",
-    id,
-    tenantId,
-    ...message,
-    status: "pending",
-    attempts: 0,
-    createdAt: now,
-  };
-}
-
-function shardOf(id: string): number {
-  let hash = 0;
-  for (const char of id) hash = (hash * 31 + char.charCodeAt(0)) >>> 0;
-  return hash % keys.outboxDueShards;
-}
-
-type OutboxRecord = OutboxMessage & {
-  PK: string;
-  SK: string;
-  id: string;
-  tenantId: string;
-  /** cancelled: a welcome email whose extension (or its address) is gone before it could go. */
-  status: "pending" | "sent" | "dead" | "cancelled";
-  attempts: number;
-  leaseUntil?: string;
-  lastError?: string;
-  createdAt: string;
-};
 
 export interface DeliveryReport {
   sent: number;
@@ -285,17 +202,9 @@ export interface DeliveryReport {
 export async function processDueNotifications(deps: Deps, limitPerShard = 25): Promise<DeliveryReport> {
   const report: DeliveryReport = { sent: 0, retried: 0, dead: 0 };
   const now = deps.now().toISOString();
-  for (let shard = 0; shard < keys.outboxDueShards; shard++) {
-    const page = await deps.db.send(
-      new QueryCommand({
-        TableName: deps.config.tableName,
-        IndexName: "GSI1",
-        KeyConditionExpression: "GSI1PK = :pk AND GSI1SK <= :now",
-        ExpressionAttributeValues: { ":pk": `OUTBOX#DUE#${shard}`, ":now": `${now}~` },
-        Limit: limitPerShard,
-      }),
-    );
-    for (const item of page.Items ?? []) count(report, await deliver(deps, item as OutboxRecord));
+  for (let shard = 0; shard < OUTBOX_DUE_SHARDS; shard++) {
+    const due = await dueOutboxRecords(deps, shard, now, limitPerShard);
+    for (const message of due) count(report, await deliver(deps, message));
   }
   return report;
 }
@@ -310,20 +219,16 @@ function count(report: DeliveryReport, outcome: DeliveryOutcome): void {
 export async function deliverOutboxItems(deps: Deps, items: { PK: string; SK: string }[]): Promise<DeliveryReport> {
   const report: DeliveryReport = { sent: 0, retried: 0, dead: 0 };
   for (const key of items) {
-    const current = await deps.db.send(
-      new GetCommand({ TableName: deps.config.tableName, Key: { PK: key.PK, SK: key.SK }, ConsistentRead: true }),
-    );
-    if (current.Item) count(report, await deliver(deps, current.Item as OutboxRecord));
+    const current = await getOutboxRecord(deps, key);
+    if (current) count(report, await deliver(deps, current));
   }
   return report;
 }
 
 /** Tries one message now (a welcome email as it is asked for); "skipped" when another sender has it. */
 export async function deliverOutboxItem(deps: Deps, key: { PK: string; SK: string }): Promise<DeliveryOutcome> {
-  const current = await deps.db.send(
-    new GetCommand({ TableName: deps.config.tableName, Key: { PK: key.PK, SK: key.SK }, ConsistentRead: true }),
-  );
-  return current.Item ? deliver(deps, current.Item as OutboxRecord) : "skipped";
+  const current = await getOutboxRecord(deps, key);
+  return current ? deliver(deps, current) : "skipped";
 }
 
 /** The email a message stands for; undefined when a welcome email has no one to go to any more. */
@@ -337,93 +242,36 @@ async function deliver(deps: Deps, message: OutboxRecord): Promise<DeliveryOutco
   if (message.status !== "pending") return "skipped";
   const now = deps.now();
   const attempt = message.attempts + 1;
-  // Claim: only one notifier wins an attempt, and only while no other holds a live lease.
-  try {
-    await deps.db.send(
-      new UpdateCommand({
-        TableName: deps.config.tableName,
-        Key: { PK: message.PK, SK: message.SK },
-        UpdateExpression: "SET attempts = :attempt, leaseUntil = :lease",
-        ConditionExpression:
-          "#status = :pending AND attempts = :seen AND (attribute_not_exists(leaseUntil) OR leaseUntil < :now)",
-        ExpressionAttributeNames: { "#status": "status" },
-        ExpressionAttributeValues: {
-          ":attempt": attempt,
-          ":lease": new Date(now.getTime() + LEASE_SECONDS * 1000).toISOString(),
-          ":pending": "pending",
-          ":seen": message.attempts,
-          ":now": now.toISOString(),
-        },
-      }),
-    );
-  } catch (error) {
-    if (isConditionalCheckFailed(error)) return "skipped"; // someone else has it, or it is done
-    throw error;
-  }
+  const leaseUntil = new Date(now.getTime() + LEASE_SECONDS * 1000);
+  if (!(await claimOutboxRecord(deps, message, now, leaseUntil))) return "skipped"; // someone else has it, or it is done
 
   try {
     const mail = await mailOf(deps, message);
     if (!mail) {
-      await deps.db.send(
-        new UpdateCommand({
-          TableName: deps.config.tableName,
-          Key: { PK: message.PK, SK: message.SK },
-          UpdateExpression: "SET #status = :cancelled REMOVE GSI1PK, GSI1SK, leaseUntil",
-          ExpressionAttributeNames: { "#status": "status" },
-          ExpressionAttributeValues: { ":cancelled": "cancelled" },
-        }),
-      );
+      await settleOutboxRecord(deps, message, { status: "cancelled" });
       return "cancelled";
     }
     const { messageId } = await deps.mailer().send(mail);
-    await deps.db.send(
-      new UpdateCommand({
-        TableName: deps.config.tableName,
-        Key: { PK: message.PK, SK: message.SK },
-        UpdateExpression: "SET #status = :sent, sentAt = :now, sesMessageId = :id REMOVE GSI1PK, GSI1SK, leaseUntil",
-        ExpressionAttributeNames: { "#status": "status" },
-        ExpressionAttributeValues: { ":sent": "sent", ":now": deps.now().toISOString(), ":id": messageId },
-      }),
-    );
+    await settleOutboxRecord(deps, message, { status: "sent", at: deps.now().toISOString(), sesMessageId: messageId });
     return "sent";
   } catch (error) {
     const reason = error instanceof Error ? `${error.name}: ${error.message}`.slice(0, 500) : "unknown error";
     const delay = RETRY_DELAYS_SECONDS[attempt - 1];
     logger.warn("notification send failed", { messageId: message.id, attempt, error: reason });
     if (delay === undefined) {
-      await deps.db.send(
-        new UpdateCommand({
-          TableName: deps.config.tableName,
-          Key: { PK: message.PK, SK: message.SK },
-          UpdateExpression: "SET #status = :dead, lastError = :reason REMOVE GSI1PK, GSI1SK, leaseUntil",
-          ExpressionAttributeNames: { "#status": "status" },
-          ExpressionAttributeValues: { ":dead": "dead", ":reason": reason },
-        }),
-      );
+      await settleOutboxRecord(deps, message, { status: "dead", reason });
       logger.error("notification gave up after retries", { messageId: message.id, attempts: attempt });
       return "dead";
     }
     const due = new Date(deps.now().getTime() + delay * 1000).toISOString();
-    await deps.db.send(
-      new UpdateCommand({
-        TableName: deps.config.tableName,
-        Key: { PK: message.PK, SK: message.SK },
-        UpdateExpression: "SET GSI1SK = :due, lastError = :reason REMOVE leaseUntil",
-        ExpressionAttributeValues: { ":due": `${due}#${message.tenantId}#${message.id}`, ":reason": reason },
-      }),
-    );
+    await settleOutboxRecord(deps, message, { status: "retry", due, reason });
     return "retried";
   }
 }
 
 /** Messages that exhausted their retries: the dead-letter list administrators can see and retry. */
 export async function listFailedDeliveries(deps: Deps, tenantId: string) {
-  const items = await queryAll<OutboxRecord>(deps.db, {
-    TableName: deps.config.tableName,
-    ...sortKeyStartsWith(keys.tenant(tenantId).PK, keys.outboxPrefix, { ":dead": "dead" }),
-    FilterExpression: "#status = :dead",
-    ExpressionAttributeNames: { "#status": "status" },
-  });
+  const items = await deadOutboxRecords(deps, tenantId);
   return {
     items: items.map(({ id, to, subject, attempts, lastError, createdAt, ...message }) => ({
       id,
@@ -439,26 +287,7 @@ export async function listFailedDeliveries(deps: Deps, tenantId: string) {
 }
 
 export async function retryFailedDelivery(deps: Deps, tenantId: string, deliveryId: string) {
-  const due = keys.outboxDue(shardOf(deliveryId), deps.now().toISOString(), tenantId, deliveryId);
-  try {
-    await deps.db.send(
-      new UpdateCommand({
-        TableName: deps.config.tableName,
-        Key: keys.outbox(tenantId, deliveryId),
-        UpdateExpression: "SET #status = :pending, attempts = :zero, GSI1PK = :pk, GSI1SK = :sk",
-        ConditionExpression: "#status = :dead",
-        ExpressionAttributeNames: { "#status": "status" },
-        ExpressionAttributeValues: {
-          ":pending": "pending",
-          ":dead": "dead",
-          ":zero": 0,
-          ":pk": due.GSI1PK,
-          ":sk": due.GSI1SK,
-        },
-      }),
-    );
-  } catch (error) {
-    if (isConditionalCheckFailed(error)) throw new NotFoundError("Failed delivery");
-    throw error;
+  if (!(await requeueDeadOutboxRecord(deps, tenantId, deliveryId, deps.now().toISOString()))) {
+    throw new NotFoundError("Failed delivery");
   }
 }

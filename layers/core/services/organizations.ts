@@ -1,12 +1,22 @@
-import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import type { z } from "zod";
 import type { Deps } from "../deps.js";
+import {
+  changeChildCount,
+  claimOrganizationName,
+  deleteOrganizationIfEmpty,
+  getOrganizationRecord,
+  listOrganizationRecords,
+  type OrganizationRecord,
+  putNewOrganization,
+  releaseOrganizationName,
+  replaceOrganizationIfUnchanged,
+  toOrganization,
+} from "../entities/organization.js";
 import { ConflictError, NotFoundError, ValidationError } from "../errors.js";
 import { keys } from "../keys.js";
 import type { createOrganizationBody, Organization, updateOrganizationBody } from "../schemas/organizations.js";
-import { type GuardedItem, putIfUnchanged, queryAll, sortKeyStartsWith, transactWrite } from "../storage/db.js";
+import { type GuardedItem, transactWrite } from "../storage/db.js";
 import type { TenantCaller } from "./caller.js";
-import { type OrganizationRecord, toOrganization } from "./records.js";
 
 /**
  * Organizations form a tree (a parent and children). Member and child counters live on
@@ -15,37 +25,8 @@ import { type OrganizationRecord, toOrganization } from "./records.js";
  */
 const NAME_TAKEN = "An organization with this name already exists";
 
-function nameGuardPut(deps: Deps, tenantId: string, name: string, organizationId: string): GuardedItem {
-  return {
-    item: {
-      Put: {
-        TableName: deps.config.tableName,
-        Item: { ...keys.organizationName(tenantId, name), type: "guard", organizationId },
-        ConditionExpression: "attribute_not_exists(PK)",
-      },
-    },
-    onConditionFailed: () => new ConflictError("name", NAME_TAKEN),
-  };
-}
-
-function nameGuardDelete(deps: Deps, tenantId: string, name: string): GuardedItem {
-  return { item: { Delete: { TableName: deps.config.tableName, Key: keys.organizationName(tenantId, name) } } };
-}
-
-function childCountChange(deps: Deps, tenantId: string, parentId: string, delta: 1 | -1): GuardedItem {
-  return {
-    item: {
-      Update: {
-        TableName: deps.config.tableName,
-        Key: keys.organization(tenantId, parentId),
-        UpdateExpression: "ADD childCount :delta",
-        ConditionExpression: "attribute_exists(PK)",
-        ExpressionAttributeValues: { ":delta": delta },
-      },
-    },
-    onConditionFailed: () => ValidationError.one("parentId", "is not an organization of this PBX"),
-  };
-}
+const nameTaken = () => new ConflictError("name", NAME_TAKEN);
+const notAParent = () => ValidationError.one("parentId", "is not an organization of this PBX");
 
 export async function createOrganization(
   deps: Deps,
@@ -67,28 +48,20 @@ export async function createOrganization(
     updatedAt: now,
   };
   const items: GuardedItem[] = [
-    {
-      item: {
-        Put: { TableName: deps.config.tableName, Item: record, ConditionExpression: "attribute_not_exists(PK)" },
-      },
-    },
-    nameGuardPut(deps, caller.tenantId, input.name, id),
+    putNewOrganization(deps, record),
+    claimOrganizationName(deps, caller.tenantId, input.name, id, nameTaken),
   ];
-  if (input.parentId) items.push(childCountChange(deps, caller.tenantId, input.parentId, 1));
+  if (input.parentId) {
+    items.push(changeChildCount(deps, caller.tenantId, input.parentId, 1, notAParent));
+  }
   await transactWrite(deps.db, items);
   return toOrganization(record);
 }
 
 async function requireOrganization(deps: Deps, tenantId: string, organizationId: string) {
-  const result = await deps.db.send(
-    new GetCommand({
-      TableName: deps.config.tableName,
-      Key: keys.organization(tenantId, organizationId),
-      ConsistentRead: true,
-    }),
-  );
-  if (!result.Item) throw new NotFoundError("Organization");
-  return result.Item as OrganizationRecord;
+  const record = await getOrganizationRecord(deps, tenantId, organizationId);
+  if (!record) throw new NotFoundError("Organization");
+  return record;
 }
 
 export async function getOrganization(deps: Deps, caller: TenantCaller, organizationId: string) {
@@ -96,16 +69,9 @@ export async function getOrganization(deps: Deps, caller: TenantCaller, organiza
 }
 
 export async function listOrganizations(deps: Deps, caller: TenantCaller) {
-  const records = await queryOrganizations(deps, caller.tenantId);
+  const records = await listOrganizationRecords(deps, caller.tenantId);
   const collator = new Intl.Collator("en", { sensitivity: "base", numeric: true });
   return { items: records.sort((a, b) => collator.compare(a.name, b.name)).map(toOrganization) };
-}
-
-function queryOrganizations(deps: Deps, tenantId: string): Promise<OrganizationRecord[]> {
-  return queryAll<OrganizationRecord>(deps.db, {
-    TableName: deps.config.tableName,
-    ...sortKeyStartsWith(keys.tenant(tenantId).PK, keys.organizationPrefix),
-  });
 }
 
 export async function updateOrganization(
@@ -117,22 +83,25 @@ export async function updateOrganization(
   const current = await requireOrganization(deps, caller.tenantId, organizationId);
   const next: OrganizationRecord = { ...current, ...patch, updatedAt: deps.now().toISOString() };
   const items: GuardedItem[] = [
-    putIfUnchanged(
-      deps.config.tableName,
+    replaceOrganizationIfUnchanged(
+      deps,
       next,
-      "updatedAt",
       current.updatedAt,
       () => new ConflictError("organization", "The organization was changed by someone else; retry"),
     ),
   ];
   if (next.name.toLowerCase() !== current.name.toLowerCase()) {
-    items.push(nameGuardDelete(deps, caller.tenantId, current.name));
-    items.push(nameGuardPut(deps, caller.tenantId, next.name, organizationId));
+    items.push(releaseOrganizationName(deps, caller.tenantId, current.name));
+    items.push(claimOrganizationName(deps, caller.tenantId, next.name, organizationId, nameTaken));
   }
   if (next.parentId !== current.parentId) {
     if (next.parentId) await assertNoCycle(deps, caller.tenantId, organizationId, next.parentId);
-    if (current.parentId) items.push(childCountChange(deps, caller.tenantId, current.parentId, -1));
-    if (next.parentId) items.push(childCountChange(deps, caller.tenantId, next.parentId, 1));
+    if (current.parentId) {
+      items.push(changeChildCount(deps, caller.tenantId, current.parentId, -1, notAParent));
+    }
+    if (next.parentId) {
+      items.push(changeChildCount(deps, caller.tenantId, next.parentId, 1, notAParent));
+    }
   }
   await transactWrite(deps.db, items);
   return toOrganization(next);
@@ -140,7 +109,7 @@ export async function updateOrganization(
 
 /** An organization cannot be moved under itself or one of its own descendants. */
 async function assertNoCycle(deps: Deps, tenantId: string, organizationId: string, newParentId: string) {
-  const byId = new Map((await queryOrganizations(deps, tenantId)).map((org) => [org.id, org]));
+  const byId = new Map((await listOrganizationRecords(deps, tenantId)).map((org) => [org.id, org]));
   if (!byId.has(newParentId)) throw ValidationError.one("parentId", "is not an organization of this PBX");
   for (let cursor: string | null = newParentId; cursor; cursor = byId.get(cursor)?.parentId ?? null) {
     if (cursor === organizationId) {
@@ -152,21 +121,16 @@ async function assertNoCycle(deps: Deps, tenantId: string, organizationId: strin
 export async function deleteOrganization(deps: Deps, caller: TenantCaller, organizationId: string): Promise<void> {
   const current = await requireOrganization(deps, caller.tenantId, organizationId);
   const items: GuardedItem[] = [
-    {
-      item: {
-        Delete: {
-          TableName: deps.config.tableName,
-          Key: keys.organization(caller.tenantId, organizationId),
-          ConditionExpression:
-            "attribute_exists(PK) AND (attribute_not_exists(memberCount) OR memberCount = :zero) AND (attribute_not_exists(childCount) OR childCount = :zero)",
-          ExpressionAttributeValues: { ":zero": 0 },
-        },
-      },
-      onConditionFailed: () =>
-        new ConflictError("organization", "Move this organization's members and child organizations out first"),
-    },
-    nameGuardDelete(deps, caller.tenantId, current.name),
+    deleteOrganizationIfEmpty(
+      deps,
+      caller.tenantId,
+      organizationId,
+      () => new ConflictError("organization", "Move this organization's members and child organizations out first"),
+    ),
+    releaseOrganizationName(deps, caller.tenantId, current.name),
   ];
-  if (current.parentId) items.push(childCountChange(deps, caller.tenantId, current.parentId, -1));
+  if (current.parentId) {
+    items.push(changeChildCount(deps, caller.tenantId, current.parentId, -1, notAParent));
+  }
   await transactWrite(deps.db, items);
 }

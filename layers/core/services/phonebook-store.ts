@@ -14,6 +14,7 @@ import { keys } from "../keys.js";
 import { PHONEBOOK_FILES } from "../schemas/contact-files.js";
 import type { Contact } from "../schemas/contacts.js";
 import { isConditionalCheckFailed } from "../storage/db.js";
+import { BoundedMap } from "../util/bounded-map.js";
 import { feedSequence } from "./change-feed.js";
 import { allCompanyContacts } from "./contacts.js";
 import { getTenant } from "./tenants.js";
@@ -184,8 +185,8 @@ export async function storedPhonebook(deps: Deps, tenantId: string, file: Phoneb
   }
 }
 
-/** Cached per container by head sequence, so a warm function only reads the head. */
-const cache = new Map<string, StoredBook>();
+/** Cached per container by head sequence, so a warm function only reads the head; bounded by tenants served. */
+const cache = new BoundedMap<string, StoredBook>(200);
 
 export async function cachedPhonebook(deps: Deps, tenantId: string, file: PhonebookFile): Promise<StoredBook> {
   const head = await readHead(deps, tenantId);

@@ -1,10 +1,10 @@
-import { createHash, randomBytes } from "node:crypto";
-import { PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { randomBytes } from "node:crypto";
 import type { Deps } from "../deps.js";
+import { type ExtensionRecord, getExtensionRecord } from "../entities/extension.js";
+import { putQuickLogin, useQuickLogin } from "../entities/quick-login.js";
+import { getTenantRecord, type TenantRecord } from "../entities/tenant.js";
 import { UnauthorizedError } from "../errors.js";
-import { keys } from "../keys.js";
-import { isConditionalCheckFailed } from "../storage/db.js";
-import { type ExtensionRecord, getExtensionRecord, getTenantRecord, type TenantRecord } from "./records.js";
+import { hashToken } from "../util/token-hash.js";
 
 /**
  * Quick login tokens, as carried by a welcome email's link and QR code:
@@ -14,8 +14,6 @@ import { type ExtensionRecord, getExtensionRecord, getTenantRecord, type TenantR
  */
 const INVALID = "This quick login link is invalid, already used or expired";
 
-const hash = (secret: string) => createHash("sha256").update(secret).digest("base64url");
-
 export async function issueQuickLoginToken(
   deps: Deps,
   extension: ExtensionRecord,
@@ -23,19 +21,11 @@ export async function issueQuickLoginToken(
   const secret = randomBytes(32).toString("base64url");
   const now = deps.now().getTime();
   const expiresAtMs = now + deps.config.quickLoginTtlSeconds * 1000;
-  await deps.db.send(
-    new PutCommand({
-      TableName: deps.config.tableName,
-      Item: {
-        ...keys.quickLogin(extension.tenantId, extension.id),
-        type: "quickLogin",
-        tokenHash: hash(secret),
-        issuedAt: new Date(now).toISOString(),
-        expiresAtMs,
-        expiresAt: Math.ceil(expiresAtMs / 1000),
-      },
-    }),
-  );
+  await putQuickLogin(deps, extension.tenantId, extension.id, {
+    tokenHash: hashToken(secret),
+    issuedAt: new Date(now).toISOString(),
+    expiresAtMs,
+  });
   return { token: `ql1.${extension.tenantId}.${extension.id}.${secret}`, expiresAt: new Date(expiresAtMs) };
 }
 
@@ -46,24 +36,8 @@ export async function consumeQuickLoginToken(
   const [version, tenantId, extensionId, secret, ...rest] = token.split(".");
   if (version !== "ql1" || !tenantId || !extensionId || !secret || rest.length > 0)
     throw new UnauthorizedError(INVALID);
-  try {
-    // Used and checked in one conditional write: two clicks racing cannot both log in.
-    await deps.db.send(
-      new UpdateCommand({
-        TableName: deps.config.tableName,
-        Key: keys.quickLogin(tenantId, extensionId),
-        UpdateExpression: "SET usedAt = :now",
-        ConditionExpression: "tokenHash = :hash AND attribute_not_exists(usedAt) AND expiresAtMs > :nowMs",
-        ExpressionAttributeValues: {
-          ":now": deps.now().toISOString(),
-          ":hash": hash(secret),
-          ":nowMs": deps.now().getTime(),
-        },
-      }),
-    );
-  } catch (error) {
-    if (isConditionalCheckFailed(error)) throw new UnauthorizedError(INVALID);
-    throw error;
+  if (!(await useQuickLogin(deps, tenantId, extensionId, hashToken(secret), deps.now()))) {
+    throw new UnauthorizedError(INVALID);
   }
   const [tenant, extension] = await Promise.all([
     getTenantRecord(deps, tenantId),

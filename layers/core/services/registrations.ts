@@ -5,12 +5,12 @@
  * registrar's own reads do.
  */
 import type { Deps } from "../deps.js";
+import { getExtensionRecord } from "../entities/extension.js";
 import { NotFoundError } from "../errors.js";
 import { keys } from "../keys.js";
 import type { ExtensionRegistrations, RegisteredDevice } from "../schemas/registrations.js";
 import { queryAll, sortKeyStartsWith } from "../storage/db.js";
 import type { TenantCaller } from "./caller.js";
-import { getExtensionRecord } from "./records.js";
 
 /** The fields of a stored binding this read shows (the registrar's `Binding`). */
 interface StoredBinding {

@@ -1,21 +1,21 @@
-import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import type * as z from "zod";
 import type { Deps } from "../deps.js";
+import { type CustomRoleRecord, getCustomRoleRecord, listCustomRoleRecords } from "../entities/role.js";
 import { ConflictError, NotFoundError, ValidationError } from "../errors.js";
 import { keys } from "../keys.js";
 import { DEFAULT_ROLE_IDS, DEFAULT_ROLES, isDefaultRoleId } from "../permissions.js";
 import type { createRoleBody, Role, updateRoleBody } from "../schemas/roles.js";
-import { type GuardedItem, putIfUnchanged, queryAll, sortKeyStartsWith, transactWrite } from "../storage/db.js";
+import { type GuardedItem, putIfUnchanged, transactWrite } from "../storage/db.js";
 import type { TenantCaller } from "./caller.js";
 import { appendChanges } from "./change-feed.js";
 import { queryAllExtensions, updateExtension } from "./extensions.js";
-import { assertCanAssignRole, assertHolds, type CustomRoleRecord, resolveRole } from "./roles.js";
+import { assertCanAssignRole, assertHolds, resolveRole } from "./roles.js";
 
 /** Administration of roles: list with holder counts, custom role CRUD, holders, delete with reassignment. */
 export async function listRoles(deps: Deps, tenantId: string): Promise<{ items: Role[] }> {
   const [extensions, custom] = await Promise.all([
     queryAllExtensions(deps, tenantId),
-    queryCustomRoles(deps, tenantId),
+    listCustomRoleRecords(deps, tenantId),
   ]);
   const holders = new Map<string, number>();
   for (const extension of extensions) holders.set(extension.role, (holders.get(extension.role) ?? 0) + 1);
@@ -28,14 +28,6 @@ export async function listRoles(deps: Deps, tenantId: string): Promise<{ items: 
     memberCount: holders.get(id) ?? 0,
   }));
   return { items: [...system, ...custom.map(toRole)] };
-}
-
-function queryCustomRoles(deps: Deps, tenantId: string): Promise<CustomRoleRecord[]> {
-  return queryAll<CustomRoleRecord>(deps.db, {
-    TableName: deps.config.tableName,
-    ...sortKeyStartsWith(keys.tenant(tenantId).PK, keys.rolePrefix),
-    ConsistentRead: true,
-  });
 }
 
 function toRole(record: CustomRoleRecord): Role {
@@ -103,11 +95,9 @@ async function requireCustomRole(deps: Deps, tenantId: string, roleId: string): 
   if (isDefaultRoleId(roleId)) {
     throw new ConflictError("roleId", "System roles cannot be changed or deleted");
   }
-  const result = await deps.db.send(
-    new GetCommand({ TableName: deps.config.tableName, Key: keys.role(tenantId, roleId), ConsistentRead: true }),
-  );
-  if (!result.Item) throw new NotFoundError("Role");
-  return result.Item as CustomRoleRecord;
+  const record = await getCustomRoleRecord(deps, tenantId, roleId);
+  if (!record) throw new NotFoundError("Role");
+  return record;
 }
 
 export async function updateRole(

@@ -1,5 +1,5 @@
-import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import type { Deps } from "../deps.js";
+import { type CustomRoleRecord, getCustomRoleRecord } from "../entities/role.js";
 import { ForbiddenError, ValidationError } from "../errors.js";
 import { keys } from "../keys.js";
 import { DEFAULT_ROLES, isDefaultRoleId, type Permission } from "../permissions.js";
@@ -20,25 +20,9 @@ export interface ResolvedRole {
   permissions: readonly Permission[];
 }
 
-export interface CustomRoleRecord {
-  PK: string;
-  SK: string;
-  type: "role";
-  id: string;
-  name: string;
-  description: string;
-  permissions: Permission[];
-  memberCount: number;
-  createdAt: string;
-  updatedAt: string;
-}
-
 export async function resolveRole(deps: Deps, tenantId: string, roleId: string): Promise<ResolvedRole | undefined> {
   if (isDefaultRoleId(roleId)) return { ...DEFAULT_ROLES[roleId], system: true };
-  const result = await deps.db.send(
-    new GetCommand({ TableName: deps.config.tableName, Key: keys.role(tenantId, roleId), ConsistentRead: true }),
-  );
-  const record = result.Item as CustomRoleRecord | undefined;
+  const record = await getCustomRoleRecord(deps, tenantId, roleId);
   return record ? toResolved(record) : undefined;
 }
 

@@ -1,13 +1,21 @@
-import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
-import { GetCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { randomBytes } from "node:crypto";
 import { issueAccessToken } from "../auth/token.js";
 import type { Deps } from "../deps.js";
+import { type ExtensionRecord, getExtensionRecord } from "../entities/extension.js";
+import {
+  getSessionRecord,
+  markSessionRevoked,
+  moveSessionToCredential,
+  putSession,
+  rotateRefreshHash,
+  type SessionRecord,
+} from "../entities/session.js";
+import { getTenantRecord, type TenantRecord } from "../entities/tenant.js";
 import { ForbiddenError, UnauthorizedError } from "../errors.js";
 import { keys } from "../keys.js";
 import { logger } from "../logger.js";
 import type { Client } from "../schemas/auth.js";
-import { isConditionalCheckFailed } from "../storage/db.js";
-import { type ExtensionRecord, getExtensionRecord, getTenantRecord, type TenantRecord } from "./records.js";
+import { hashToken, matchesTokenHash } from "../util/token-hash.js";
 
 /**
  * Login sessions. The access token is short-lived and checked against the session on every
@@ -17,25 +25,9 @@ import { type ExtensionRecord, getExtensionRecord, getTenantRecord, type TenantR
  * Refresh tokens look like `rt1.<tenantId>.<sessionId>.<secret>`; only a SHA-256 of the
  * secret is stored (it is 256 random bits, so a slow hash adds nothing).
  */
-export interface SessionRecord {
-  PK: string;
-  SK: string;
-  type: "session";
-  id: string;
-  tenantId: string;
-  extensionId: string;
-  client: Client;
-  createdAt: string;
-  refreshHash: string;
-  /** Epoch ms after which the current refresh token is refused. */
-  refreshExpiresAtMs: number;
-  /** The extension's credential version at login: a password change ends older sessions. */
-  credentialVersion: number;
-  revokedAt?: string;
-  revokeReason?: string;
-  /** TTL: the session's absolute end. */
-  expiresAt: number;
-}
+
+/** Re-exported for listener/directory.ts until it imports entities/session.js. */
+export type { SessionRecord };
 
 export interface SessionTokens {
   accessToken: string;
@@ -46,16 +38,6 @@ export interface SessionTokens {
 }
 
 const INVALID_REFRESH = "The refresh token is invalid or has expired; log in again";
-
-function hashSecret(secret: string): string {
-  return createHash("sha256").update(secret).digest("base64url");
-}
-
-function sameHash(a: string, b: string): boolean {
-  const left = Buffer.from(a);
-  const right = Buffer.from(b);
-  return left.length === right.length && timingSafeEqual(left, right);
-}
 
 async function tokensFor(deps: Deps, session: SessionRecord, role: string, secret: string): Promise<SessionTokens> {
   const { tokenKey } = await deps.keys();
@@ -92,7 +74,7 @@ export async function startSession(
     extensionId: extension.id,
     client,
     createdAt: new Date(now).toISOString(),
-    refreshHash: hashSecret(secret),
+    refreshHash: hashToken(secret),
     refreshExpiresAtMs: Math.min(
       now + deps.config.refreshTokenTtlSeconds * 1000,
       now + deps.config.sessionMaxAgeSeconds * 1000,
@@ -100,16 +82,13 @@ export async function startSession(
     credentialVersion: extension.credentialVersion,
     expiresAt: Math.floor(now / 1000) + deps.config.sessionMaxAgeSeconds,
   };
-  await deps.db.send(new PutCommand({ TableName: deps.config.tableName, Item: session }));
+  await putSession(deps, session);
   // The session id is for the caller (Linkus SIP credentials), not part of the HTTP answer.
   return { ...(await tokensFor(deps, session, extension.role, secret)), sessionId: id };
 }
 
-export async function getSession(deps: Deps, tenantId: string, sessionId: string) {
-  const result = await deps.db.send(
-    new GetCommand({ TableName: deps.config.tableName, Key: keys.session(tenantId, sessionId), ConsistentRead: true }),
-  );
-  return result.Item as SessionRecord | undefined;
+export function getSession(deps: Deps, tenantId: string, sessionId: string) {
+  return getSessionRecord(deps, tenantId, sessionId);
 }
 
 /** Whether the session still lets its access tokens through. */
@@ -123,21 +102,8 @@ export function sessionIsLive(session: SessionRecord | undefined, extension: Ext
   );
 }
 
-export async function revokeSession(deps: Deps, tenantId: string, sessionId: string, reason: string): Promise<void> {
-  await deps.db
-    .send(
-      new UpdateCommand({
-        TableName: deps.config.tableName,
-        Key: keys.session(tenantId, sessionId),
-        UpdateExpression:
-          "SET revokedAt = if_not_exists(revokedAt, :now), revokeReason = if_not_exists(revokeReason, :reason)",
-        ConditionExpression: "attribute_exists(PK)",
-        ExpressionAttributeValues: { ":now": deps.now().toISOString(), ":reason": reason },
-      }),
-    )
-    .catch((error: unknown) => {
-      if (!isConditionalCheckFailed(error)) throw error;
-    });
+export function revokeSession(deps: Deps, tenantId: string, sessionId: string, reason: string): Promise<void> {
+  return markSessionRevoked(deps, tenantId, sessionId, deps.now().toISOString(), reason);
 }
 
 /** Exchanges a refresh token for a new access token and a new refresh token. */
@@ -151,7 +117,7 @@ export async function refreshSession(deps: Deps, refreshToken: string): Promise<
   if (!session || session.revokedAt || session.refreshExpiresAtMs <= now || session.expiresAt * 1000 <= now) {
     throw new UnauthorizedError(INVALID_REFRESH);
   }
-  if (!sameHash(session.refreshHash, hashSecret(secret))) {
+  if (!matchesTokenHash(session.refreshHash, secret)) {
     await revokeReusedSession(deps, session);
     throw new UnauthorizedError(INVALID_REFRESH);
   }
@@ -168,27 +134,10 @@ export async function refreshSession(deps: Deps, refreshToken: string): Promise<
   const nextSecret = randomBytes(32).toString("base64url");
   const next: SessionRecord = {
     ...session,
-    refreshHash: hashSecret(nextSecret),
+    refreshHash: hashToken(nextSecret),
     refreshExpiresAtMs: Math.min(now + deps.config.refreshTokenTtlSeconds * 1000, session.expiresAt * 1000),
   };
-  try {
-    await deps.db.send(
-      new UpdateCommand({
-        TableName: deps.config.tableName,
-        Key: keys.session(tenantId, sessionId),
-        UpdateExpression: "SET refreshHash = :next, refreshExpiresAtMs = :until, lastRefreshedAt = :now",
-        // Two refreshes racing with the same token: only one can rotate; the other is a reuse.
-        ConditionExpression: "refreshHash = :current AND attribute_not_exists(revokedAt)",
-        ExpressionAttributeValues: {
-          ":next": next.refreshHash,
-          ":until": next.refreshExpiresAtMs,
-          ":now": new Date(now).toISOString(),
-          ":current": session.refreshHash,
-        },
-      }),
-    );
-  } catch (error) {
-    if (!isConditionalCheckFailed(error)) throw error;
+  if (!(await rotateRefreshHash(deps, session, next, new Date(now).toISOString()))) {
     await revokeReusedSession(deps, session);
     throw new UnauthorizedError(INVALID_REFRESH);
   }
@@ -212,25 +161,10 @@ export async function carrySessionOver(
 ): Promise<SessionTokens | undefined> {
   const secret = randomBytes(32).toString("base64url");
   const now = deps.now().getTime();
-  try {
-    const result = await deps.db.send(
-      new UpdateCommand({
-        TableName: deps.config.tableName,
-        Key: keys.session(tenantId, sessionId),
-        UpdateExpression: "SET credentialVersion = :cv, refreshHash = :hash, refreshExpiresAtMs = :until",
-        ConditionExpression: "attribute_exists(PK) AND attribute_not_exists(revokedAt) AND extensionId = :ext",
-        ExpressionAttributeValues: {
-          ":cv": extension.credentialVersion,
-          ":hash": hashSecret(secret),
-          ":until": now + deps.config.refreshTokenTtlSeconds * 1000,
-          ":ext": extension.id,
-        },
-        ReturnValues: "ALL_NEW",
-      }),
-    );
-    return tokensFor(deps, result.Attributes as SessionRecord, extension.role, secret);
-  } catch (error) {
-    if (isConditionalCheckFailed(error)) return undefined;
-    throw error;
-  }
+  const moved = await moveSessionToCredential(deps, tenantId, sessionId, extension.id, {
+    credentialVersion: extension.credentialVersion,
+    refreshHash: hashToken(secret),
+    refreshExpiresAtMs: now + deps.config.refreshTokenTtlSeconds * 1000,
+  });
+  return moved ? tokensFor(deps, moved, extension.role, secret) : undefined;
 }

@@ -1,14 +1,24 @@
-import { BatchWriteCommand, DeleteCommand, GetCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import * as z from "zod";
 import type { Deps } from "../deps.js";
-import { ConflictError, NotFoundError } from "../errors.js";
-import { keys, tenantPartitions } from "../keys.js";
+import {
+  deleteTenantAndSlug,
+  getSlugGuard,
+  getTenantRecord,
+  markTenantDeleting,
+  purgeTenantPartitions,
+  requireTenant,
+  type TenantRecord,
+  tenantPage,
+  toTenant,
+  updateTenantFields,
+} from "../entities/tenant.js";
+import { ConflictError } from "../errors.js";
+import { keys } from "../keys.js";
 import type { createTenantBody, listTenantsQuery, Tenant, updateTenantSettingsBody } from "../schemas/tenants.js";
 import { cursorCodec } from "../storage/cursor.js";
-import { isConditionalCheckFailed, transactWrite } from "../storage/db.js";
+import { transactWrite } from "../storage/db.js";
 import { bumpDirectoryVersion } from "./directory-version.js";
 import { buildExtensionRecord, extensionCreateItems } from "./extensions.js";
-import { requireTenant, type TenantRecord, toTenant } from "./records.js";
 
 type CreateTenantInput = z.output<typeof createTenantBody>;
 
@@ -77,30 +87,17 @@ export async function getTenant(deps: Deps, tenantId: string): Promise<Tenant> {
 
 /** Resolves a login server name (slug) to its tenant. */
 export async function findTenantBySlug(deps: Deps, slug: string): Promise<TenantRecord | undefined> {
-  const guard = await deps.db.send(new GetCommand({ TableName: deps.config.tableName, Key: keys.slug(slug) }));
-  const tenantId = guard.Item?.tenantId as string | undefined;
-  if (!tenantId) return undefined;
-  const tenant = await deps.db.send(new GetCommand({ TableName: deps.config.tableName, Key: keys.tenant(tenantId) }));
-  const record = tenant.Item as TenantRecord | undefined;
+  const guard = await getSlugGuard(deps, slug, false);
+  if (!guard) return undefined;
+  const record = await getTenantRecord(deps, guard.tenantId, false);
   return record && !record.deleting ? record : undefined;
 }
 
 export async function listTenants(deps: Deps, query: z.output<typeof listTenantsQuery>) {
   const cursors = await cursorCodec(deps, ["tenants"], tenantListPosition);
-  const page = await deps.db.send(
-    new QueryCommand({
-      TableName: deps.config.tableName,
-      IndexName: "GSI1",
-      KeyConditionExpression: "GSI1PK = :pk",
-      ExpressionAttributeValues: { ":pk": "TENANTS" },
-      Limit: query.limit,
-      ExclusiveStartKey: query.cursor ? cursors.open(query.cursor) : undefined,
-    }),
-  );
-  const items = ((page.Items ?? []) as TenantRecord[]).filter((record) => !record.deleting).map(toTenant);
-  return page.LastEvaluatedKey
-    ? { items, nextCursor: cursors.seal(tenantListPosition.parse(page.LastEvaluatedKey)) }
-    : { items };
+  const page = await tenantPage(deps, query.limit, query.cursor ? cursors.open(query.cursor) : undefined);
+  const items = page.items.filter((record) => !record.deleting).map(toTenant);
+  return page.lastKey ? { items, nextCursor: cursors.seal(tenantListPosition.parse(page.lastKey)) } : { items };
 }
 
 /** Where the tenant list stopped: a key of the GSI1 "TENANTS" partition. */
@@ -112,24 +109,9 @@ const tenantListPosition = z.strictObject({
 });
 
 export async function setTenantStatus(deps: Deps, tenantId: string, status: Tenant["status"]): Promise<Tenant> {
-  try {
-    const result = await deps.db.send(
-      new UpdateCommand({
-        TableName: deps.config.tableName,
-        Key: keys.tenant(tenantId),
-        UpdateExpression: "SET #status = :status, updatedAt = :now",
-        ConditionExpression: "attribute_exists(PK) AND attribute_not_exists(deleting)",
-        ExpressionAttributeNames: { "#status": "status" },
-        ExpressionAttributeValues: { ":status": status, ":now": deps.now().toISOString() },
-        ReturnValues: "ALL_NEW",
-      }),
-    );
-    await bumpDirectoryVersion(deps, tenantId); // a suspended tenant's phones stop at once
-    return toTenant(result.Attributes as TenantRecord);
-  } catch (error) {
-    if (isConditionalCheckFailed(error)) throw new NotFoundError("Tenant");
-    throw error;
-  }
+  const record = await updateTenantFields(deps, tenantId, { status, updatedAt: deps.now().toISOString() });
+  await bumpDirectoryVersion(deps, tenantId); // a suspended tenant's phones stop at once
+  return toTenant(record);
 }
 
 export async function updateTenantSettings(
@@ -141,22 +123,10 @@ export async function updateTenantSettings(
   const organizationManagement = patch.organizationManagement ?? current.organizationManagement;
   const sipDigestAlgorithms =
     patch.sipDigestAlgorithms === undefined ? (current.sipDigestAlgorithms ?? null) : patch.sipDigestAlgorithms;
-  await deps.db.send(
-    new UpdateCommand({
-      TableName: deps.config.tableName,
-      Key: keys.tenant(tenantId),
-      UpdateExpression:
-        sipDigestAlgorithms === null
-          ? "SET organizationManagement = :on, updatedAt = :now REMOVE sipDigestAlgorithms"
-          : "SET organizationManagement = :on, updatedAt = :now, sipDigestAlgorithms = :algorithms",
-      ConditionExpression: "attribute_exists(PK)",
-      ExpressionAttributeValues: {
-        ":on": organizationManagement,
-        ":now": deps.now().toISOString(),
-        ...(sipDigestAlgorithms === null ? {} : { ":algorithms": sipDigestAlgorithms }),
-      },
-    }),
-  );
+  const now = deps.now().toISOString();
+  await (sipDigestAlgorithms === null
+    ? updateTenantFields(deps, tenantId, { organizationManagement, updatedAt: now }, ["sipDigestAlgorithms"])
+    : updateTenantFields(deps, tenantId, { organizationManagement, updatedAt: now, sipDigestAlgorithms }));
   await bumpDirectoryVersion(deps, tenantId);
   return { organizationManagement, sipDigestAlgorithms };
 }
@@ -175,65 +145,8 @@ export function tenantSettingsOf(tenant: TenantRecord) {
  * simply be run again.
  */
 export async function deleteTenant(deps: Deps, tenantId: string): Promise<void> {
-  const tenant = await deps.db
-    .send(
-      new UpdateCommand({
-        TableName: deps.config.tableName,
-        Key: keys.tenant(tenantId),
-        UpdateExpression: "SET deleting = :true",
-        ConditionExpression: "attribute_exists(PK)",
-        ExpressionAttributeValues: { ":true": true },
-        ReturnValues: "ALL_NEW",
-      }),
-    )
-    .catch((error: unknown) => {
-      if (isConditionalCheckFailed(error)) throw new NotFoundError("Tenant");
-      throw error;
-    });
+  const record = await markTenantDeleting(deps, tenantId);
   await bumpDirectoryVersion(deps, tenantId); // the listener stops serving its domain at once
-  const record = tenant.Attributes as TenantRecord;
-  for (const partition of tenantPartitions(tenantId)) await purgePartition(deps, partition);
-  await deps.db
-    .send(
-      new DeleteCommand({
-        TableName: deps.config.tableName,
-        Key: keys.slug(record.slug),
-        ConditionExpression: "tenantId = :id",
-        ExpressionAttributeValues: { ":id": tenantId },
-      }),
-    )
-    .catch((error: unknown) => {
-      if (!isConditionalCheckFailed(error)) throw error;
-    });
-  await deps.db.send(new DeleteCommand({ TableName: deps.config.tableName, Key: keys.tenant(tenantId) }));
-}
-
-async function purgePartition(deps: Deps, partition: string): Promise<void> {
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await deps.db.send(
-      new QueryCommand({
-        TableName: deps.config.tableName,
-        KeyConditionExpression: "PK = :pk",
-        ExpressionAttributeValues: { ":pk": partition },
-        ProjectionExpression: "PK, SK",
-        ExclusiveStartKey: startKey,
-      }),
-    );
-    const itemKeys = (page.Items ?? []).filter((item) => item.SK !== "TENANT");
-    for (let i = 0; i < itemKeys.length; i += 25) {
-      await batchDelete(deps, itemKeys.slice(i, i + 25));
-    }
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
-}
-
-async function batchDelete(deps: Deps, itemKeys: Record<string, unknown>[]): Promise<void> {
-  let requests = itemKeys.map((key) => ({ DeleteRequest: { Key: { PK: key.PK, SK: key.SK } } }));
-  for (let attempt = 0; requests.length > 0; attempt++) {
-    if (attempt > 8) throw new Error("DynamoDB kept returning unprocessed deletes");
-    if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** attempt));
-    const result = await deps.db.send(new BatchWriteCommand({ RequestItems: { [deps.config.tableName]: requests } }));
-    requests = (result.UnprocessedItems?.[deps.config.tableName] ?? []) as typeof requests;
-  }
+  await purgeTenantPartitions(deps, tenantId);
+  await deleteTenantAndSlug(deps, tenantId, record.slug);
 }

@@ -1,8 +1,9 @@
 import type { Deps } from "../deps.js";
+import { type ExtensionRecord, getExtensionRecord } from "../entities/extension.js";
+import { getTenantRecord, type TenantRecord } from "../entities/tenant.js";
 import { escapeHtml } from "../events/template.js";
 import type { OutgoingMail } from "../mail.js";
 import { issueQuickLoginToken } from "./quick-login.js";
-import { type ExtensionRecord, getExtensionRecord, getTenantRecord, type TenantRecord } from "./records.js";
 
 export const welcomeSubject = (tenant: { name: string }) => `Welcome to ${tenant.name}: log in to Linkus`;
 

@@ -1,9 +1,10 @@
-import { PutCommand } from "@aws-sdk/lib-dynamodb";
 import type { Deps } from "../deps.js";
+import { type ExtensionRecord, getExtensionRecord } from "../entities/extension.js";
+import { putItem } from "../entities/table.js";
+import { requireTenant, type TenantRecord } from "../entities/tenant.js";
 import { ValidationError } from "../errors.js";
 import type { TenantCaller } from "./caller.js";
 import { deliverOutboxItem, outboxItem } from "./notifications.js";
-import { type ExtensionRecord, getExtensionRecord, requireTenant, type TenantRecord } from "./records.js";
 import { welcomeSubject } from "./welcome-mail.js";
 
 export interface WelcomeResult {
@@ -51,7 +52,7 @@ async function queueAndTry(
     to: extension.email,
     subject: welcomeSubject(tenant),
   });
-  await deps.db.send(new PutCommand({ TableName: deps.config.tableName, Item: item }));
+  await putItem(deps, item);
   const outcome = await deliverOutboxItem(deps, item);
   if (outcome === "sent") return { extensionId: extension.id, status: "sent" };
   return {
