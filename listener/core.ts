@@ -12,6 +12,7 @@ import type { RouteSigner } from "./proxy/record-route.js";
 import { STATEFUL_PREFIX, StatelessBranches, upstreamOf } from "./proxy/stateless.js";
 import type { Binding, BindingStorage } from "./registrar/bindings.js";
 import { Registrar } from "./registrar/registrar.js";
+import { SocketBindings } from "./registrar/socket-bindings.js";
 import { SipParseError } from "./sip/errors.js";
 import { isSipRequest, type SipMessage, type SipRequest, type SipResponse } from "./sip/message.js";
 import { parseMessage } from "./sip/parser.js";
@@ -69,6 +70,8 @@ export class SipCore {
   private readonly messages: MessageRelay;
   readonly subscriptions: Subscriptions;
   private readonly branches: StatelessBranches;
+  /** Bindings registered over WebSocket flows, removed when their socket closes. */
+  readonly socketBindings: SocketBindings;
   private inFlight = 0;
   stats = { received: 0, malformed: 0, registers: 0, invites: 0 };
 
@@ -87,6 +90,9 @@ export class SipCore {
       now: Date.now,
       onChange: (tenantId, extensionId) => this.registrationChanged(tenantId, extensionId),
     });
+    this.socketBindings = new SocketBindings(options.bindings, (tenantId, extensionId) =>
+      this.registrationChanged(tenantId, extensionId),
+    );
     const ownVia = (transport: Transport, branch: string) => this.ownVia(transport, branch);
     this.proxy = new InviteProxy({
       authenticator: options.authenticator,
@@ -164,6 +170,11 @@ export class SipCore {
     this.stats.received++;
     if (event.type === "message") this.handle(event.message, flow);
     else this.malformed(event.error, flow);
+  }
+
+  /** A WebSocket closed: its browser's bindings go (docs/listener.md, "SIP over WebSocket"). */
+  onFlowClosed(flow: Flow): void {
+    this.track(this.socketBindings.closed(flow), () => {});
   }
 
   private malformed(error: unknown, flow: Flow): void {
@@ -276,7 +287,11 @@ export class SipCore {
     if ("answer" in found) return found.answer;
     const outcome = await authenticator.authenticate(request, flow, found.tenant);
     if ("answer" in outcome) return outcome.answer;
-    return this.registrar.register(request, flow, found.tenant, outcome.identity);
+    const answer = await this.registrar.register(request, flow, found.tenant, outcome.identity);
+    if (flow.transport === "ws" && answer.status === 200) {
+      this.socketBindings.registered(flow, found.tenant.id, outcome.identity.extension.id);
+    }
+    return answer;
   }
 
   private relayInDialog(request: SipRequest, flow: Flow): void {
@@ -400,12 +415,12 @@ export class SipCore {
   }
 
   private ownContact(transport: Transport): string {
-    const port = transport === "tls" ? this.transport?.tlsPort : this.transport?.port;
+    const port = this.transport?.portOf(transport);
     return `${transport === "tls" ? "sips" : "sip"}:${this.options.advertisedHost}:${port};transport=${transport}`;
   }
 
   private ownVia(transport: Transport, branch: string): string {
-    const port = transport === "tls" ? this.transport?.tlsPort : this.transport?.port;
+    const port = this.transport?.portOf(transport);
     return formatVia({
       transport: transport.toUpperCase(),
       host: this.options.advertisedHost,

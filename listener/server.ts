@@ -15,6 +15,7 @@ import { BindingCache } from "./registrar/binding-cache.js";
 import { BindingStore } from "./registrar/bindings.js";
 import { NatKeepAlive } from "./registrar/nat-keepalive.js";
 import { SipTransport, type StreamLimits } from "./transport/sip-transport.js";
+import { DEFAULT_WEBSOCKET_LIMITS, type WebSocketLimits, WebSocketSip } from "./transport/websocket.js";
 
 /** Everything the listener can be told; `readListenerConfig` fills it from the environment. */
 export interface ListenerOptions {
@@ -26,6 +27,8 @@ export interface ListenerOptions {
   /** 0 = any free port; undefined = no health endpoint. */
   healthPort?: number | undefined;
   tls?: { cert: Buffer; key: Buffer; port: number } | undefined;
+  /** The Linkus port browsers reach (the load balancer's); written into WebSocket Via and Record-Route. */
+  advertisedLinkusPort?: number | undefined;
   /** Written into Via and Record-Route; defaults to `host` (or 127.0.0.1 for 0.0.0.0). */
   advertisedHost?: string | undefined;
   minExpires?: number;
@@ -50,6 +53,8 @@ export interface ListenerOptions {
   bindingFlushMs?: number;
   /** Deadlines and caps for SIP over TCP/TLS (defaults in listener/transport/sip-transport.ts). */
   tcpLimits?: Partial<StreamLimits>;
+  /** Deadlines and caps for SIP over WebSocket on the Linkus port (listener/transport/websocket.ts). */
+  websocketLimits?: Partial<WebSocketLimits>;
   /** How often message-summary (MWI) subscribers' voicemail counts are read again. */
   mwiPollMs?: number;
   /** Digest challenges offered to tenants that chose none, in order (default MD5 alone). */
@@ -101,7 +106,7 @@ export async function startListener(options: ListenerOptions): Promise<RunningLi
   let transport: SipTransport | undefined;
   const signer = new RouteSigner(createHmac("sha256", tokenKey).update("sip-route/v1").digest(), {
     host: advertisedHost,
-    port: (kind) => (kind === "tls" ? (transport?.tlsPort ?? 0) : (transport?.port ?? 0)),
+    port: (kind) => transport?.portOf(kind) ?? 0,
   });
   const authenticator = new Authenticator({
     deps,
@@ -139,6 +144,12 @@ export async function startListener(options: ListenerOptions): Promise<RunningLi
   sip.transport = transport;
   await transport.start();
   const sipTransport = transport;
+  const websocket = new WebSocketSip(
+    { ...DEFAULT_WEBSOCKET_LIMITS, ...options.websocketLimits },
+    (data, flow) => sip.onDatagram(data, flow),
+    (flow) => sip.onFlowClosed(flow),
+  );
+  sipTransport.websocket = websocket;
   const natKeepAlive = new NatKeepAlive(
     () => bindingCache.held(),
     (flow, data) => sipTransport.send(flow, data),
@@ -159,9 +170,11 @@ export async function startListener(options: ListenerOptions): Promise<RunningLi
     presencePollMs: options.presencePollMs ?? 2_000,
     maxBufferedBytes: options.maxBufferedBytes ?? 1024 * 1024,
     maxClients: 50_000,
+    sip: { wants: WebSocketSip.wants, upgrade: (req, socket, head) => websocket.upgrade(req, socket, head) },
     maxPendingPerIp: options.linkusMaxPendingPerIp ?? 256,
   });
   await hub.start();
+  sipTransport.websocketPort = options.advertisedLinkusPort ?? hub.port;
 
   let draining = false;
   let health: Server | undefined;
@@ -208,6 +221,7 @@ export async function startListener(options: ListenerOptions): Promise<RunningLi
       const deadline = Date.now() + (options.drainMs ?? 10_000);
       while (sip.busy > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
       await hub.close();
+      websocket.close();
       sip.close();
       natKeepAlive.close();
       bindingCache.close();
