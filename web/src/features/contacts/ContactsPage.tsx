@@ -7,6 +7,7 @@ import { Dialog } from "../../components/dialog";
 import { Banner, Field, SelectField } from "../../components/forms";
 import { ActionMenu, type MenuAction, MoreButton, useActionMenu } from "../../components/menu";
 import { Empty, Failed, Loading } from "../../components/states";
+import { CallButton } from "../phone/PhonePanel";
 import { type Contact, ContactForm, type Directory, NUMBER_TYPE_NAMES } from "./ContactForm";
 
 type Choice = "all" | Directory;
@@ -157,6 +158,7 @@ export function ContactsPage() {
                 <span className={`tag tag-${contact.directory}`}>
                   {contact.directory === "company" ? "Company" : "Personal"}
                 </span>
+                <CallButton number={contact.numbers[0]?.number ?? ""} name={displayName(contact)} />
                 {contactActions.length > 0 && (
                   <MoreButton
                     label={`More actions for ${displayName(contact)}`}
@@ -274,6 +276,7 @@ function Colleagues({ own }: { own?: string }) {
                 {colleague.number} {colleague.name}
               </span>
               <span className="muted">{STATE_NAMES[colleague.state]}</span>
+              <CallButton number={colleague.number} name={colleague.name} />
             </li>
           ))}
         </ul>

@@ -256,7 +256,8 @@ export function toggleHold(): void {
 
 /** DTMF in the media (RFC 4733 telephone-event), not SIP INFO. */
 export function sendDigit(digit: string): void {
-  if (session?.isEstablished() && /^[0-9*#A-D]$/.test(digit)) session.sendDTMF(digit, { transportType: C.DTMF_TRANSPORT.RFC2833 });
+  if (session?.isEstablished() && /^[0-9*#A-D]$/.test(digit))
+    session.sendDTMF(digit, { transportType: C.DTMF_TRANSPORT.RFC2833 });
 }
 
 /** Blind transfer (REFER, RFC 3515): the other side calls `target`, this call ends. */
