@@ -3,6 +3,7 @@ import { logger } from "../layers/core/logger.js";
 import type { Answer, Authenticator } from "./auth/authenticator.js";
 import type { Directory, ExtensionInfo } from "./directory.js";
 import type { ListenerEvents } from "./events.js";
+import type { MediaRelay } from "./media/media-relay.js";
 import { NOTIFY_PREFIX, Subscriptions } from "./presence/subscriptions.js";
 import { CallRecords } from "./proxy/calls.js";
 import { InDialogRelay } from "./proxy/in-dialog.js";
@@ -50,6 +51,8 @@ export interface SipCoreOptions {
   noAnswerMs: number;
   voicemailCounts: (tenantId: string, extensionId: string) => Promise<{ new: number; old: number }>;
   mwiPollMs: number;
+  /** rtpengine (listener/media/): undefined leaves all media end to end. */
+  media?: MediaRelay | undefined;
 }
 
 /**
@@ -105,13 +108,18 @@ export class SipCore {
       send,
       ownVia,
       noAnswerMs: options.noAnswerMs,
+      media: options.media,
     });
     this.relay = new InDialogRelay({
       signer: options.signer,
       branches: this.branches,
       send,
       ownVia,
-      onBye: (request) => void this.calls.hungUp(request.headers.get("Call-ID") ?? ""),
+      onBye: (request) => {
+        const callId = request.headers.get("Call-ID") ?? "";
+        void this.calls.hungUp(callId);
+        void options.media?.delete(callId);
+      },
     });
     this.messages = new MessageRelay({
       authenticator: options.authenticator,

@@ -10,6 +10,8 @@ import { SipCore } from "./core.js";
 import { Directory } from "./directory.js";
 import { ListenerEvents } from "./events.js";
 import { LinkusHub } from "./linkus/hub.js";
+import { MediaRelay } from "./media/media-relay.js";
+import { RtpEngineClient } from "./media/rtpengine.js";
 import { RouteSigner } from "./proxy/record-route.js";
 import { BindingCache } from "./registrar/binding-cache.js";
 import { BindingStore } from "./registrar/bindings.js";
@@ -60,6 +62,8 @@ export interface ListenerOptions {
   /** Digest challenges offered to tenants that chose none, in order (default MD5 alone). */
   digestAlgorithms?: DigestAlgorithm[];
   feedLoginSecurity?: boolean;
+  /** rtpengine's ng control address: browsers ↔ phones and NATed phones are relayed through it. */
+  rtpengine?: { host: string; port: number } | undefined;
   /** Longest wait for calls in progress to finish on shutdown. */
   drainMs?: number;
   deps?: Deps;
@@ -118,7 +122,9 @@ export async function startListener(options: ListenerOptions): Promise<RunningLi
     isOwnAddress: (uri) => !/@/.test(uri) && signer.isOwn(`<${uri}>`),
     onAuthenticated: (flow) => transport?.trust(flow),
   });
+  const rtpengine = options.rtpengine ? new RtpEngineClient(options.rtpengine) : undefined;
   const sip = new SipCore({
+    media: rtpengine ? new MediaRelay(rtpengine) : undefined,
     deps,
     directory,
     bindings: bindingCache,
@@ -208,6 +214,7 @@ export async function startListener(options: ListenerOptions): Promise<RunningLi
     linkusPort: hub.port,
     healthPort,
     taskId,
+    mediaRelay: options.rtpengine ? `${options.rtpengine.host}:${options.rtpengine.port}` : "none (media end to end)",
   });
 
   let stopping: Promise<void> | undefined;
@@ -224,6 +231,7 @@ export async function startListener(options: ListenerOptions): Promise<RunningLi
       websocket.close();
       sip.close();
       natKeepAlive.close();
+      rtpengine?.close();
       bindingCache.close();
       // Refreshes held in memory go to DynamoDB before the task goes: another task serves them next.
       await bindingCache.flushAll().catch((error: unknown) => {
