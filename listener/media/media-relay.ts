@@ -51,8 +51,12 @@ export function needsBridge(caller: MediaLeg, callee: MediaLeg): boolean {
   return isBrowser(caller) !== isBrowser(callee);
 }
 
-/** ng flags for the SDP going toward `to`, from `from` (whose signalling source is `from.flow`). */
-function flagsToward(to: MediaLeg, from: MediaLeg): { [key: string]: Bencoded } {
+/**
+ * ng flags for the SDP going toward `to`, from `from` (whose signalling source is `from.flow`).
+ * In an offer to a browser rtpengine takes the DTLS server role (`passive`); in an answer to a
+ * browser's `actpass` offer it picks its role itself.
+ */
+function flagsToward(to: MediaLeg, from: MediaLeg, offer: boolean): { [key: string]: Bencoded } {
   const common: { [key: string]: Bencoded } = {
     replace: ["origin", "session-connection"],
     // An address the sender advertised is only trusted when its messages come from it.
@@ -66,7 +70,7 @@ function flagsToward(to: MediaLeg, from: MediaLeg): { [key: string]: Bencoded } 
       ...common,
       "transport-protocol": "UDP/TLS/RTP/SAVPF",
       ICE: "force",
-      DTLS: "passive",
+      ...(offer ? { DTLS: "passive" } : {}),
       "rtcp-mux": ["offer", "require"],
       SDES: ["off"],
       flags: [...(common.flags as string[]), "generate-mid"],
@@ -94,7 +98,7 @@ export class MediaRelay {
       "from-tag": offer.fromTag,
       "via-branch": offer.viaBranch,
       sdp: offer.sdp,
-      ...flagsToward(offer.callee, offer.caller),
+      ...flagsToward(offer.callee, offer.caller, true),
     });
     return sdpOf(reply);
   }
@@ -108,7 +112,7 @@ export class MediaRelay {
       "to-tag": answer.toTag,
       "via-branch": answer.viaBranch,
       sdp: answer.sdp,
-      ...flagsToward(answer.caller, answer.callee),
+      ...flagsToward(answer.caller, answer.callee, false),
     });
     return sdpOf(reply);
   }

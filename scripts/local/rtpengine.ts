@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { appendFileSync } from "node:fs";
 import { networkInterfaces } from "node:os";
 import { RtpEngineClient } from "../../listener/media/rtpengine.js";
 
@@ -43,7 +44,7 @@ export async function startRtpEngine(options: {
     [
       "--foreground",
       "--log-stderr",
-      "--log-level=4",
+      `--log-level=${process.env.RTPENGINE_LOG_LEVEL ?? 4}`,
       "--table=-1",
       `--interface=${address}`,
       `--listen-ng=127.0.0.1:${options.ngPort}`,
@@ -57,6 +58,7 @@ export async function startRtpEngine(options: {
   let log = "";
   child.stderr?.on("data", (chunk: Buffer) => {
     log = (log + chunk.toString()).slice(-4_000);
+    if (process.env.RTPENGINE_LOG_FILE) appendFileSync(process.env.RTPENGINE_LOG_FILE, chunk);
   });
   const ng = { host: "127.0.0.1", port: options.ngPort };
   // Up once it answers an ng ping.
