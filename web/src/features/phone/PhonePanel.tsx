@@ -82,7 +82,7 @@ function Dialer({ disabled }: { disabled: boolean }) {
 function Keypad({ onKey, label }: { onKey: (key: string) => void; label: string }) {
   return (
     <fieldset className="keypad">
-      <legend>{label}</legend>
+      <legend className="keypad-legend">{label}</legend>
       {KEYS.map((key) => (
         <button key={key} type="button" aria-label={`Key ${key}`} onClick={() => onKey(key)}>
           {key}
