@@ -3,6 +3,7 @@ import { logger } from "../layers/core/logger.js";
 import type { Answer, Authenticator } from "./auth/authenticator.js";
 import type { Directory, ExtensionInfo } from "./directory.js";
 import type { ListenerEvents } from "./events.js";
+import type { MediaRelay } from "./media/media-relay.js";
 import { NOTIFY_PREFIX, Subscriptions } from "./presence/subscriptions.js";
 import { CallRecords } from "./proxy/calls.js";
 import { InDialogRelay } from "./proxy/in-dialog.js";
@@ -12,6 +13,7 @@ import type { RouteSigner } from "./proxy/record-route.js";
 import { STATEFUL_PREFIX, StatelessBranches, upstreamOf } from "./proxy/stateless.js";
 import type { Binding, BindingStorage } from "./registrar/bindings.js";
 import { Registrar } from "./registrar/registrar.js";
+import { SocketBindings } from "./registrar/socket-bindings.js";
 import { SipParseError } from "./sip/errors.js";
 import { isSipRequest, type SipMessage, type SipRequest, type SipResponse } from "./sip/message.js";
 import { parseMessage } from "./sip/parser.js";
@@ -49,6 +51,8 @@ export interface SipCoreOptions {
   noAnswerMs: number;
   voicemailCounts: (tenantId: string, extensionId: string) => Promise<{ new: number; old: number }>;
   mwiPollMs: number;
+  /** rtpengine (listener/media/): undefined leaves all media end to end. */
+  media?: MediaRelay | undefined;
 }
 
 /**
@@ -69,6 +73,8 @@ export class SipCore {
   private readonly messages: MessageRelay;
   readonly subscriptions: Subscriptions;
   private readonly branches: StatelessBranches;
+  /** Bindings registered over WebSocket flows, removed when their socket closes. */
+  readonly socketBindings: SocketBindings;
   private inFlight = 0;
   stats = { received: 0, malformed: 0, registers: 0, invites: 0 };
 
@@ -87,6 +93,9 @@ export class SipCore {
       now: Date.now,
       onChange: (tenantId, extensionId) => this.registrationChanged(tenantId, extensionId),
     });
+    this.socketBindings = new SocketBindings(options.bindings, (tenantId, extensionId) =>
+      this.registrationChanged(tenantId, extensionId),
+    );
     const ownVia = (transport: Transport, branch: string) => this.ownVia(transport, branch);
     this.proxy = new InviteProxy({
       authenticator: options.authenticator,
@@ -99,13 +108,18 @@ export class SipCore {
       send,
       ownVia,
       noAnswerMs: options.noAnswerMs,
+      media: options.media,
     });
     this.relay = new InDialogRelay({
       signer: options.signer,
       branches: this.branches,
       send,
       ownVia,
-      onBye: (request) => void this.calls.hungUp(request.headers.get("Call-ID") ?? ""),
+      onBye: (request) => {
+        const callId = request.headers.get("Call-ID") ?? "";
+        void this.calls.hungUp(callId);
+        void options.media?.delete(callId);
+      },
     });
     this.messages = new MessageRelay({
       authenticator: options.authenticator,
@@ -164,6 +178,11 @@ export class SipCore {
     this.stats.received++;
     if (event.type === "message") this.handle(event.message, flow);
     else this.malformed(event.error, flow);
+  }
+
+  /** A WebSocket closed: its browser's bindings go (docs/listener.md, "SIP over WebSocket"). */
+  onFlowClosed(flow: Flow): void {
+    this.track(this.socketBindings.closed(flow), () => {});
   }
 
   private malformed(error: unknown, flow: Flow): void {
@@ -274,7 +293,11 @@ export class SipCore {
     const { authenticator } = this.options;
     const outcome = await authenticator.authenticate(request, flow);
     if ("answer" in outcome) return outcome.answer;
-    return this.registrar.register(request, flow, outcome.tenant, outcome.identity);
+    const answer = await this.registrar.register(request, flow, outcome.tenant, outcome.identity);
+    if (flow.transport === "ws" && answer.status === 200) {
+      this.socketBindings.registered(flow, outcome.tenant.id, outcome.identity.extension.id);
+    }
+    return answer;
   }
 
   private relayInDialog(request: SipRequest, flow: Flow): void {
@@ -398,12 +421,12 @@ export class SipCore {
   }
 
   private ownContact(transport: Transport): string {
-    const port = transport === "tls" ? this.transport?.tlsPort : this.transport?.port;
+    const port = this.transport?.portOf(transport);
     return `${transport === "tls" ? "sips" : "sip"}:${this.options.advertisedHost}:${port};transport=${transport}`;
   }
 
   private ownVia(transport: Transport, branch: string): string {
-    const port = transport === "tls" ? this.transport?.tlsPort : this.transport?.port;
+    const port = this.transport?.portOf(transport);
     return formatVia({
       transport: transport.toUpperCase(),
       host: this.options.advertisedHost,

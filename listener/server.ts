@@ -11,12 +11,15 @@ import { SipCore } from "./core.js";
 import { Directory } from "./directory.js";
 import { ListenerEvents } from "./events.js";
 import { LinkusHub } from "./linkus/hub.js";
+import { MediaRelay } from "./media/media-relay.js";
+import { RtpEngineClient } from "./media/rtpengine.js";
 import { RouteSigner } from "./proxy/record-route.js";
 import { BindingCache } from "./registrar/binding-cache.js";
 import { BindingStore } from "./registrar/bindings.js";
 import { NatKeepAlive } from "./registrar/nat-keepalive.js";
 import { sameFlow } from "./transport/flow.js";
 import { SipTransport, type StreamLimits } from "./transport/sip-transport.js";
+import { DEFAULT_WEBSOCKET_LIMITS, type WebSocketLimits, WebSocketSip } from "./transport/websocket.js";
 
 /** Everything the listener can be told; `readListenerConfig` fills it from the environment. */
 export interface ListenerOptions {
@@ -28,6 +31,8 @@ export interface ListenerOptions {
   /** 0 = any free port; undefined = no health endpoint. */
   healthPort?: number | undefined;
   tls?: { cert: Buffer; key: Buffer; port: number } | undefined;
+  /** The Linkus port browsers reach (the load balancer's); written into WebSocket Via and Record-Route. */
+  advertisedLinkusPort?: number | undefined;
   /** Written into Via and Record-Route; defaults to `host` (or 127.0.0.1 for 0.0.0.0). */
   advertisedHost?: string | undefined;
   minExpires?: number;
@@ -52,10 +57,14 @@ export interface ListenerOptions {
   bindingFlushMs?: number;
   /** Deadlines and caps for SIP over TCP/TLS (defaults in listener/transport/sip-transport.ts). */
   tcpLimits?: Partial<StreamLimits>;
+  /** Deadlines and caps for SIP over WebSocket on the Linkus port (listener/transport/websocket.ts). */
+  websocketLimits?: Partial<WebSocketLimits>;
   /** How often message-summary (MWI) subscribers' voicemail counts are read again. */
   mwiPollMs?: number;
   /** Digest challenges offered to tenants that chose none, in order (default MD5 alone). */
   digestAlgorithms?: DigestAlgorithm[];
+  /** rtpengine's ng control address: browsers ↔ phones and NATed phones are relayed through it. */
+  rtpengine?: { host: string; port: number } | undefined;
   /** Longest wait for calls in progress to finish on shutdown. */
   drainMs?: number;
   deps?: Deps;
@@ -102,7 +111,7 @@ export async function startListener(options: ListenerOptions): Promise<RunningLi
   let transport: SipTransport | undefined;
   const signer = new RouteSigner(createHmac("sha256", tokenKey).update("sip-route/v1").digest(), {
     host: advertisedHost,
-    port: (kind) => (kind === "tls" ? (transport?.tlsPort ?? 0) : (transport?.port ?? 0)),
+    port: (kind) => transport?.portOf(kind) ?? 0,
   });
   const authenticator = new Authenticator({
     directory,
@@ -118,7 +127,9 @@ export async function startListener(options: ListenerOptions): Promise<RunningLi
     isOwnAddress: (uri) => !/@/.test(uri) && signer.isOwn(`<${uri}>`),
     onAuthenticated: (flow) => transport?.trust(flow),
   });
+  const rtpengine = options.rtpengine ? new RtpEngineClient(options.rtpengine) : undefined;
   const sip = new SipCore({
+    media: rtpengine ? new MediaRelay(rtpengine) : undefined,
     deps,
     directory,
     bindings: bindingCache,
@@ -144,6 +155,12 @@ export async function startListener(options: ListenerOptions): Promise<RunningLi
   sip.transport = transport;
   await transport.start();
   const sipTransport = transport;
+  const websocket = new WebSocketSip(
+    { ...DEFAULT_WEBSOCKET_LIMITS, ...options.websocketLimits },
+    (data, flow) => sip.onDatagram(data, flow),
+    (flow) => sip.onFlowClosed(flow),
+  );
+  sipTransport.websocket = websocket;
   const natKeepAlive = new NatKeepAlive(
     () => bindingCache.held(),
     (flow, data) => sipTransport.send(flow, data),
@@ -164,9 +181,11 @@ export async function startListener(options: ListenerOptions): Promise<RunningLi
     presencePollMs: options.presencePollMs ?? 2_000,
     maxBufferedBytes: options.maxBufferedBytes ?? 1024 * 1024,
     maxClients: 50_000,
+    sip: { wants: WebSocketSip.wants, upgrade: (req, socket, head) => websocket.upgrade(req, socket, head) },
     maxPendingPerIp: options.linkusMaxPendingPerIp ?? 256,
   });
   await hub.start();
+  sipTransport.websocketPort = options.advertisedLinkusPort ?? hub.port;
 
   let draining = false;
   let health: Server | undefined;
@@ -200,6 +219,7 @@ export async function startListener(options: ListenerOptions): Promise<RunningLi
     linkusPort: hub.port,
     healthPort,
     taskId,
+    mediaRelay: options.rtpengine ? `${options.rtpengine.host}:${options.rtpengine.port}` : "none (media end to end)",
   });
 
   let stopping: Promise<void> | undefined;
@@ -213,8 +233,10 @@ export async function startListener(options: ListenerOptions): Promise<RunningLi
       const deadline = Date.now() + (options.drainMs ?? 10_000);
       while (sip.busy > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
       await hub.close();
+      websocket.close();
       sip.close();
       natKeepAlive.close();
+      rtpengine?.close();
       bindingCache.close();
       // Refreshes held in memory go to DynamoDB before the task goes: another task serves them next.
       await bindingCache.flushAll().catch((error: unknown) => {

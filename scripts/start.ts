@@ -103,6 +103,18 @@ async function main(): Promise<void> {
   const baseUrl = await listen(server, ports.PORT);
   stops.unshift(() => new Promise<void>((done) => server.close(() => done())));
 
+  // The media relay (its own EC2 group in AWS): bridges browsers to desk phones, relays NATed phones.
+  const { startRtpEngine } = await import("./local/rtpengine.js");
+  const rtpengine = await startRtpEngine({
+    ngPort: Number(env.RTPENGINE_NG_PORT ?? 2223),
+    portMin: Number(env.RTPENGINE_PORT_MIN ?? 30000),
+    portMax: Number(env.RTPENGINE_PORT_MAX ?? 30999),
+  });
+  if (rtpengine) stops.push(rtpengine.stop);
+  const mediaLine = rtpengine
+    ? `  Media relay     rtpengine on ${rtpengine.mediaAddress}, ng 127.0.0.1:${rtpengine.ng.port} (RTP ${env.RTPENGINE_PORT_MIN ?? 30000}-${env.RTPENGINE_PORT_MAX ?? 30999})`
+    : "  Media relay     rtpengine is NOT installed (apt-get install rtpengine-daemon): calls between browsers work, browser to desk phone calls get no audio";
+
   // The SIP and Linkus 8111 listener (a Fargate task in AWS).
   const { startListener } = await import("../listener/server.js");
   const listener = await startListener({
@@ -110,6 +122,7 @@ async function main(): Promise<void> {
     sipPort: ports.SIP_PORT,
     linkusPort: ports.LINKUS_PORT,
     healthPort: ports.HEALTH_PORT,
+    rtpengine: rtpengine?.ng,
   });
   stops.unshift(() => listener.stop());
 
@@ -135,7 +148,8 @@ async function main(): Promise<void> {
       `  OpenAPI         ${baseUrl}/api/v1/openapi.json`,
       `  Mail viewer     ${mailViewer}`,
       `  SIP             udp/tcp 127.0.0.1:${ports.SIP_PORT} (domain = the tenant's slug)`,
-      `  Linkus          ws://127.0.0.1:${ports.LINKUS_PORT}`,
+      `  Linkus          ws://127.0.0.1:${ports.LINKUS_PORT}  (SIP over WebSocket on /sip)`,
+      mediaLine,
       `  Data            ${dataDir}`,
       ...credentialLines(secrets.platformKey, demo),
       `  curl -s ${baseUrl}/api/v1/auth/login -H 'content-type: application/json' \\`,

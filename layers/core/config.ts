@@ -1,3 +1,5 @@
+import { type IceConfig, iceUrls } from "./sip/ice-servers.js";
+
 /**
  * Runtime configuration, read from the environment once per container. The same names
  * are set by the CDK stacks (infra/) and by the local stack (scripts/start.ts).
@@ -37,6 +39,12 @@ export const ENV = {
   /** The login gate's platform-wide per-IP and per-target limits (services/auth-gate.ts). */
   gateIpAttempts: "PBX_GATE_IP_ATTEMPTS",
   gateTargetAttempts: "PBX_GATE_TARGET_ATTEMPTS",
+  /** STUN and TURN for the Web Client's softphone (layers/core/sip/ice-servers.ts), comma-separated. */
+  stunUrls: "STUN_URLS",
+  turnUrls: "TURN_URLS",
+  /** coturn's static-auth-secret (time-limited TURN credentials); TURN is offered only with it. */
+  turnSecret: "TURN_SECRET",
+  turnTtlSeconds: "TURN_TTL_SECONDS",
 } as const;
 
 export interface Config {
@@ -60,6 +68,7 @@ export interface Config {
   gateIpAttempts: number;
   /** Login attempts at one user of one PBX in 15 minutes. */
   gateTargetAttempts: number;
+  ice: IceConfig;
 }
 
 export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -85,5 +94,11 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     publicLinkusUrl: env[ENV.publicLinkusUrl] ?? `ws://${publicSipHost}:${publicLinkusPort}`,
     gateIpAttempts: Number(env[ENV.gateIpAttempts] ?? 30),
     gateTargetAttempts: Number(env[ENV.gateTargetAttempts] ?? 10),
+    ice: {
+      stunUrls: iceUrls(env[ENV.stunUrls], ["stun", "stuns"]),
+      turnUrls: iceUrls(env[ENV.turnUrls], ["turn", "turns"]),
+      turnSecret: env[ENV.turnSecret] || undefined,
+      turnTtlSeconds: Number(env[ENV.turnTtlSeconds] ?? 12 * 3600),
+    },
   };
 }

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { Socket } from "node:net";
+import type { Duplex } from "node:stream";
 import { type WebSocket, WebSocketServer } from "ws";
 import type { Deps } from "../../layers/core/deps.js";
 import { logger } from "../../layers/core/logger.js";
@@ -37,6 +38,11 @@ export interface LinkusHubOptions {
   maxClients: number;
   /** Connections one address may hold before authenticating (an office shares one address). */
   maxPendingPerIp: number;
+  /** SIP over WebSocket on a path of this port (listener/transport/websocket.ts): its upgrades go there. */
+  sip?: {
+    wants: (req: IncomingMessage) => boolean;
+    upgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
+  };
 }
 
 /** The largest frame before authentication: an `auth` frame with a 4 KiB token and cursors. */
@@ -78,8 +84,19 @@ export class LinkusHub {
     server.requestTimeout = this.options.authTimeoutMs;
     server.on("connection", (socket) => this.onSocket(socket));
     this.server = server;
-    this.wss = new WebSocketServer({ server, maxPayload: 64 * 1024 });
-    this.wss.on("connection", (ws, req) => this.onConnection(ws, req));
+    const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
+    this.wss = wss;
+    wss.on("connection", (ws, req) => this.onConnection(ws, req));
+    server.on("upgrade", (req: IncomingMessage, socket: Socket, head: Buffer) => {
+      const { sip } = this.options;
+      if (sip?.wants(req)) {
+        // SIP's own deadlines and per-address cap apply from here (its REGISTER authenticates).
+        this.admit(socket);
+        sip.upgrade(req, socket, head);
+        return;
+      }
+      wss.handleUpgrade(req, socket, head, (ws) => wss.emit("connection", ws, req));
+    });
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
       server.listen(this.options.port, this.options.host, () => resolve());

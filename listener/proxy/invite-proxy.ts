@@ -1,11 +1,14 @@
+import { logger } from "../../layers/core/logger.js";
 import type { Answer, Authenticator } from "../auth/authenticator.js";
 import type { Directory, ExtensionInfo } from "../directory.js";
+import { type MediaLeg, type MediaRelay, needsBridge, needsRelay } from "../media/media-relay.js";
 import type { Binding } from "../registrar/bindings.js";
 import { SipHeaders } from "../sip/header-fields.js";
 import { parseMaxForwards } from "../sip/headers.js";
 import type { SipRequest, SipResponse } from "../sip/message.js";
 import { randomToken } from "../sip/random.js";
 import { buildResponse, serializeMessage } from "../sip/serialize.js";
+import { parseUri } from "../sip/uri.js";
 import { requestUser, tagOf } from "../sip/view.js";
 import type { InviteServerTransactions, InviteServerTx } from "../transaction/invite-server.js";
 import { T1, T2, TIMER_B } from "../transaction/timers.js";
@@ -28,6 +31,8 @@ export interface InviteProxyOptions {
   ownVia: (transport: Transport, branch: string) => string;
   /** Ringing longer than this ends the attempt (CANCEL to the branches, 480 upstream). */
   noAnswerMs: number;
+  /** rtpengine, when configured: bridges browsers to phones and relays phones behind NAT. */
+  media?: MediaRelay | undefined;
 }
 
 interface ClientBranch {
@@ -39,6 +44,9 @@ interface ClientBranch {
   final: number | undefined;
   retransmit: ReturnType<typeof setTimeout> | undefined;
   timeout: ReturnType<typeof setTimeout> | undefined;
+  /** Its media goes through rtpengine: responses with SDP are rewritten, in order. */
+  media: { caller: MediaLeg; callee: MediaLeg } | undefined;
+  responses: Promise<void>;
 }
 
 interface Attempt {
@@ -124,7 +132,19 @@ export class InviteProxy {
   onResponse(branchId: string, method: string, response: SipResponse): boolean {
     const match = this.branches.get(branchId);
     if (!match) return branchId.startsWith(STATEFUL_PREFIX); // ours but forgotten: drop it
-    if (method === "INVITE") this.branchResponse(match.attempt, match.branch, response);
+    if (method !== "INVITE") return true;
+    const { attempt, branch } = match;
+    if (branch.media && response.body.length > 0 && response.status < 300 && response.status > 100) {
+      // rtpengine answers asynchronously: responses of the branch stay in order behind it.
+      branch.responses = branch.responses
+        .then(async () => this.branchResponse(attempt, branch, await this.relayedAnswer(attempt, branch, response)))
+        .catch((error: unknown) => {
+          logger.error("Media relay answer failed", { error: error as Error, callId: attempt.callId });
+          this.branchResponse(attempt, branch, buildResponse(branch.request, 503, "Media Relay Unavailable"));
+        });
+    } else if (branch.media) {
+      branch.responses = branch.responses.then(() => this.branchResponse(attempt, branch, response));
+    } else this.branchResponse(attempt, branch, response);
     return true; // the answer to a CANCEL we sent ends here
   }
 
@@ -139,19 +159,26 @@ export class InviteProxy {
       final: undefined,
       retransmit: undefined,
       timeout: undefined,
+      media: undefined,
+      responses: Promise.resolve(),
     };
     attempt.branches.push(branch);
     this.branches.set(id, { attempt, branch });
+    const body = await this.relayedOffer(attempt, binding, branch);
+    if (body === undefined) {
+      branch.final = 503;
+      return;
+    }
     // The flow is known before sending only for UDP and live connections; a TCP binding whose
     // connection dropped is reached by connecting to its Contact, and that connection's flow is
     // the one the dialog's route must carry. Build with the binding's flow, rebuild if it changed.
-    let forwarded = this.forwardedInvite(attempt, binding, binding.flow, id, maxForwards);
+    let forwarded = this.forwardedInvite(attempt, binding, binding.flow, id, maxForwards, body);
     let wire = serializeMessage(forwarded);
     let flow: Flow | undefined = binding.flow;
     if (!this.options.send(binding.flow, wire)) {
       flow = await this.options.connectToBinding(binding);
       if (flow) {
-        forwarded = this.forwardedInvite(attempt, binding, flow, id, maxForwards);
+        forwarded = this.forwardedInvite(attempt, binding, flow, id, maxForwards, body);
         wire = serializeMessage(forwarded);
         if (!this.options.send(flow, wire)) flow = undefined;
       }
@@ -176,6 +203,7 @@ export class InviteProxy {
     flow: Flow,
     branchId: string,
     maxForwards: number,
+    body: Buffer,
   ): SipRequest {
     const { request, source } = attempt.tx;
     const callerTag = tagOf(request.headers.get("From")) ?? "";
@@ -199,7 +227,52 @@ export class InviteProxy {
     }
     if (!recordRouted) for (const entry of recordRoutes) headers.append("Record-Route", entry);
     headers.append("Max-Forwards", String(maxForwards));
-    return { method: "INVITE", uri: binding.contact, version: "SIP/2.0", headers, body: request.body };
+    return { method: "INVITE", uri: binding.contact, version: "SIP/2.0", headers, body };
+  }
+
+  /**
+   * The INVITE body for this branch: rewritten by rtpengine when the media must be relayed
+   * (media/media-relay.ts), else as the caller sent it; undefined when a bridge is needed and
+   * rtpengine failed (the branch answers 503: a browser and a phone cannot hear each other).
+   */
+  private async relayedOffer(attempt: Attempt, binding: Binding, branch: ClientBranch): Promise<Buffer | undefined> {
+    const { request, source } = attempt.tx;
+    const { media } = this.options;
+    if (!media || !isSdp(request)) return request.body;
+    const caller: MediaLeg = { flow: source, advertisedHost: sdpHost(request.body) };
+    const callee: MediaLeg = { flow: binding.flow, advertisedHost: contactHost(binding.contact) };
+    if (!needsRelay(caller, callee)) return request.body;
+    try {
+      const sdp = await media.offer({
+        callId: attempt.callId,
+        fromTag: tagOf(request.headers.get("From")) ?? "",
+        viaBranch: branch.id,
+        sdp: request.body.toString("utf8"),
+        caller,
+        callee,
+      });
+      branch.media = { caller, callee };
+      return Buffer.from(sdp, "utf8");
+    } catch (error) {
+      logger.error("Media relay offer failed", { error: error as Error, callId: attempt.callId });
+      return needsBridge(caller, callee) ? undefined : request.body;
+    }
+  }
+
+  private async relayedAnswer(attempt: Attempt, branch: ClientBranch, response: SipResponse): Promise<SipResponse> {
+    const legs = branch.media;
+    const { media } = this.options;
+    if (!legs || !media) return response;
+    const sdp = await media.answer({
+      callId: attempt.callId,
+      fromTag: tagOf(attempt.tx.request.headers.get("From")) ?? "",
+      toTag: tagOf(response.headers.get("To")) ?? "",
+      viaBranch: branch.id,
+      sdp: response.body.toString("utf8"),
+      caller: legs.caller,
+      callee: { ...legs.callee, advertisedHost: sdpHost(response.body) ?? legs.callee.advertisedHost },
+    });
+    return { ...response, body: Buffer.from(sdp, "utf8") };
   }
 
   private scheduleRetransmit(branch: ClientBranch, interval: number): void {
@@ -266,6 +339,7 @@ export class InviteProxy {
             ? "no_answer"
             : "failed";
     void this.options.calls.failed(attempt, result);
+    if (attempt.branches.some((b) => b.media)) void this.options.media?.delete(attempt.callId);
     this.retire(attempt);
   }
 
@@ -316,6 +390,23 @@ export class InviteProxy {
     for (const via of attempt.tx.request.headers.getAll("Via")) headers.append("Via", via);
     for (const [name, value] of response.headers) if (name !== "Via") headers.append(name, value);
     return { ...response, headers };
+  }
+}
+
+function isSdp(message: SipRequest | SipResponse): boolean {
+  return message.body.length > 0 && /^application\/sdp/i.test(message.headers.get("Content-Type") ?? "");
+}
+
+/** The session's c= address (what a phone behind NAT gets wrong). */
+function sdpHost(body: Buffer): string | undefined {
+  return /^c=IN IP[46] ([^\s/]+)/m.exec(body.toString("utf8"))?.[1];
+}
+
+function contactHost(contact: string): string | undefined {
+  try {
+    return parseUri(contact).host;
+  } catch {
+    return undefined;
   }
 }
 

@@ -1,7 +1,7 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { parseNameAddr } from "../sip/name-addr.js";
 import { parseUri } from "../sip/uri.js";
-import type { Flow, Transport } from "../transport/flow.js";
+import { type Flow, TRANSPORTS, type Transport } from "../transport/flow.js";
 
 /**
  * The dialog's route, carried by the dialog itself: each Record-Route this proxy writes holds the
@@ -66,7 +66,7 @@ export class RouteSigner {
       const uri = parseUri(parseNameAddr(value).uri);
       if (uri.host !== this.own.host.toLowerCase()) return false;
       const port = uri.port ?? (uri.scheme === "sips" ? 5061 : 5060);
-      return (["udp", "tcp", "tls"] as const).some((transport) => this.own.port(transport) === port);
+      return TRANSPORTS.some((transport) => this.own.port(transport) === port);
     } catch {
       return false;
     }
@@ -109,10 +109,10 @@ function encodeFlow(flow: Flow): string {
 
 function decodeFlow(text: string | undefined): Flow | undefined {
   const [transport, address, port] = (text ?? "").split("~");
-  if ((transport !== "udp" && transport !== "tcp" && transport !== "tls") || !address) return undefined;
+  if (!TRANSPORTS.includes(transport as Transport) || !address) return undefined;
   const number = Number(port);
   if (!Number.isInteger(number) || number < 1 || number > 65535) return undefined;
-  return { transport, address, port: number };
+  return { transport: transport as Transport, address, port: number };
 }
 
 function encodeRoute(route: DialogRoute): string {

@@ -1,5 +1,6 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
 import type { SipMessage } from "../sip/message.js";
+import { type Flow, transportOf } from "../transport/flow.js";
 
 /** Branches of requests this proxy relays without state start with this; forked INVITEs with STATEFUL_PREFIX. */
 export const STATELESS_PREFIX = "z9hG4bK-cps";
@@ -48,7 +49,7 @@ export function upstreamOf(
     port: number | undefined;
     params: Map<string, string | null>;
   },
-): { flow: { transport: "udp" | "tcp" | "tls"; address: string; port: number } } | undefined {
+): { flow: Flow } | undefined {
   const vias = response.headers.getAll("Via");
   const next = vias[1];
   if (next === undefined || !branches.verify(response, branch, next)) return undefined;
@@ -62,7 +63,7 @@ export function upstreamOf(
   const rport = via.params.get("rport");
   return {
     flow: {
-      transport: transport === "tcp" ? "tcp" : transport === "tls" ? "tls" : "udp",
+      transport: transportOf(transport),
       address: via.params.get("received") ?? via.host.replace(/^\[|\]$/g, ""),
       port: rport ? Number(rport) : (via.port ?? 5060),
     },

@@ -1,6 +1,13 @@
 import { logger } from "../../layers/core/logger.js";
 import { sameFlow } from "../transport/flow.js";
-import { type Binding, type BindingStorage, type BindingStore, type ClaimResult, sameDevice } from "./bindings.js";
+import {
+  type Binding,
+  type BindingStorage,
+  type BindingStore,
+  type ClaimResult,
+  linkusBindingId,
+  sameDevice,
+} from "./bindings.js";
 
 export interface BindingCacheOptions {
   /** How often dirty refreshes are looked at, and persisted when their stored copy nears expiry. */
@@ -90,7 +97,7 @@ export class BindingCache implements BindingStorage {
   async putLinkus(binding: Omit<Binding, "bindingId">): Promise<Binding> {
     const held = this.entries
       .get(`${binding.tenantId}/${binding.extensionId}`)
-      ?.bindings.find((b) => b.kind === "linkus" && b.sessionId === binding.sessionId);
+      ?.bindings.find((b) => b.bindingId === linkusBindingId(binding.sessionId, binding.instance));
     if (held && this.refreshInMemory(held, binding, Number.POSITIVE_INFINITY)) {
       return { ...binding, bindingId: held.bindingId };
     }

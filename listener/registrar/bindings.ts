@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import type { Deps } from "../../layers/core/deps.js";
 import { keys } from "../../layers/core/keys.js";
@@ -45,6 +46,16 @@ export interface BindingStorage {
   remove(binding: Binding): Promise<void>;
   bumpEpoch(tenantId: string): Promise<void>;
   epoch(tenantId: string): Promise<number>;
+}
+
+/**
+ * A Linkus client's binding id: one per session, and per `+sip.instance` when the Contact has
+ * one (RFC 5626 §4.1; the Web Client keeps its instance in the tab's sessionStorage), so two
+ * tabs of one session are two bindings and a reloaded tab replaces its own.
+ */
+export function linkusBindingId(sessionId: string | undefined, instance: string | undefined): string {
+  if (instance === undefined) return `l-${sessionId}`;
+  return `l-${sessionId}-${createHash("sha256").update(instance).digest("base64url").slice(0, 12)}`;
 }
 
 /** Whether `binding` is the same device as the phone registering `candidate` (its slot may be reused). */
@@ -141,7 +152,7 @@ export class BindingStore implements BindingStorage {
   }
 
   async putLinkus(binding: Omit<Binding, "bindingId">): Promise<Binding> {
-    const item: Binding = { ...binding, bindingId: `l-${binding.sessionId}` };
+    const item: Binding = { ...binding, bindingId: linkusBindingId(binding.sessionId, binding.instance) };
     await this.deps.db.send(new PutCommand({ TableName: this.table, Item: this.itemOf(item) }));
     return item;
   }

@@ -3,6 +3,7 @@ import { connect, createServer, isIP, type Server } from "node:net";
 import { createServer as createTlsServer, type Server as TlsServer } from "node:tls";
 import type { Flow, Transport } from "./flow.js";
 import { DEFAULT_STREAM_LIMITS, StreamConnections, type StreamEvent, type StreamLimits } from "./stream-connections.js";
+import type { WebSocketSip } from "./websocket.js";
 
 export type { StreamEvent, StreamLimits } from "./stream-connections.js";
 
@@ -26,6 +27,9 @@ export class SipTransport {
   readonly connections: StreamConnections;
   port = 0;
   tlsPort = 0;
+  /** SIP over WebSocket on the Linkus port (set once the hub listens). */
+  websocket: WebSocketSip | undefined;
+  websocketPort = 0;
 
   constructor(
     private readonly options: TransportOptions,
@@ -102,8 +106,14 @@ export class SipTransport {
     return this.connections.size;
   }
 
+  /** The port this task serves a transport on (Via, Record-Route, Contact). */
+  portOf(transport: Transport): number {
+    return transport === "tls" ? this.tlsPort : transport === "ws" ? this.websocketPort : this.port;
+  }
+
   trust(flow: Flow): void {
-    if (flow.transport !== "udp") this.connections.trust(flow);
+    if (flow.transport === "ws") this.websocket?.trust(flow);
+    else if (flow.transport !== "udp") this.connections.trust(flow);
   }
 
   /** False when the flow is a TCP/TLS connection that is not (or no longer) open on this task. */
@@ -113,6 +123,7 @@ export class SipTransport {
       this.udp.send(data, flow.port, flow.address);
       return true;
     }
+    if (flow.transport === "ws") return this.websocket?.send(flow, data) ?? false;
     const socket = this.connections.socketOf(flow);
     if (!socket) return false;
     socket.write(data);

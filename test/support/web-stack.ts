@@ -15,7 +15,8 @@ export interface WebStack {
   stop: () => Promise<void>;
 }
 
-export async function startWebStack(): Promise<WebStack> {
+/** `rtpengine`: the ng address of a media relay for the listener (see scripts/local/rtpengine.ts). */
+export async function startWebStack(options: { rtpengine?: { host: string; port: number } } = {}): Promise<WebStack> {
   const [apiPort, sipPort, linkusPort] = [await freePort(), await freePort(), await freePort()];
   const baseUrl = `http://127.0.0.1:${apiPort}`;
   // Before the handlers are loaded: emailed links and the client config follow this stack.
@@ -28,7 +29,13 @@ export async function startWebStack(): Promise<WebStack> {
   const { handler: notifier } = await import("../../functions/notifier.js");
   const server: Server = createLocalApi({ site: serveSite });
   await listen(server, apiPort);
-  const listener = await startListener({ host: "127.0.0.1", sipPort, linkusPort, feedPollMs: 200 });
+  const listener = await startListener({
+    host: "127.0.0.1",
+    sipPort,
+    linkusPort,
+    feedPollMs: 200,
+    rtpengine: options.rtpengine,
+  });
   const timer = setInterval(() => void notifier({ source: "local.schedule" } as never).catch(() => undefined), 500);
   return {
     baseUrl,

@@ -14,6 +14,7 @@ import { NotificationsPage } from "./features/notifications/NotificationsPage";
 import { OperatorPage } from "./features/operator/OperatorPage";
 import { OrganizationsPage } from "./features/organizations/OrganizationsPage";
 import { PermissionsPage } from "./features/permissions/PermissionsPage";
+import { PhonePanel } from "./features/phone/PhonePanel";
 import { RecordsPage } from "./features/records/RecordsPage";
 import { RolesPage } from "./features/roles/RolesPage";
 import { SecurityPage } from "./features/security/SecurityPage";
@@ -163,6 +164,7 @@ function Shell({ principal, path, children }: { principal: Principal; path: stri
       </nav>
       <main id="main" className="content" data-path={path}>
         <CallNotice />
+        <PhonePanel />
         {children}
       </main>
     </div>

@@ -53,11 +53,26 @@ export const loginResponse = principal.extend(sessionTokens.shape).extend({
         .object({ host: z.string(), port: z.number().int() })
         .meta({ description: "Where to send SIP requests (the domain need not resolve)" }),
       transports: z.array(z.enum(["udp", "tcp", "tls"])),
+      websocket: z
+        .string()
+        .meta({ description: "SIP over WebSocket (RFC 7118, subprotocol sip) for browsers: ws(s)://host:8111/sip" }),
+      iceServers: z
+        .array(
+          z.object({
+            urls: z.array(z.string()),
+            username: z.string().optional(),
+            credential: z.string().optional(),
+          }),
+        )
+        .meta({
+          description:
+            "STUN and TURN servers for WebRTC (RTCConfiguration.iceServers); TURN credentials expire (TURN_TTL_SECONDS)",
+        }),
     })
     .optional()
     .meta({
       description:
-        "Linkus clients only: SIP credentials tied to this session; logout or a password change retires them",
+        "SIP credentials tied to this session (Linkus clients and the Web Client's softphone); logout or a password change retires them",
     }),
 });
 

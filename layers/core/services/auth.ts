@@ -17,6 +17,7 @@ import { keys } from "../keys.js";
 import { logger } from "../logger.js";
 import type { Permission } from "../permissions.js";
 import type { Client, loginBody } from "../schemas/auth.js";
+import { iceServersFor } from "../sip/ice-servers.js";
 import { linkusSipCredentials } from "../sip/linkus-credentials.js";
 import { admitLogin, gateTarget, type LoginAttempt, loginFailed, loginRealm, loginSucceeded } from "./auth-gate.js";
 import type { TenantCaller } from "./caller.js";
@@ -128,13 +129,21 @@ async function waitUntil(at: number): Promise<void> {
   if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
 }
 
-/** Linkus clients also get SIP credentials tied to this session (docs/listener.md). */
-async function linkusSip(deps: Deps, tenant: TenantRecord, sessionId: string, client: Client) {
-  if (kindOf(client) !== "linkus") return {};
+/**
+ * Every Linkus client gets SIP credentials tied to this session (docs/listener.md), the Web
+ * Client too: its softphone registers over WebSocket with them (they take no phone slot).
+ */
+async function linkusSip(deps: Deps, tenant: TenantRecord, sessionId: string, _client: Client) {
   const { tokenKey } = await deps.keys();
-  const { publicSipHost, publicSipPort, publicSipTransports } = deps.config;
-  const server = { host: publicSipHost, port: publicSipPort, transports: publicSipTransports };
-  return { sip: linkusSipCredentials(tokenKey, tenant.id, tenant.slug, sessionId, server) };
+  const { publicSipHost, publicSipPort, publicSipTransports, publicLinkusUrl } = deps.config;
+  const server = {
+    host: publicSipHost,
+    port: publicSipPort,
+    transports: publicSipTransports,
+    websocket: `${publicLinkusUrl.replace(/\/+$/, "")}/sip`,
+  };
+  const iceServers = iceServersFor(deps.config.ice, `${tenant.id}:${sessionId}`, Date.now());
+  return { sip: { ...linkusSipCredentials(tokenKey, tenant.id, tenant.slug, sessionId, server), iceServers } };
 }
 
 async function findExtension(deps: Deps, tenantId: string, input: { email?: string; extension?: string }) {

@@ -31,6 +31,8 @@ export interface SipServer {
   host: string;
   port: number;
   transports: ("udp" | "tcp" | "tls")[];
+  /** SIP over WebSocket (RFC 7118) for the Web Client's softphone: the Linkus port's `/sip` path. */
+  websocket: string;
 }
 
 /** What the login answer adds for a Linkus client: everything it needs to register. */
@@ -47,5 +49,6 @@ export function linkusSipCredentials(
     password: linkusSipPassword(tokenKey, tenantId, sessionId),
     proxy: { host: server.host, port: server.port },
     transports: server.transports,
+    websocket: server.websocket,
   };
 }

@@ -49,18 +49,18 @@ export function accountLine(account: BaresipAccount): string {
  * Headless: aubridge stands in for the sound card (what the far end sends is looped back to
  * it), G.711 only, SIP on its own loopback port, commands and events over ctrl_tcp.
  */
-function config(sipPort: number, ctrlPort: number): string {
+function config(sipPort: number, ctrlPort: number, audioFile?: string): string {
   return `poll_method epoll
 sip_listen 127.0.0.1:${sipPort}
 net_interface 127.0.0.1
 call_local_timeout 30
 audio_player aubridge,loop
-audio_source aubridge,loop
+audio_source ${audioFile ? `aufile,${audioFile}` : "aubridge,loop"}
 audio_alert aubridge,alert
 module_path /usr/lib/baresip/modules
 module g711.so
 module aubridge.so
-module_tmp account.so
+${audioFile ? "module aufile.so\n" : ""}module_tmp account.so
 module_app menu.so
 module ctrl_tcp.so
 ctrl_tcp_listen 127.0.0.1:${ctrlPort}
@@ -183,10 +183,11 @@ async function connectControl(port: number, deadline: number, alive: () => boole
   }
 }
 
-export async function startBaresip(accounts: BaresipAccount[]): Promise<Baresip> {
+/** `audioFile`: a WAV file baresip plays into its calls (aufile) instead of looping back what it hears. */
+export async function startBaresip(accounts: BaresipAccount[], options: { audioFile?: string } = {}): Promise<Baresip> {
   const dir = mkdtempSync(join(tmpdir(), "baresip-"));
   const { sipPort, ctrlPort } = await freePorts();
-  writeFileSync(join(dir, "config"), config(sipPort, ctrlPort));
+  writeFileSync(join(dir, "config"), config(sipPort, ctrlPort, options.audioFile));
   // Accounts are added with `uanew` once the control connection is up: an account in the
   // accounts file could register before anyone listens to its REGISTER_OK.
   writeFileSync(join(dir, "accounts"), "");

@@ -2,6 +2,7 @@ import {
   type Binding,
   type BindingStorage,
   type ClaimResult,
+  linkusBindingId,
   sameDevice,
 } from "../../../listener/registrar/bindings.js";
 
@@ -38,7 +39,7 @@ export class MemoryBindings implements BindingStorage {
   }
 
   async putLinkus(binding: Omit<Binding, "bindingId">): Promise<Binding> {
-    const stored = { ...binding, bindingId: `l-${binding.sessionId}` };
+    const stored = { ...binding, bindingId: linkusBindingId(binding.sessionId, binding.instance) };
     this.items.set(`${binding.tenantId}/${binding.extensionId}/${stored.bindingId}`, stored);
     return stored;
   }

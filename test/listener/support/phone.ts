@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { createSocket, type Socket as UdpSocket } from "node:dgram";
 import { connect, type Socket as TcpSocket } from "node:net";
+import { WebSocket } from "ws";
 import { SipHeaders } from "../../../listener/sip/header-fields.js";
 import type { SipMessage, SipRequest, SipResponse } from "../../../listener/sip/message.js";
 import { parseMessage } from "../../../listener/sip/parser.js";
@@ -21,19 +22,40 @@ export class Phone {
   private waiters: Array<() => void> = [];
   private udp: UdpSocket | undefined;
   private tcp: TcpSocket | undefined;
+  private ws: WebSocket | undefined;
+  /** A browser's made-up host (JsSIP writes `<random>.invalid` in Via and Contact). */
+  private readonly wsHost = `${randomBytes(5).toString("hex")}.invalid`;
   port = 0;
   private cseq = 1;
   readonly callId = randomBytes(8).toString("hex");
   readonly tag = randomBytes(4).toString("hex");
 
   private constructor(
-    readonly transport: "udp" | "tcp",
+    readonly transport: "udp" | "tcp" | "ws",
     readonly serverPort: number,
   ) {}
 
-  static async open(serverPort: number, transport: "udp" | "tcp" = "udp"): Promise<Phone> {
+  /**
+   * `ws`: SIP over WebSocket (RFC 7118) the way a browser speaks it, to `serverPort`'s `/sip`
+   * path (the Linkus port) with the `sip` subprotocol; one SIP message per WebSocket message.
+   */
+  static async open(serverPort: number, transport: "udp" | "tcp" | "ws" = "udp"): Promise<Phone> {
     const phone = new Phone(transport, serverPort);
-    if (transport === "udp") {
+    if (transport === "ws") {
+      const ws = new WebSocket(`ws://127.0.0.1:${serverPort}/sip`, "sip");
+      await new Promise<void>((resolve, reject) => {
+        ws.once("open", () => resolve());
+        ws.once("error", reject);
+      });
+      ws.on("message", (data: Buffer) => {
+        try {
+          phone.receive(parseMessage(data));
+        } catch {}
+      });
+      ws.on("error", () => {});
+      phone.port = (ws as unknown as { _socket: TcpSocket })._socket.localPort ?? 0;
+      phone.ws = ws;
+    } else if (transport === "udp") {
       const socket = createSocket("udp4");
       await new Promise<void>((resolve) => socket.bind(0, "127.0.0.1", () => resolve()));
       phone.port = socket.address().port;
@@ -71,16 +93,19 @@ export class Phone {
   }
 
   get via(): string {
+    if (this.transport === "ws") return `SIP/2.0/WS ${this.wsHost};branch=z9hG4bK${randomBytes(6).toString("hex")}`;
     return `SIP/2.0/${this.transport.toUpperCase()} 127.0.0.1:${this.port};rport;branch=z9hG4bK${randomBytes(6).toString("hex")}`;
   }
 
   contact(user: string, host = `127.0.0.1:${this.port}`): string {
+    if (this.transport === "ws") return `<sip:${user}@${this.wsHost};transport=ws>`;
     return `<sip:${user}@${host}${this.transport === "tcp" ? ";transport=tcp" : ""}>`;
   }
 
   send(message: SipMessage | string): void {
     const data = typeof message === "string" ? Buffer.from(message) : serializeMessage(message);
     if (this.udp) this.udp.send(data, this.serverPort, "127.0.0.1");
+    else if (this.ws) this.ws.send(data.toString("utf8"));
     else this.tcp?.write(data);
   }
 
@@ -157,12 +182,13 @@ export class Phone {
   async register(
     user: { registrationName: string; password: string },
     domain: string,
-    options: { expires?: number; instance?: string; contactHost?: string; callId?: string } = {},
+    options: { expires?: number; instance?: string; regId?: number; contactHost?: string; callId?: string } = {},
   ): Promise<SipResponse> {
     const aor = `<sip:${user.registrationName}@${domain}>`;
     const contact =
       this.contact(user.registrationName, options.contactHost) +
-      (options.instance ? `;+sip.instance="<urn:uuid:${options.instance}>"` : "");
+      (options.instance ? `;+sip.instance="<urn:uuid:${options.instance}>"` : "") +
+      (options.regId ? `;reg-id=${options.regId}` : "");
     const request = this.build("REGISTER", `sip:${domain}`, {
       from: aor,
       to: aor,
@@ -223,5 +249,13 @@ export class Phone {
   close(): void {
     this.udp?.close();
     this.tcp?.destroy();
+    this.ws?.close();
+  }
+
+  /** Resolves when the WebSocket has closed (after `close()` or the server's close). */
+  closed(): Promise<void> {
+    const ws = this.ws;
+    if (!ws || ws.readyState === ws.CLOSED) return Promise.resolve();
+    return new Promise((resolve) => ws.once("close", () => resolve()));
   }
 }

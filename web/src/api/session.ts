@@ -15,7 +15,11 @@ interface StoredSession {
   /** Epoch ms when the access token expires. */
   expiresAt: number;
   principal: Principal;
+  /** SIP credentials of this session, for the softphone (web/src/features/phone). */
+  sip?: SipCredentials | undefined;
 }
+
+export type SipCredentials = NonNullable<CallOutput<"auth.login">["sip"]>;
 
 const KEY = "pbx.session";
 const listeners = new Set<() => void>();
@@ -49,13 +53,13 @@ function withTokens(principal: Principal, tokens: Tokens): StoredSession {
 
 /** Starts a session from a login or quick-login answer. */
 export function signIn(answer: CallOutput<"auth.login">): void {
-  const { accessToken, tokenType, expiresIn, refreshToken, refreshExpiresIn, sip: _sip, ...principal } = answer;
-  write(withTokens(principal, { accessToken, tokenType, expiresIn, refreshToken, refreshExpiresIn }));
+  const { accessToken, tokenType, expiresIn, refreshToken, refreshExpiresIn, sip, ...principal } = answer;
+  write({ ...withTokens(principal, { accessToken, tokenType, expiresIn, refreshToken, refreshExpiresIn }), sip });
 }
 
 /** Keeps the session after a password change, which rotates the tokens. */
 export function replaceTokens(tokens: Tokens): void {
-  if (current) write(withTokens(current.principal, tokens));
+  if (current) write({ ...withTokens(current.principal, tokens), sip: current.sip });
 }
 
 export function updatePrincipal(principal: Principal): void {
@@ -94,7 +98,7 @@ export async function refreshNow(): Promise<boolean> {
     }
     try {
       const tokens = await call("auth.refresh", { body: { refreshToken: session.refreshToken } });
-      write(withTokens(session.principal, tokens));
+      write({ ...withTokens(session.principal, tokens), sip: session.sip });
       return true;
     } catch (error) {
       // Only a refusal ends the session; a network failure leaves it for the next try.

@@ -7,6 +7,7 @@ import { Dialog } from "../../components/dialog";
 import { Banner, Field, SelectField } from "../../components/forms";
 import { ActionMenu, type MenuAction, MoreButton, useActionMenu } from "../../components/menu";
 import { Empty, Failed, Loading } from "../../components/states";
+import { CallButton } from "../phone/PhonePanel";
 import { type Contact, ContactForm, type Directory, NUMBER_TYPE_NAMES } from "./ContactForm";
 import { ContactPresence, PRESENCE_NAMES } from "./ContactPresence";
 
@@ -159,6 +160,7 @@ export function ContactsPage() {
                 <span className={`tag tag-${contact.directory}`}>
                   {contact.directory === "company" ? "Company" : "Personal"}
                 </span>
+                <CallButton number={contact.numbers[0]?.number ?? ""} name={displayName(contact)} />
                 {contactActions.length > 0 && (
                   <MoreButton
                     label={`More actions for ${displayName(contact)}`}
@@ -270,6 +272,7 @@ function Colleagues({ own }: { own?: string }) {
                 {colleague.number} {colleague.name}
               </span>
               <span className="muted">{PRESENCE_NAMES[colleague.state]}</span>
+              <CallButton number={colleague.number} name={colleague.name} />
             </li>
           ))}
         </ul>

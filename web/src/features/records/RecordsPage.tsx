@@ -4,6 +4,7 @@ import { type CallOutput, call, type QueryOf } from "../../api/client";
 import { Banner, Field, SelectField } from "../../components/forms";
 import { ActionMenu, MoreButton, useActionMenu } from "../../components/menu";
 import { Empty, Failed, Loading } from "../../components/states";
+import { CallButton } from "../phone/PhonePanel";
 import { AddToContactDialog } from "./AddToContactDialog";
 
 export type RecordKind = "call" | "voicemail" | "recording";
@@ -148,7 +149,9 @@ export function RecordsPage({ kind }: { kind: RecordKind }) {
                   }}
                 >
                   <td>{record.name || "Unknown"}</td>
-                  <td>{record.number}</td>
+                  <td>
+                    {record.number} <CallButton number={record.number} name={record.name} />
+                  </td>
                   <td>
                     {kind === "voicemail"
                       ? record.read

@@ -1,0 +1,178 @@
+import { randomUUID } from "node:crypto";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { SipRequest, SipResponse } from "../../listener/sip/message.js";
+import { type LocalRtpEngine, RTPENGINE, startRtpEngine } from "../../scripts/local/rtpengine.js";
+import { freePort } from "../support/global-setup.js";
+import { createSipUser, type Fixture, type SipUser, startFixture } from "./support/fixture.js";
+import { Phone } from "./support/phone.js";
+
+if (!RTPENGINE)
+  console.warn("rtpengine is not installed (Debian package rtpengine-daemon): the relay tests are skipped");
+
+/** What a browser offers (Chromium's shape): ICE, DTLS-SRTP, rtcp-mux, Opus and G.711. */
+const BROWSER_OFFER = [
+  "v=0",
+  "o=- 4611731400430051336 2 IN IP4 127.0.0.1",
+  "s=-",
+  "t=0 0",
+  "a=group:BUNDLE 0",
+  "a=msid-semantic: WMS",
+  "m=audio 9 UDP/TLS/RTP/SAVPF 111 0 8 126",
+  "c=IN IP4 0.0.0.0",
+  "a=rtcp:9 IN IP4 0.0.0.0",
+  "a=candidate:1 1 udp 2122260223 127.0.0.1 50000 typ host generation 0",
+  "a=ice-ufrag:Vw9b",
+  "a=ice-pwd:9mNAJbqkgqwYyqvkHvQK2Ff0",
+  "a=ice-options:trickle",
+  "a=fingerprint:sha-256 0D:FD:2D:8C:D0:84:3F:21:39:13:54:B6:5B:4B:7E:2A:4F:2D:0C:0B:6A:91:08:DC:8E:B5:7F:3A:1E:2F:44:5C",
+  "a=setup:actpass",
+  "a=mid:0",
+  "a=sendrecv",
+  "a=rtcp-mux",
+  "a=rtpmap:111 opus/48000/2",
+  "a=rtpmap:0 PCMU/8000",
+  "a=rtpmap:8 PCMA/8000",
+  "a=rtpmap:126 telephone-event/8000",
+  "",
+].join("\r\n");
+
+const phoneSdp = (host: string, port: number) =>
+  `v=0\r\no=- 1 1 IN IP4 ${host}\r\ns=-\r\nc=IN IP4 ${host}\r\nt=0 0\r\nm=audio ${port} RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event/8000\r\n`;
+
+/**
+ * The proxy drives rtpengine (ng over UDP) for calls whose media cannot go end to end: a browser
+ * and a desk phone (ICE/DTLS-SRTP on one side, plain RTP on the other), and phones behind NAT.
+ */
+describe.skipIf(!RTPENGINE)("media relay through rtpengine", () => {
+  let fx: Fixture;
+  let relay: LocalRtpEngine | undefined;
+  const phones: Phone[] = [];
+  beforeAll(async () => {
+    const base = 30_000 + Math.floor(Math.random() * 200) * 100;
+    relay = await startRtpEngine({ ngPort: await freePort(), portMin: base, portMax: base + 99 });
+    fx = await startFixture({ rtpengine: relay?.ng });
+  });
+  afterEach(() => {
+    for (const phone of phones.splice(0)) phone.close();
+  });
+  afterAll(async () => {
+    await fx?.stop();
+    await relay?.stop();
+  });
+
+  const open = async (transport: "udp" | "ws") => {
+    const phone = await Phone.open(transport === "ws" ? fx.listener.linkusPort : fx.listener.sipPort, transport);
+    phones.push(phone);
+    return phone;
+  };
+
+  /** Caller invites callee's number with `sdp`; the callee answers 200 with `answer`. */
+  async function call(
+    caller: Phone,
+    from: SipUser,
+    calleePhone: Phone,
+    to: string,
+    slug: string,
+    sdp: string,
+    answer: string,
+  ) {
+    const invite = caller.build("INVITE", `sip:${to}@${slug}`, {
+      from: `<sip:${from.registrationName}@${slug}>`,
+      to: `<sip:${to}@${slug}>`,
+      headers: [
+        ["Contact", caller.contact(from.registrationName)],
+        ["Content-Type", "application/sdp"],
+      ],
+      body: sdp,
+    });
+    const final = caller.authenticated(invite, from);
+    const inbound: SipRequest = await calleePhone.request("INVITE");
+    const ok = calleePhone.answer(inbound, 200, "OK", {
+      headers: [
+        ["Contact", calleePhone.contact(to)],
+        ["Content-Type", "application/sdp"],
+      ],
+    });
+    calleePhone.send({ ...ok, body: Buffer.from(answer) });
+    const response: SipResponse = await final;
+    return { invite, inbound, response };
+  }
+
+  it("bridges a browser (ICE, DTLS-SRTP) to a desk phone (plain RTP), each side answered in its own terms", async () => {
+    // Prepare: 401 is a browser (Web Client session credentials), 402 a desk phone.
+    const tenant = await fx.api.createTenant();
+    const email = `u401@${tenant.slug}.example.com`;
+    await createSipUser(fx.api, tenant, "401", 1, { email, userPassword: "UserPassw0rd" });
+    const desk = await createSipUser(fx.api, tenant, "402", 1);
+    const login = await fx.api.login(tenant.slug, email, "UserPassw0rd", "web");
+    const sip = login.sip as { username: string; password: string };
+    const browserUser = { registrationName: sip.username, password: sip.password };
+    const browser = await open("ws");
+    expect((await browser.register(browserUser, tenant.slug, { instance: randomUUID(), regId: 1 })).status).toBe(200);
+    const phone = await open("udp");
+    expect((await phone.register(desk, tenant.slug)).status).toBe(200);
+    // Act
+    const { inbound, response } = await call(
+      browser,
+      { ...browserUser, id: "", number: "401", auth: "" },
+      phone,
+      "402",
+      tenant.slug,
+      BROWSER_OFFER,
+      phoneSdp("127.0.0.1", 4002),
+    );
+    // Assess: the phone was offered plain RTP on rtpengine's address, without ICE or DTLS.
+    const offered = inbound.body.toString();
+    expect(offered).toMatch(/^m=audio \d+ RTP\/AVP /m);
+    expect(offered).toContain(`c=IN IP4 ${relay?.mediaAddress}`);
+    expect(offered).not.toMatch(/a=ice-ufrag|a=fingerprint|a=candidate/);
+    // The browser was answered with ICE, DTLS-SRTP and rtcp-mux on rtpengine's address.
+    expect(response.status).toBe(200);
+    const answered = response.body.toString();
+    expect(answered).toMatch(/^m=audio \d+ UDP\/TLS\/RTP\/SAVPF /m);
+    expect(answered).toMatch(/a=ice-ufrag:/);
+    expect(answered).toMatch(/a=fingerprint:sha-256 /);
+    expect(answered).toContain("a=rtcp-mux");
+    expect(answered).toContain(relay?.mediaAddress ?? "?");
+    expect(Number(response.headers.get("Content-Length"))).toBe(response.body.length);
+  });
+
+  it("relays a phone behind NAT and leaves public phones end to end", async () => {
+    // Prepare: 501 registers a private Contact from its public flow (behind NAT), 502 and 503 are public.
+    const tenant = await fx.api.createTenant();
+    const nated = await createSipUser(fx.api, tenant, "501", 1);
+    const pub = await createSipUser(fx.api, tenant, "502", 1);
+    const other = await createSipUser(fx.api, tenant, "503", 1);
+    const behindNat = await open("udp");
+    const publicPhone = await open("udp");
+    const otherPhone = await open("udp");
+    expect((await behindNat.register(nated, tenant.slug)).status).toBe(200);
+    expect((await publicPhone.register(pub, tenant.slug)).status).toBe(200);
+    expect((await otherPhone.register(other, tenant.slug)).status).toBe(200);
+    // Act: the NATed phone's SDP names its private address; the public phones' name their own.
+    const relayed = await call(
+      behindNat,
+      nated,
+      publicPhone,
+      "502",
+      tenant.slug,
+      phoneSdp("192.168.1.10", 4000),
+      phoneSdp("127.0.0.1", 4002),
+    );
+    const direct = await call(
+      publicPhone,
+      pub,
+      otherPhone,
+      "503",
+      tenant.slug,
+      phoneSdp("127.0.0.1", 4010),
+      phoneSdp("127.0.0.1", 4012),
+    );
+    // Assess
+    expect(relayed.inbound.body.toString()).toContain(`c=IN IP4 ${relay?.mediaAddress}`);
+    expect(relayed.inbound.body.toString()).not.toContain("192.168.1.10");
+    expect(relayed.response.body.toString()).toContain(`c=IN IP4 ${relay?.mediaAddress}`);
+    expect(direct.inbound.body.toString(), "untouched").toBe(phoneSdp("127.0.0.1", 4010));
+    expect(direct.response.body.toString(), "untouched").toBe(phoneSdp("127.0.0.1", 4012));
+  });
+});
