@@ -13,7 +13,7 @@ import { logger } from "../logger.js";
 import type { Caller, TenantCaller } from "../services/caller.js";
 import { assertLinkusAllowed } from "../services/linkus-permissions.js";
 import { decodeCaller } from "./authorizer-context.js";
-import type { FunctionGroup, RouteContract, RouteInput, RouteOutput } from "./contract.js";
+import type { RouteContract, RouteInput, RouteOutput } from "./contract.js";
 import { bodyBytes, mediaTypeOf, readFileBody } from "./file-body.js";
 import { errorResponse, jsonResponse, RawBody } from "./responses.js";
 import { parsePart } from "./validate.js";
@@ -33,14 +33,23 @@ export interface RequestContext<R> {
   deps: Deps;
 }
 
-/** One function group's routes, as routes/<group>.ts declares them. */
-type GroupRoutes = Record<string, RouteContract & { group: FunctionGroup }>;
+/** One function group's routes, as routes/<group>.ts declares them (defineRoutes). */
+export type AnyGroupRoutes = { readonly [id: string]: RouteContract };
 
-export type Implementations<R extends GroupRoutes> = {
-  [K in keyof R]: (
-    input: RouteInput<R[K]>,
-    context: RequestContext<R[K]>,
-  ) => Promise<RouteOutput<R[K]>> | Promise<void> | Promise<RawBody>;
+/**
+ * What a route's implementation resolves to: exactly what its response schema accepts; with no
+ * schema, nothing (204) or a raw body (a CSV export, a phonebook).
+ */
+export type RouteResult<R> =
+  unknown extends RouteOutput<R>
+    ? R extends { successStatus: 204 }
+      ? Promise<void>
+      : Promise<RawBody>
+    : Promise<RouteOutput<R>>;
+
+/** A group's implementation map: exactly its routes, each with its own input and result types. */
+export type Implementations<R extends AnyGroupRoutes> = {
+  [K in keyof R]: (input: RouteInput<R[K]>, context: RequestContext<R[K]>) => RouteResult<R[K]>;
 };
 
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -52,7 +61,7 @@ const MAX_BODY_BYTES = 1024 * 1024;
  * validate path, query and body against the route's schemas, run the service, shape the
  * response.
  */
-export function createGroupHandler<R extends GroupRoutes>(
+export function createGroupHandler<R extends AnyGroupRoutes>(
   routes: R,
   implementations: Implementations<R>,
   depsFactory: () => Deps = defaultDeps,
@@ -60,6 +69,15 @@ export function createGroupHandler<R extends GroupRoutes>(
   const groupRoutes = Object.values(routes) as RouteContract[];
   const groups = new Set(groupRoutes.map((route) => route.group));
   if (groups.size !== 1) throw new Error(`A function serves one route group, not ${[...groups].join(", ")}`);
+  // The compiler checks this (Implementations); this catches a map built around the types.
+  const ids = groupRoutes.map((route) => route.id);
+  const stray = Object.keys(implementations).filter((id) => !ids.includes(id));
+  const missing = ids.filter((id) => typeof implementations[id as keyof R] !== "function");
+  if (stray.length || missing.length) {
+    throw new Error(
+      `Implementations must match the routes: missing ${missing.join(", ") || "none"}, not routes ${stray.join(", ") || "none"}`,
+    );
+  }
 
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, Context>().handler(async (event, context) => {
     const started = performance.now();

@@ -2,7 +2,7 @@
  * SIP extensions (seed 002). The routes the extensions function serves; ../routes.ts joins every
  * group's routes into the one route table.
  */
-import { defineRoute, tenantRoute } from "../http/contract.js";
+import { defineRoute, defineRoutes, tenantRoute } from "../http/contract.js";
 import { setPasswordBody } from "../schemas/auth.js";
 import {
   createExtensionBody,
@@ -17,10 +17,8 @@ import {
   welcomeEmailsResponse,
 } from "../schemas/extensions.js";
 
-export const extensionsRoutes = {
+export const extensionsRoutes = defineRoutes("extensions", {
   "extensions.list": defineRoute({
-    id: "extensions.list",
-    group: "extensions",
     method: "GET",
     path: "/api/v1/extensions",
     auth: tenantRoute("extensions.view"),
@@ -30,8 +28,6 @@ export const extensionsRoutes = {
     successStatus: 200,
   }),
   "extensions.create": defineRoute({
-    id: "extensions.create",
-    group: "extensions",
     method: "POST",
     path: "/api/v1/extensions",
     auth: tenantRoute("extensions.manage"),
@@ -41,8 +37,6 @@ export const extensionsRoutes = {
     successStatus: 201,
   }),
   "extensions.get": defineRoute({
-    id: "extensions.get",
-    group: "extensions",
     method: "GET",
     path: "/api/v1/extensions/{extensionId}",
     auth: tenantRoute("extensions.view"),
@@ -52,8 +46,6 @@ export const extensionsRoutes = {
     successStatus: 200,
   }),
   "extensions.update": defineRoute({
-    id: "extensions.update",
-    group: "extensions",
     method: "PATCH",
     path: "/api/v1/extensions/{extensionId}",
     auth: tenantRoute("extensions.manage"),
@@ -64,8 +56,6 @@ export const extensionsRoutes = {
     successStatus: 200,
   }),
   "extensions.delete": defineRoute({
-    id: "extensions.delete",
-    group: "extensions",
     method: "DELETE",
     path: "/api/v1/extensions/{extensionId}",
     auth: tenantRoute("extensions.manage"),
@@ -74,8 +64,6 @@ export const extensionsRoutes = {
     successStatus: 204,
   }),
   "extensions.sipCredentials": defineRoute({
-    id: "extensions.sipCredentials",
-    group: "extensions",
     method: "GET",
     path: "/api/v1/extensions/{extensionId}/sip-credentials",
     auth: tenantRoute("extensions.secrets"),
@@ -86,8 +74,6 @@ export const extensionsRoutes = {
   }),
 
   "extensions.setPassword": defineRoute({
-    id: "extensions.setPassword",
-    group: "extensions",
     method: "PUT",
     path: "/api/v1/extensions/{extensionId}/password",
     auth: tenantRoute("extensions.manage"),
@@ -97,8 +83,6 @@ export const extensionsRoutes = {
     successStatus: 204,
   }),
   "extensions.welcomeEmails": defineRoute({
-    id: "extensions.welcomeEmails",
-    group: "extensions",
     method: "POST",
     path: "/api/v1/extensions/welcome-emails",
     auth: tenantRoute("extensions.manage"),
@@ -107,4 +91,4 @@ export const extensionsRoutes = {
     response: welcomeEmailsResponse,
     successStatus: 200,
   }),
-} as const;
+});
