@@ -81,7 +81,7 @@ export function createGroupHandler<R extends AnyGroupRoutes>(
     .use(injectLambdaContext(logger, { resetKeys: true, logEvent: false }))
     .use(accessLog(logger))
     .use(httpErrors(logger))
-    .use(requestContext(new RouteMatcher(groupRoutes)))
+    .use(requestContext(new RouteMatcher(groupRoutes), logger))
     .use(authorization())
     .use(requestBody())
     .use(inputValidation())

@@ -1,5 +1,5 @@
+import type { Logger } from "@aws-lambda-powertools/logger";
 import { NotFoundError } from "../../errors.js";
-import { logger } from "../../logger.js";
 import { decodeCaller } from "../authorizer-context.js";
 import type { RouteContract } from "../contract.js";
 import type { RouteMatcher } from "../route-match.js";
@@ -11,7 +11,7 @@ import { type ApiMiddleware, requestIdOf } from "./types.js";
  * line (injectLambdaContext's resetKeys clears them after the request). 404 for a route this
  * function does not serve.
  */
-export function requestContext(routes: RouteMatcher<RouteContract>): ApiMiddleware {
+export function requestContext(routes: RouteMatcher<RouteContract>, logger: Logger): ApiMiddleware {
   return {
     before: (request) => {
       const { event } = request;
