@@ -3,22 +3,27 @@ import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } fro
 import { platformKey } from "#core/auth/keys";
 import { defaultDeps } from "#core/deps";
 import { encodeCaller } from "#core/http/authorizer-context";
+import { RouteMatcher } from "#core/http/route-match";
 import { logger } from "#core/logger";
+import { routeAccess } from "#core/routes/access";
 import { authorizeAccessToken } from "#core/services/auth";
 
-const PLATFORM_PREFIX = "/api/v1/platform/";
+const routes = new RouteMatcher(routeAccess);
 
 /**
- * API Gateway REQUEST authorizer for every non-public route. Platform routes take the
- * operator's platform key; tenant routes take an access token. Throwing "Unauthorized"
- * is API Gateway's way to answer 401; a Deny policy answers 403 with our reason.
+ * API Gateway REQUEST authorizer for every non-public route. The matched route's `auth.kind`
+ * says which credential it takes: platform routes the operator's platform key, tenant routes
+ * an access token. Throwing "Unauthorized" is API Gateway's way to answer 401; a Deny policy
+ * answers 403 with our reason.
  */
 export async function handler(event: APIGatewayRequestAuthorizerEvent): Promise<APIGatewayAuthorizerResult> {
+  const route = routes.byResource(event.httpMethod, event.resource);
   const token = bearerToken(event.headers);
-  if (!token) throw new Error("Unauthorized");
+  // A public route never reaches the authorizer (the API stack gives it none): fail closed.
+  if (!route || route.auth === "public" || !token) throw new Error("Unauthorized");
   const deps = defaultDeps();
 
-  if (`${event.resource}/`.startsWith(PLATFORM_PREFIX)) {
+  if (route.auth === "platform") {
     if (!sameSecret(token, await platformKey())) throw new Error("Unauthorized");
     return policy("platform", "Allow", event.methodArn, encodeCaller({ kind: "platform" }));
   }

@@ -1,5 +1,5 @@
 /**
- * Typed domain errors. Services throw these; one place (http/errors.ts) maps them to HTTP,
+ * Typed domain errors. Services throw these; one place (http/middleware/http-errors.ts) maps them to HTTP,
  * so no handler writes its own 4xx or 5xx body.
  */
 export interface FieldError {

@@ -22,6 +22,7 @@ import { handler as securityHandler } from "../../functions/security.js";
 import { handler as tenantHandler } from "../../functions/tenant.js";
 import type { FunctionGroup, RouteContract } from "../../layers/core/http/contract.js";
 import { BINARY_MEDIA_TYPES } from "../../layers/core/http/file-body.js";
+import { RouteMatcher } from "../../layers/core/http/route-match.js";
 import { routeList } from "../../layers/core/routes.js";
 
 type ProxyHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
@@ -44,20 +45,7 @@ const HANDLERS: Record<FunctionGroup, ProxyHandler> = {
 
 const MAX_BODY_BYTES = 10 * 1024 * 1024; // API Gateway's payload limit
 
-interface CompiledRoute {
-  route: RouteContract;
-  pattern: RegExp;
-  names: string[];
-}
-
-const compiled: CompiledRoute[] = (routeList as RouteContract[]).map((route) => {
-  const names: string[] = [];
-  const source = route.path.replace(/[.*+?^$()|[\]\\]/g, "\\$&").replace(/\\?\{(\w+)\\?\}|\{(\w+)\}/g, (_m, a, b) => {
-    names.push(a ?? b);
-    return "([^/]+)";
-  });
-  return { route, pattern: new RegExp(`^${source}$`), names };
-});
+const matcher = new RouteMatcher(routeList as readonly RouteContract[]);
 
 /**
  * Serves the route table over HTTP the way API Gateway would: it builds REST API proxy
@@ -97,18 +85,13 @@ async function serve(request: IncomingMessage, response: ServerResponse): Promis
   if (body === "too-large")
     return send(response, 413, { error: "payload_too_large", message: "Request body is too large" });
 
-  // Like API Gateway: the most specific resource (fewest path parameters) owns the path, and
-  // a method it lacks is not handed to a parameterised sibling.
-  const candidates = compiled.filter((c) => c.pattern.test(url.pathname));
-  const fewest = Math.min(...candidates.map((c) => c.names.length));
-  const match = candidates.find((c) => c.names.length === fewest && c.route.method === method);
+  const match = matcher.match(method, url.pathname);
   if (!match) {
     // API Gateway answers unknown routes through the MISSING_AUTHENTICATION_TOKEN gateway response, mapped to 404.
     return send(response, 404, { error: "not_found", message: `No route for ${method} ${url.pathname}` });
   }
 
-  const values = match.pattern.exec(url.pathname)?.slice(1) ?? [];
-  const pathParameters = decodePathParameters(match.names, values);
+  const pathParameters = decodePathParameters(match.rawParams);
   if (typeof pathParameters === "string") {
     return send(response, 400, {
       error: "validation_failed",
@@ -145,7 +128,7 @@ async function serve(request: IncomingMessage, response: ServerResponse): Promis
     multiValueHeaders: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, [v]])),
     queryStringParameters: query.single,
     multiValueQueryStringParameters: query.multi,
-    pathParameters: match.names.length ? pathParameters : null,
+    pathParameters: Object.keys(pathParameters).length ? pathParameters : null,
     stageVariables: null,
     // Like API Gateway with the API stack's binary media types: files arrive as base64 bytes.
     ...eventBody(body, headers["content-type"]),
@@ -274,11 +257,11 @@ function lambdaContext(group: string, requestId: string): Context {
 }
 
 /** The decoded path parameters, or the name of the first one that is not valid percent-encoded UTF-8. */
-function decodePathParameters(names: string[], values: string[]): Record<string, string> | string {
+function decodePathParameters(raw: Record<string, string>): Record<string, string> | string {
   const decoded: Record<string, string> = {};
-  for (const [i, name] of names.entries()) {
+  for (const [name, value] of Object.entries(raw)) {
     try {
-      decoded[name] = decodeURIComponent(values[i] ?? "");
+      decoded[name] = decodeURIComponent(value);
     } catch {
       return name;
     }

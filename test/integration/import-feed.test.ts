@@ -12,7 +12,7 @@ type Entry = { sequence: number; action: string; id: string; data?: Record<strin
 type Tenant = Awaited<ReturnType<Fixture["api"]["createTenant"]>>;
 
 /**
- * Issue #13: the bulk import writes contacts side by side and announces them afterwards
+ * The bulk import writes contacts side by side and announces them afterwards
  * (D-imports-1). The feed must still be gap-free, ordered and complete for clients following it
  * while the import runs and people edit the directory: a Linkus client on 8111 and two clients
  * polling the REST feed each see every sequence once, and replaying what they saw gives exactly

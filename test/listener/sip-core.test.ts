@@ -9,8 +9,8 @@ import { bindingsOf, createSipUser, type Fixture, type SipUser, startFixture } f
 import { Phone } from "./support/phone.js";
 
 /**
- * The SIP core against raw sockets: each case is one of the defects named in issue 10 (open
- * relay, ACKs, retransmissions, NAT collisions, reboots, methods, credentials leaking).
+ * The SIP core against raw sockets: each case is a defect the core once had (open relay, ACKs,
+ * retransmissions, NAT collisions, reboots, methods, credentials leaking; docs/listener.md).
  */
 describe("SIP core: relay rule, transactions, dialogs, methods", () => {
   let fx: Fixture;

@@ -7,7 +7,7 @@ import { processImportJob } from "../../layers/core/services/import-worker.js";
 import { TestApi } from "../support/api.js";
 import { wideContacts } from "../support/contact-rows.js";
 
-/** Issue #12: "a 5,000-row import of wide rows completes" (about 5.6 MiB of CSV; a minute or two here). */
+/** A 5,000-row import of wide rows completes (about 5.6 MiB of CSV; a minute or two here). */
 describe("a large import of wide rows", () => {
   let api: TestApi;
   beforeAll(async () => {

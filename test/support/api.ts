@@ -5,6 +5,7 @@ import { expect } from "vitest";
 import type { z } from "zod";
 import { defaultDeps } from "../../layers/core/deps.js";
 import type { RouteContract } from "../../layers/core/http/contract.js";
+import { RouteMatcher } from "../../layers/core/http/route-match.js";
 import { tenantPartition } from "../../layers/core/keys.js";
 import { routeList } from "../../layers/core/routes.js";
 import { createLocalApi, listen } from "../../scripts/local/http-adapter.js";
@@ -124,17 +125,11 @@ export class TestApi {
   }
 }
 
-const compiledRoutes = (routeList as RouteContract[]).map((route) => ({
-  route,
-  pattern: new RegExp(`^${route.path.replace(/\{\w+\}/g, "[^/]+")}$`),
-}));
+const matcher = new RouteMatcher(routeList as readonly RouteContract[]);
 
-/** As API Gateway (and the local adapter) resolve: the most specific path wins. */
+/** The route a request reaches, by the matcher the local adapter (and so API Gateway's rule) uses. */
 export function findRoute(method: string, pathname: string): RouteContract | undefined {
-  const matching = compiledRoutes.filter((c) => c.pattern.test(pathname));
-  const params = (c: (typeof compiledRoutes)[number]) => (c.route.path.match(/\{/g) ?? []).length;
-  const fewest = Math.min(...matching.map(params));
-  return matching.find((c) => params(c) === fewest && c.route.method === method)?.route;
+  return matcher.match(method, pathname)?.route;
 }
 
 /** Mails the SES emulator received for one address, oldest first. */

@@ -3,7 +3,7 @@ import { resolve } from "node:path";
 import axe from "axe-core";
 import { type Browser, chromium, type Page } from "playwright-core";
 
-/** Debian's chromium, never a downloaded browser (see the brief and .ci/run). */
+/** Debian's chromium, never a downloaded browser (.ci/run installs it). */
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const FLAGS = [
   "--headless",

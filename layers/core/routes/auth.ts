@@ -2,13 +2,11 @@
  * Authentication. The routes the auth function serves; ../routes.ts joins every group's routes
  * into the one route table.
  */
-import { defineRoute, tenantRoute } from "../http/contract.js";
+import { defineRoute, defineRoutes, tenantRoute } from "../http/contract.js";
 import { loginBody, loginResponse, quickLoginBody, refreshBody, sessionTokens } from "../schemas/auth.js";
 
-export const authRoutes = {
+export const authRoutes = defineRoutes("auth", {
   "auth.login": defineRoute({
-    id: "auth.login",
-    group: "auth",
     method: "POST",
     path: "/api/v1/auth/login",
     auth: { kind: "public" },
@@ -18,8 +16,6 @@ export const authRoutes = {
     successStatus: 200,
   }),
   "auth.quickLogin": defineRoute({
-    id: "auth.quickLogin",
-    group: "auth",
     method: "POST",
     path: "/api/v1/auth/quick-login",
     auth: { kind: "public" },
@@ -29,8 +25,6 @@ export const authRoutes = {
     successStatus: 200,
   }),
   "auth.refresh": defineRoute({
-    id: "auth.refresh",
-    group: "auth",
     method: "POST",
     path: "/api/v1/auth/refresh",
     auth: { kind: "public" },
@@ -40,12 +34,10 @@ export const authRoutes = {
     successStatus: 200,
   }),
   "auth.logout": defineRoute({
-    id: "auth.logout",
-    group: "auth",
     method: "POST",
     path: "/api/v1/auth/logout",
     auth: tenantRoute(),
     summary: "End this session",
     successStatus: 204,
   }),
-} as const;
+});

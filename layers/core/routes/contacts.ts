@@ -2,7 +2,7 @@
  * Contacts (seed 001): the Linkus Contacts page, company contacts, personal contacts. The routes
  * the contacts function serves; ../routes.ts joins every group's routes into the one route table.
  */
-import { defineRoute, tenantRoute } from "../http/contract.js";
+import { defineRoute, defineRoutes, tenantRoute } from "../http/contract.js";
 import {
   exportQuery,
   IMPORT_FILE_TYPES,
@@ -28,10 +28,8 @@ import {
   updateContactBody,
 } from "../schemas/contacts.js";
 
-export const contactsRoutes = {
+export const contactsRoutes = defineRoutes("contacts", {
   "contacts.list": defineRoute({
-    id: "contacts.list",
-    group: "contacts",
     method: "GET",
     path: "/api/v1/contacts",
     auth: tenantRoute(),
@@ -42,8 +40,6 @@ export const contactsRoutes = {
     successStatus: 200,
   }),
   "companyContacts.create": defineRoute({
-    id: "companyContacts.create",
-    group: "contacts",
     method: "POST",
     path: "/api/v1/company-contacts",
     auth: tenantRoute(),
@@ -54,8 +50,6 @@ export const contactsRoutes = {
     successStatus: 201,
   }),
   "companyContacts.get": defineRoute({
-    id: "companyContacts.get",
-    group: "contacts",
     method: "GET",
     path: "/api/v1/company-contacts/{contactId}",
     auth: tenantRoute(),
@@ -66,8 +60,6 @@ export const contactsRoutes = {
     successStatus: 200,
   }),
   "companyContacts.update": defineRoute({
-    id: "companyContacts.update",
-    group: "contacts",
     method: "PUT",
     path: "/api/v1/company-contacts/{contactId}",
     auth: tenantRoute(),
@@ -79,8 +71,6 @@ export const contactsRoutes = {
     successStatus: 200,
   }),
   "companyContacts.delete": defineRoute({
-    id: "companyContacts.delete",
-    group: "contacts",
     method: "DELETE",
     path: "/api/v1/company-contacts/{contactId}",
     auth: tenantRoute(),
@@ -91,8 +81,6 @@ export const contactsRoutes = {
     successStatus: 204,
   }),
   "companyContacts.changes": defineRoute({
-    id: "companyContacts.changes",
-    group: "contacts",
     method: "GET",
     path: "/api/v1/company-contacts/changes",
     auth: tenantRoute(),
@@ -103,8 +91,6 @@ export const contactsRoutes = {
     successStatus: 200,
   }),
   "companyContacts.import": defineRoute({
-    id: "companyContacts.import",
-    group: "contacts",
     method: "POST",
     path: "/api/v1/company-contacts/imports",
     auth: tenantRoute("company_contacts.manage"),
@@ -124,8 +110,6 @@ export const contactsRoutes = {
     successStatus: 202,
   }),
   "companyContacts.importStatus": defineRoute({
-    id: "companyContacts.importStatus",
-    group: "contacts",
     method: "GET",
     path: "/api/v1/company-contacts/imports/{jobId}",
     auth: tenantRoute("company_contacts.manage"),
@@ -135,8 +119,6 @@ export const contactsRoutes = {
     successStatus: 200,
   }),
   "companyContacts.export": defineRoute({
-    id: "companyContacts.export",
-    group: "contacts",
     method: "GET",
     path: "/api/v1/company-contacts/export",
     auth: tenantRoute("company_contacts.manage"),
@@ -145,8 +127,6 @@ export const contactsRoutes = {
     successStatus: 200,
   }),
   "phonebook.info": defineRoute({
-    id: "phonebook.info",
-    group: "contacts",
     method: "GET",
     path: "/api/v1/phonebook",
     auth: tenantRoute("company_contacts.manage"),
@@ -155,8 +135,6 @@ export const contactsRoutes = {
     successStatus: 200,
   }),
   "phonebook.rotateToken": defineRoute({
-    id: "phonebook.rotateToken",
-    group: "contacts",
     method: "POST",
     path: "/api/v1/phonebook/token",
     auth: tenantRoute("company_contacts.manage"),
@@ -165,8 +143,6 @@ export const contactsRoutes = {
     successStatus: 201,
   }),
   "phonebook.serve": defineRoute({
-    id: "phonebook.serve",
-    group: "contacts",
     method: "GET",
     path: "/api/v1/phonebook/{server}/{file}",
     auth: { kind: "public" },
@@ -176,8 +152,6 @@ export const contactsRoutes = {
     successStatus: 200,
   }),
   "personalContacts.list": defineRoute({
-    id: "personalContacts.list",
-    group: "contacts",
     method: "GET",
     path: "/api/v1/me/contacts",
     auth: tenantRoute(),
@@ -187,8 +161,6 @@ export const contactsRoutes = {
     successStatus: 200,
   }),
   "personalContacts.create": defineRoute({
-    id: "personalContacts.create",
-    group: "contacts",
     method: "POST",
     path: "/api/v1/me/contacts",
     auth: tenantRoute(),
@@ -199,8 +171,6 @@ export const contactsRoutes = {
     successStatus: 201,
   }),
   "personalContacts.get": defineRoute({
-    id: "personalContacts.get",
-    group: "contacts",
     method: "GET",
     path: "/api/v1/me/contacts/{contactId}",
     auth: tenantRoute(),
@@ -211,8 +181,6 @@ export const contactsRoutes = {
     successStatus: 200,
   }),
   "personalContacts.update": defineRoute({
-    id: "personalContacts.update",
-    group: "contacts",
     method: "PUT",
     path: "/api/v1/me/contacts/{contactId}",
     auth: tenantRoute(),
@@ -224,8 +192,6 @@ export const contactsRoutes = {
     successStatus: 200,
   }),
   "personalContacts.delete": defineRoute({
-    id: "personalContacts.delete",
-    group: "contacts",
     method: "DELETE",
     path: "/api/v1/me/contacts/{contactId}",
     auth: tenantRoute(),
@@ -235,8 +201,6 @@ export const contactsRoutes = {
     successStatus: 204,
   }),
   "personalContacts.share": defineRoute({
-    id: "personalContacts.share",
-    group: "contacts",
     method: "POST",
     path: "/api/v1/me/contacts/{contactId}/add-to-company",
     auth: tenantRoute(),
@@ -246,4 +210,4 @@ export const contactsRoutes = {
     response: contact,
     successStatus: 201,
   }),
-} as const;
+});

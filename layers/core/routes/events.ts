@@ -2,7 +2,7 @@
  * Event log and event notifications. The routes the events function serves; ../routes.ts joins
  * every group's routes into the one route table.
  */
-import { defineRoute, tenantRoute } from "../http/contract.js";
+import { defineRoute, defineRoutes, tenantRoute } from "../http/contract.js";
 import {
   createNotificationContactBody,
   deliveryParams,
@@ -19,10 +19,8 @@ import {
   updateNotificationSettingBody,
 } from "../schemas/events.js";
 
-export const eventsRoutes = {
+export const eventsRoutes = defineRoutes("events", {
   "events.list": defineRoute({
-    id: "events.list",
-    group: "events",
     method: "GET",
     path: "/api/v1/event-log",
     auth: tenantRoute("event_log.view"),
@@ -32,8 +30,6 @@ export const eventsRoutes = {
     successStatus: 200,
   }),
   "notifications.settings.list": defineRoute({
-    id: "notifications.settings.list",
-    group: "events",
     method: "GET",
     path: "/api/v1/event-notifications",
     auth: tenantRoute("event_notifications.manage"),
@@ -42,8 +38,6 @@ export const eventsRoutes = {
     successStatus: 200,
   }),
   "notifications.settings.update": defineRoute({
-    id: "notifications.settings.update",
-    group: "events",
     method: "PATCH",
     path: "/api/v1/event-notifications/{eventType}",
     auth: tenantRoute("event_notifications.manage"),
@@ -54,8 +48,6 @@ export const eventsRoutes = {
     successStatus: 200,
   }),
   "notifications.settings.reset": defineRoute({
-    id: "notifications.settings.reset",
-    group: "events",
     method: "POST",
     path: "/api/v1/event-notifications/{eventType}/reset",
     auth: tenantRoute("event_notifications.manage"),
@@ -65,8 +57,6 @@ export const eventsRoutes = {
     successStatus: 200,
   }),
   "notifications.contacts.list": defineRoute({
-    id: "notifications.contacts.list",
-    group: "events",
     method: "GET",
     path: "/api/v1/notification-contacts",
     auth: tenantRoute("event_notifications.manage"),
@@ -75,8 +65,6 @@ export const eventsRoutes = {
     successStatus: 200,
   }),
   "notifications.contacts.create": defineRoute({
-    id: "notifications.contacts.create",
-    group: "events",
     method: "POST",
     path: "/api/v1/notification-contacts",
     auth: tenantRoute("event_notifications.manage"),
@@ -86,8 +74,6 @@ export const eventsRoutes = {
     successStatus: 201,
   }),
   "notifications.contacts.update": defineRoute({
-    id: "notifications.contacts.update",
-    group: "events",
     method: "PATCH",
     path: "/api/v1/notification-contacts/{contactId}",
     auth: tenantRoute("event_notifications.manage"),
@@ -98,8 +84,6 @@ export const eventsRoutes = {
     successStatus: 200,
   }),
   "notifications.contacts.delete": defineRoute({
-    id: "notifications.contacts.delete",
-    group: "events",
     method: "DELETE",
     path: "/api/v1/notification-contacts/{contactId}",
     auth: tenantRoute("event_notifications.manage"),
@@ -108,8 +92,6 @@ export const eventsRoutes = {
     successStatus: 204,
   }),
   "notifications.deliveries.failed": defineRoute({
-    id: "notifications.deliveries.failed",
-    group: "events",
     method: "GET",
     path: "/api/v1/notification-deliveries/failed",
     auth: tenantRoute("event_notifications.manage"),
@@ -118,8 +100,6 @@ export const eventsRoutes = {
     successStatus: 200,
   }),
   "notifications.deliveries.retry": defineRoute({
-    id: "notifications.deliveries.retry",
-    group: "events",
     method: "POST",
     path: "/api/v1/notification-deliveries/{deliveryId}/retry",
     auth: tenantRoute("event_notifications.manage"),
@@ -127,4 +107,4 @@ export const eventsRoutes = {
     params: deliveryParams,
     successStatus: 204,
   }),
-} as const;
+});

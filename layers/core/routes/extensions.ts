@@ -2,7 +2,7 @@
  * SIP extensions (seed 002). The routes the extensions function serves; ../routes.ts joins every
  * group's routes into the one route table.
  */
-import { defineRoute, tenantRoute } from "../http/contract.js";
+import { defineRoute, defineRoutes, tenantRoute } from "../http/contract.js";
 import { setPasswordBody } from "../schemas/auth.js";
 import {
   createExtensionBody,
@@ -18,10 +18,8 @@ import {
 } from "../schemas/extensions.js";
 import { extensionRegistrations } from "../schemas/registrations.js";
 
-export const extensionsRoutes = {
+export const extensionsRoutes = defineRoutes("extensions", {
   "extensions.list": defineRoute({
-    id: "extensions.list",
-    group: "extensions",
     method: "GET",
     path: "/api/v1/extensions",
     auth: tenantRoute("extensions.view"),
@@ -31,8 +29,6 @@ export const extensionsRoutes = {
     successStatus: 200,
   }),
   "extensions.create": defineRoute({
-    id: "extensions.create",
-    group: "extensions",
     method: "POST",
     path: "/api/v1/extensions",
     auth: tenantRoute("extensions.manage"),
@@ -42,8 +38,6 @@ export const extensionsRoutes = {
     successStatus: 201,
   }),
   "extensions.get": defineRoute({
-    id: "extensions.get",
-    group: "extensions",
     method: "GET",
     path: "/api/v1/extensions/{extensionId}",
     auth: tenantRoute("extensions.view"),
@@ -53,8 +47,6 @@ export const extensionsRoutes = {
     successStatus: 200,
   }),
   "extensions.update": defineRoute({
-    id: "extensions.update",
-    group: "extensions",
     method: "PATCH",
     path: "/api/v1/extensions/{extensionId}",
     auth: tenantRoute("extensions.manage"),
@@ -65,8 +57,6 @@ export const extensionsRoutes = {
     successStatus: 200,
   }),
   "extensions.delete": defineRoute({
-    id: "extensions.delete",
-    group: "extensions",
     method: "DELETE",
     path: "/api/v1/extensions/{extensionId}",
     auth: tenantRoute("extensions.manage"),
@@ -75,8 +65,6 @@ export const extensionsRoutes = {
     successStatus: 204,
   }),
   "extensions.sipCredentials": defineRoute({
-    id: "extensions.sipCredentials",
-    group: "extensions",
     method: "GET",
     path: "/api/v1/extensions/{extensionId}/sip-credentials",
     auth: tenantRoute("extensions.secrets"),
@@ -86,8 +74,6 @@ export const extensionsRoutes = {
     successStatus: 200,
   }),
   "extensions.registrations": defineRoute({
-    id: "extensions.registrations",
-    group: "extensions",
     method: "GET",
     path: "/api/v1/extensions/{extensionId}/registrations",
     auth: tenantRoute("extensions.view"),
@@ -97,8 +83,6 @@ export const extensionsRoutes = {
     successStatus: 200,
   }),
   "extensions.setPassword": defineRoute({
-    id: "extensions.setPassword",
-    group: "extensions",
     method: "PUT",
     path: "/api/v1/extensions/{extensionId}/password",
     auth: tenantRoute("extensions.manage"),
@@ -108,8 +92,6 @@ export const extensionsRoutes = {
     successStatus: 204,
   }),
   "extensions.welcomeEmails": defineRoute({
-    id: "extensions.welcomeEmails",
-    group: "extensions",
     method: "POST",
     path: "/api/v1/extensions/welcome-emails",
     auth: tenantRoute("extensions.manage"),
@@ -118,4 +100,4 @@ export const extensionsRoutes = {
     response: welcomeEmailsResponse,
     successStatus: 200,
   }),
-} as const;
+});

@@ -3,13 +3,11 @@
  * group's routes into the one route table.
  */
 import * as z from "zod";
-import { defineRoute } from "../http/contract.js";
+import { defineRoute, defineRoutes } from "../http/contract.js";
 import { clientConfig } from "../schemas/meta.js";
 
-export const metaRoutes = {
+export const metaRoutes = defineRoutes("meta", {
   "meta.openapi": defineRoute({
-    id: "meta.openapi",
-    group: "meta",
     method: "GET",
     path: "/api/v1/openapi.json",
     auth: { kind: "public" },
@@ -18,8 +16,6 @@ export const metaRoutes = {
     successStatus: 200,
   }),
   "meta.clientConfig": defineRoute({
-    id: "meta.clientConfig",
-    group: "meta",
     method: "GET",
     path: "/api/v1/client-config",
     auth: { kind: "public" },
@@ -27,4 +23,4 @@ export const metaRoutes = {
     response: clientConfig,
     successStatus: 200,
   }),
-} as const;
+});

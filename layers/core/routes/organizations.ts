@@ -2,7 +2,7 @@
  * Organizations. The routes the organizations function serves; ../routes.ts joins every group's
  * routes into the one route table.
  */
-import { defineRoute, tenantRoute } from "../http/contract.js";
+import { defineRoute, defineRoutes, tenantRoute } from "../http/contract.js";
 import {
   createOrganizationBody,
   listOrganizationsResponse,
@@ -11,10 +11,8 @@ import {
   updateOrganizationBody,
 } from "../schemas/organizations.js";
 
-export const organizationsRoutes = {
+export const organizationsRoutes = defineRoutes("organizations", {
   "organizations.list": defineRoute({
-    id: "organizations.list",
-    group: "organizations",
     method: "GET",
     path: "/api/v1/organizations",
     auth: tenantRoute("organizations.view"),
@@ -23,8 +21,6 @@ export const organizationsRoutes = {
     successStatus: 200,
   }),
   "organizations.create": defineRoute({
-    id: "organizations.create",
-    group: "organizations",
     method: "POST",
     path: "/api/v1/organizations",
     auth: tenantRoute("organizations.manage"),
@@ -34,8 +30,6 @@ export const organizationsRoutes = {
     successStatus: 201,
   }),
   "organizations.get": defineRoute({
-    id: "organizations.get",
-    group: "organizations",
     method: "GET",
     path: "/api/v1/organizations/{organizationId}",
     auth: tenantRoute("organizations.view"),
@@ -45,8 +39,6 @@ export const organizationsRoutes = {
     successStatus: 200,
   }),
   "organizations.update": defineRoute({
-    id: "organizations.update",
-    group: "organizations",
     method: "PATCH",
     path: "/api/v1/organizations/{organizationId}",
     auth: tenantRoute("organizations.manage"),
@@ -57,8 +49,6 @@ export const organizationsRoutes = {
     successStatus: 200,
   }),
   "organizations.delete": defineRoute({
-    id: "organizations.delete",
-    group: "organizations",
     method: "DELETE",
     path: "/api/v1/organizations/{organizationId}",
     auth: tenantRoute("organizations.manage"),
@@ -66,4 +56,4 @@ export const organizationsRoutes = {
     params: organizationParams,
     successStatus: 204,
   }),
-} as const;
+});

@@ -2,7 +2,7 @@
  * Linkus client permission rules and Company Contacts rules. The routes the permissions function
  * serves; ../routes.ts joins every group's routes into the one route table.
  */
-import { defineRoute, tenantRoute } from "../http/contract.js";
+import { defineRoute, defineRoutes, tenantRoute } from "../http/contract.js";
 import {
   companyContactsRule,
   companyContactsRuleBody,
@@ -13,10 +13,8 @@ import {
   ruleParams,
 } from "../schemas/linkus-rules.js";
 
-export const permissionsRoutes = {
+export const permissionsRoutes = defineRoutes("permissions", {
   "linkusRules.list": defineRoute({
-    id: "linkusRules.list",
-    group: "permissions",
     method: "GET",
     path: "/api/v1/linkus-permission-rules",
     auth: tenantRoute("linkus_permissions.manage"),
@@ -25,8 +23,6 @@ export const permissionsRoutes = {
     successStatus: 200,
   }),
   "linkusRules.create": defineRoute({
-    id: "linkusRules.create",
-    group: "permissions",
     method: "POST",
     path: "/api/v1/linkus-permission-rules",
     auth: tenantRoute("linkus_permissions.manage"),
@@ -36,8 +32,6 @@ export const permissionsRoutes = {
     successStatus: 201,
   }),
   "linkusRules.get": defineRoute({
-    id: "linkusRules.get",
-    group: "permissions",
     method: "GET",
     path: "/api/v1/linkus-permission-rules/{ruleId}",
     auth: tenantRoute("linkus_permissions.manage"),
@@ -47,8 +41,6 @@ export const permissionsRoutes = {
     successStatus: 200,
   }),
   "linkusRules.replace": defineRoute({
-    id: "linkusRules.replace",
-    group: "permissions",
     method: "PUT",
     path: "/api/v1/linkus-permission-rules/{ruleId}",
     auth: tenantRoute("linkus_permissions.manage"),
@@ -59,8 +51,6 @@ export const permissionsRoutes = {
     successStatus: 200,
   }),
   "linkusRules.delete": defineRoute({
-    id: "linkusRules.delete",
-    group: "permissions",
     method: "DELETE",
     path: "/api/v1/linkus-permission-rules/{ruleId}",
     auth: tenantRoute("linkus_permissions.manage"),
@@ -69,8 +59,6 @@ export const permissionsRoutes = {
     successStatus: 204,
   }),
   "companyContactsRules.list": defineRoute({
-    id: "companyContactsRules.list",
-    group: "permissions",
     method: "GET",
     path: "/api/v1/company-contacts-rules",
     auth: tenantRoute("company_contacts.manage"),
@@ -79,8 +67,6 @@ export const permissionsRoutes = {
     successStatus: 200,
   }),
   "companyContactsRules.create": defineRoute({
-    id: "companyContactsRules.create",
-    group: "permissions",
     method: "POST",
     path: "/api/v1/company-contacts-rules",
     auth: tenantRoute("company_contacts.manage"),
@@ -90,8 +76,6 @@ export const permissionsRoutes = {
     successStatus: 201,
   }),
   "companyContactsRules.replace": defineRoute({
-    id: "companyContactsRules.replace",
-    group: "permissions",
     method: "PUT",
     path: "/api/v1/company-contacts-rules/{ruleId}",
     auth: tenantRoute("company_contacts.manage"),
@@ -102,8 +86,6 @@ export const permissionsRoutes = {
     successStatus: 200,
   }),
   "companyContactsRules.delete": defineRoute({
-    id: "companyContactsRules.delete",
-    group: "permissions",
     method: "DELETE",
     path: "/api/v1/company-contacts-rules/{ruleId}",
     auth: tenantRoute("company_contacts.manage"),
@@ -111,4 +93,4 @@ export const permissionsRoutes = {
     params: ruleParams,
     successStatus: 204,
   }),
-} as const;
+});

@@ -2,7 +2,7 @@
  * Platform: the SaaS operator provisions tenants. The routes the platform function serves;
  * ../routes.ts joins every group's routes into the one route table.
  */
-import { defineRoute, platform } from "../http/contract.js";
+import { defineRoute, defineRoutes, platform } from "../http/contract.js";
 import {
   createTenantBody,
   createTenantResponse,
@@ -12,10 +12,8 @@ import {
   tenantParams,
 } from "../schemas/tenants.js";
 
-export const platformRoutes = {
+export const platformRoutes = defineRoutes("platform", {
   "platform.tenants.create": defineRoute({
-    id: "platform.tenants.create",
-    group: "platform",
     method: "POST",
     path: "/api/v1/platform/tenants",
     auth: platform,
@@ -25,8 +23,6 @@ export const platformRoutes = {
     successStatus: 201,
   }),
   "platform.tenants.list": defineRoute({
-    id: "platform.tenants.list",
-    group: "platform",
     method: "GET",
     path: "/api/v1/platform/tenants",
     auth: platform,
@@ -36,8 +32,6 @@ export const platformRoutes = {
     successStatus: 200,
   }),
   "platform.tenants.get": defineRoute({
-    id: "platform.tenants.get",
-    group: "platform",
     method: "GET",
     path: "/api/v1/platform/tenants/{tenantId}",
     auth: platform,
@@ -47,8 +41,6 @@ export const platformRoutes = {
     successStatus: 200,
   }),
   "platform.tenants.suspend": defineRoute({
-    id: "platform.tenants.suspend",
-    group: "platform",
     method: "POST",
     path: "/api/v1/platform/tenants/{tenantId}/suspend",
     auth: platform,
@@ -58,8 +50,6 @@ export const platformRoutes = {
     successStatus: 200,
   }),
   "platform.tenants.resume": defineRoute({
-    id: "platform.tenants.resume",
-    group: "platform",
     method: "POST",
     path: "/api/v1/platform/tenants/{tenantId}/resume",
     auth: platform,
@@ -69,8 +59,6 @@ export const platformRoutes = {
     successStatus: 200,
   }),
   "platform.tenants.delete": defineRoute({
-    id: "platform.tenants.delete",
-    group: "platform",
     method: "DELETE",
     path: "/api/v1/platform/tenants/{tenantId}",
     auth: platform,
@@ -78,4 +66,4 @@ export const platformRoutes = {
     params: tenantParams,
     successStatus: 204,
   }),
-} as const;
+});

@@ -2,7 +2,7 @@
  * Call logs, voicemails, recordings (per extension). The routes the records function serves;
  * ../routes.ts joins every group's routes into the one route table.
  */
-import { defineRoute, platform, tenantRoute } from "../http/contract.js";
+import { defineRoute, defineRoutes, platform, tenantRoute } from "../http/contract.js";
 import {
   ingestParams,
   listRecordsQuery,
@@ -14,19 +14,17 @@ import {
 } from "../schemas/communications.js";
 import { addFromRecordBody, contact } from "../schemas/contacts.js";
 
-export const recordsRoutes = {
-  "callLogs.list": recordList("callLogs.list", "call-logs", "call_logs", "Call logs"),
-  "callLogs.delete": recordDelete("callLogs.delete", "call-logs", "call_logs", "call logs"),
-  "callLogs.addToContacts": recordAddToContacts("callLogs.addToContacts", "call-logs", "call_logs"),
-  "voicemails.list": recordList("voicemails.list", "voicemails", "voicemails", "Voicemails"),
-  "voicemails.delete": recordDelete("voicemails.delete", "voicemails", "voicemails", "voicemails"),
-  "voicemails.addToContacts": recordAddToContacts("voicemails.addToContacts", "voicemails", "voicemails"),
-  "recordings.list": recordList("recordings.list", "recordings", "recordings", "Recordings"),
-  "recordings.delete": recordDelete("recordings.delete", "recordings", "recordings", "recordings"),
-  "recordings.addToContacts": recordAddToContacts("recordings.addToContacts", "recordings", "recordings"),
+export const recordsRoutes = defineRoutes("records", {
+  "callLogs.list": recordList("call-logs", "call_logs", "Call logs"),
+  "callLogs.delete": recordDelete("call-logs", "call_logs", "call logs"),
+  "callLogs.addToContacts": recordAddToContacts("call-logs", "call_logs"),
+  "voicemails.list": recordList("voicemails", "voicemails", "Voicemails"),
+  "voicemails.delete": recordDelete("voicemails", "voicemails", "voicemails"),
+  "voicemails.addToContacts": recordAddToContacts("voicemails", "voicemails"),
+  "recordings.list": recordList("recordings", "recordings", "Recordings"),
+  "recordings.delete": recordDelete("recordings", "recordings", "recordings"),
+  "recordings.addToContacts": recordAddToContacts("recordings", "recordings"),
   "voicemails.mark": defineRoute({
-    id: "voicemails.mark",
-    group: "records",
     method: "PATCH",
     path: "/api/v1/me/voicemails/{recordId}",
     auth: tenantRoute(),
@@ -38,8 +36,6 @@ export const recordsRoutes = {
     successStatus: 200,
   }),
   "records.ingest": defineRoute({
-    id: "records.ingest",
-    group: "records",
     method: "POST",
     path: "/api/v1/platform/tenants/{tenantId}/extensions/{extensionId}/records",
     auth: platform,
@@ -49,15 +45,13 @@ export const recordsRoutes = {
     response: storedRecord,
     successStatus: 201,
   }),
-} as const;
+});
 
 /** The list, delete and add-to-contacts routes of each kind of record share their shape. */
 type RecordMenu = "call_logs" | "voicemails" | "recordings";
 
-function recordList(id: string, segment: string, menu: RecordMenu, title: string) {
+function recordList(segment: string, menu: RecordMenu, title: string) {
   return defineRoute({
-    id,
-    group: "records",
     method: "GET",
     path: `/api/v1/me/${segment}`,
     auth: tenantRoute(),
@@ -69,10 +63,8 @@ function recordList(id: string, segment: string, menu: RecordMenu, title: string
   });
 }
 
-function recordDelete(id: string, segment: string, menu: RecordMenu, title: string) {
+function recordDelete(segment: string, menu: RecordMenu, title: string) {
   return defineRoute({
-    id,
-    group: "records",
     method: "DELETE",
     path: `/api/v1/me/${segment}/{recordId}`,
     auth: tenantRoute(),
@@ -83,10 +75,8 @@ function recordDelete(id: string, segment: string, menu: RecordMenu, title: stri
   });
 }
 
-function recordAddToContacts(id: string, segment: string, menu: RecordMenu) {
+function recordAddToContacts(segment: string, menu: RecordMenu) {
   return defineRoute({
-    id,
-    group: "records",
     method: "POST",
     path: `/api/v1/me/${segment}/{recordId}/add-to-contacts`,
     auth: tenantRoute(),

@@ -2,7 +2,7 @@
  * Roles. The routes the roles function serves; ../routes.ts joins every group's routes into the
  * one route table.
  */
-import { defineRoute, tenantRoute } from "../http/contract.js";
+import { defineRoute, defineRoutes, tenantRoute } from "../http/contract.js";
 import {
   createRoleBody,
   deleteRoleQuery,
@@ -13,10 +13,8 @@ import {
   updateRoleBody,
 } from "../schemas/roles.js";
 
-export const rolesRoutes = {
+export const rolesRoutes = defineRoutes("roles", {
   "roles.list": defineRoute({
-    id: "roles.list",
-    group: "roles",
     method: "GET",
     path: "/api/v1/roles",
     auth: tenantRoute("roles.view"),
@@ -25,8 +23,6 @@ export const rolesRoutes = {
     successStatus: 200,
   }),
   "roles.create": defineRoute({
-    id: "roles.create",
-    group: "roles",
     method: "POST",
     path: "/api/v1/roles",
     auth: tenantRoute("roles.manage"),
@@ -36,8 +32,6 @@ export const rolesRoutes = {
     successStatus: 201,
   }),
   "roles.get": defineRoute({
-    id: "roles.get",
-    group: "roles",
     method: "GET",
     path: "/api/v1/roles/{roleId}",
     auth: tenantRoute("roles.view"),
@@ -47,8 +41,6 @@ export const rolesRoutes = {
     successStatus: 200,
   }),
   "roles.update": defineRoute({
-    id: "roles.update",
-    group: "roles",
     method: "PATCH",
     path: "/api/v1/roles/{roleId}",
     auth: tenantRoute("roles.manage"),
@@ -59,8 +51,6 @@ export const rolesRoutes = {
     successStatus: 200,
   }),
   "roles.delete": defineRoute({
-    id: "roles.delete",
-    group: "roles",
     method: "DELETE",
     path: "/api/v1/roles/{roleId}",
     auth: tenantRoute("roles.manage"),
@@ -70,8 +60,6 @@ export const rolesRoutes = {
     successStatus: 204,
   }),
   "roles.members": defineRoute({
-    id: "roles.members",
-    group: "roles",
     method: "GET",
     path: "/api/v1/roles/{roleId}/members",
     auth: tenantRoute("roles.view"),
@@ -80,4 +68,4 @@ export const rolesRoutes = {
     response: roleMembersResponse,
     successStatus: 200,
   }),
-} as const;
+});

@@ -2,7 +2,7 @@
  * Login security. The routes the security function serves; ../routes.ts joins every group's
  * routes into the one route table.
  */
-import { defineRoute, tenantRoute } from "../http/contract.js";
+import { defineRoute, defineRoutes, tenantRoute } from "../http/contract.js";
 import {
   blockedIpParams,
   listBlockedIpsResponse,
@@ -10,10 +10,8 @@ import {
   updateLoginSecurityBody,
 } from "../schemas/security.js";
 
-export const securityRoutes = {
+export const securityRoutes = defineRoutes("security", {
   "security.loginSettings.get": defineRoute({
-    id: "security.loginSettings.get",
-    group: "security",
     method: "GET",
     path: "/api/v1/security/login-settings",
     auth: tenantRoute("security.manage"),
@@ -22,8 +20,6 @@ export const securityRoutes = {
     successStatus: 200,
   }),
   "security.loginSettings.update": defineRoute({
-    id: "security.loginSettings.update",
-    group: "security",
     method: "PATCH",
     path: "/api/v1/security/login-settings",
     auth: tenantRoute("security.manage"),
@@ -33,8 +29,6 @@ export const securityRoutes = {
     successStatus: 200,
   }),
   "security.blockedIps.list": defineRoute({
-    id: "security.blockedIps.list",
-    group: "security",
     method: "GET",
     path: "/api/v1/security/blocked-ips",
     auth: tenantRoute("security.manage"),
@@ -43,8 +37,6 @@ export const securityRoutes = {
     successStatus: 200,
   }),
   "security.blockedIps.unblock": defineRoute({
-    id: "security.blockedIps.unblock",
-    group: "security",
     method: "DELETE",
     path: "/api/v1/security/blocked-ips/{ip}",
     auth: tenantRoute("security.manage"),
@@ -52,4 +44,4 @@ export const securityRoutes = {
     params: blockedIpParams,
     successStatus: 204,
   }),
-} as const;
+});

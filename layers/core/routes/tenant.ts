@@ -2,15 +2,13 @@
  * The signed-in user and the tenant's own settings. The routes the tenant function serves;
  * ../routes.ts joins every group's routes into the one route table.
  */
-import { defineRoute, tenantRoute } from "../http/contract.js";
+import { defineRoute, defineRoutes, tenantRoute } from "../http/contract.js";
 import { changeOwnPasswordBody, principal, sessionTokens } from "../schemas/auth.js";
 import { effectivePermissions } from "../schemas/linkus-rules.js";
 import { tenantSettings, updateTenantSettingsBody } from "../schemas/tenants.js";
 
-export const tenantRoutes = {
+export const tenantRoutes = defineRoutes("tenant", {
   "me.get": defineRoute({
-    id: "me.get",
-    group: "tenant",
     method: "GET",
     path: "/api/v1/me",
     auth: tenantRoute(),
@@ -19,8 +17,6 @@ export const tenantRoutes = {
     successStatus: 200,
   }),
   "me.password": defineRoute({
-    id: "me.password",
-    group: "tenant",
     method: "POST",
     path: "/api/v1/me/password",
     auth: tenantRoute(),
@@ -32,8 +28,6 @@ export const tenantRoutes = {
     successStatus: 200,
   }),
   "me.permissions": defineRoute({
-    id: "me.permissions",
-    group: "tenant",
     method: "GET",
     path: "/api/v1/me/permissions",
     auth: tenantRoute(),
@@ -42,8 +36,6 @@ export const tenantRoutes = {
     successStatus: 200,
   }),
   "settings.get": defineRoute({
-    id: "settings.get",
-    group: "tenant",
     method: "GET",
     path: "/api/v1/settings",
     auth: tenantRoute("settings.manage"),
@@ -52,8 +44,6 @@ export const tenantRoutes = {
     successStatus: 200,
   }),
   "settings.update": defineRoute({
-    id: "settings.update",
-    group: "tenant",
     method: "PATCH",
     path: "/api/v1/settings",
     auth: tenantRoute("settings.manage"),
@@ -62,4 +52,4 @@ export const tenantRoutes = {
     response: tenantSettings,
     successStatus: 200,
   }),
-} as const;
+});
