@@ -518,8 +518,12 @@ describe("the PBX in a browser", { timeout: 90_000 }, () => {
       await expect.poll(() => card.textContent(), POLL).toContain(`Available · extension ${USER.number}`);
       expect(await admin.getByRole("button", { name: /^Grace Hopper/ }).textContent()).not.toContain("extension");
       await expectAccessible(admin, "contacts with presence");
+      // The user's own Web Client keeps the extension registered too (its softphone, over
+      // WebSocket): leaving that page removes its binding, so only the desk phone is left.
+      await user.goto("about:blank");
       expect((await phone.authenticated(register(0), sip)).status).toBe(200);
       await expect.poll(() => card.textContent(), POLL).toContain(`Offline · extension ${USER.number}`);
+      await user.goto(`${stack.baseUrl}/contacts`);
     } finally {
       phone.close();
     }
