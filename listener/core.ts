@@ -1,7 +1,7 @@
 import type { Deps } from "../layers/core/deps.js";
 import { logger } from "../layers/core/logger.js";
 import type { Answer, Authenticator } from "./auth/authenticator.js";
-import type { Directory, ExtensionInfo } from "./directory.js";
+import type { Directory } from "./directory.js";
 import type { ListenerEvents } from "./events.js";
 import type { MediaRelay } from "./media/media-relay.js";
 import { NOTIFY_PREFIX, Subscriptions } from "./presence/subscriptions.js";
@@ -11,14 +11,14 @@ import { InviteProxy } from "./proxy/invite-proxy.js";
 import { MESSAGE_PREFIX, MessageRelay } from "./proxy/message-relay.js";
 import type { RouteSigner } from "./proxy/record-route.js";
 import { STATEFUL_PREFIX, StatelessBranches, upstreamOf } from "./proxy/stateless.js";
-import type { Binding, BindingStorage } from "./registrar/bindings.js";
+import type { BindingStorage } from "./registrar/bindings.js";
+import { Reachability } from "./registrar/reachability.js";
 import { Registrar } from "./registrar/registrar.js";
 import { SocketBindings } from "./registrar/socket-bindings.js";
 import { SipParseError } from "./sip/errors.js";
 import { isSipRequest, type SipMessage, type SipRequest, type SipResponse } from "./sip/message.js";
 import { parseMessage } from "./sip/parser.js";
 import { buildResponse, serializeMessage } from "./sip/serialize.js";
-import { parseUri } from "./sip/uri.js";
 import { validateRequest } from "./sip/validate.js";
 import { formatVia, parseVia } from "./sip/via.js";
 import { cseqOf, stampVia, tagOf, topVia, withoutFirst } from "./sip/view.js";
@@ -68,6 +68,7 @@ export class SipCore {
   private readonly invites: InviteServerTransactions;
   private readonly nonInvites: NonInviteServerTransactions;
   private readonly registrar: Registrar;
+  private readonly reachability: Reachability;
   private readonly proxy: InviteProxy;
   private readonly relay: InDialogRelay;
   private readonly messages: MessageRelay;
@@ -80,6 +81,7 @@ export class SipCore {
 
   constructor(private readonly options: SipCoreOptions) {
     const send = (flow: Flow, data: Buffer) => this.send(flow, data);
+    this.reachability = new Reachability({ ...options, transport: () => this.transport });
     this.calls = new CallRecords(options.deps, options.events);
     this.invites = new InviteServerTransactions({ send });
     this.nonInvites = new NonInviteServerTransactions(send);
@@ -91,10 +93,10 @@ export class SipCore {
       maxExpires: options.maxExpires,
       defaultExpires: options.defaultExpires,
       now: Date.now,
-      onChange: (tenantId, extensionId) => this.registrationChanged(tenantId, extensionId),
+      onChange: (tenantId, extensionId) => this.reachability.changed(tenantId, extensionId),
     });
     this.socketBindings = new SocketBindings(options.bindings, (tenantId, extensionId) =>
-      this.registrationChanged(tenantId, extensionId),
+      this.reachability.changed(tenantId, extensionId),
     );
     const ownVia = (transport: Transport, branch: string) => this.ownVia(transport, branch);
     this.proxy = new InviteProxy({
@@ -103,8 +105,8 @@ export class SipCore {
       transactions: this.invites,
       signer: options.signer,
       calls: this.calls,
-      routableBindings: (tenantId, callee) => this.routableBindings(tenantId, callee),
-      connectToBinding: (binding) => this.connectToBinding(binding),
+      routableBindings: (tenantId, callee) => this.reachability.routable(tenantId, callee),
+      connectToBinding: (binding) => this.reachability.connect(binding),
       send,
       ownVia,
       noAnswerMs: options.noAnswerMs,
@@ -124,7 +126,7 @@ export class SipCore {
     this.messages = new MessageRelay({
       authenticator: options.authenticator,
       directory: options.directory,
-      routableBindings: (tenantId, callee) => this.routableBindings(tenantId, callee),
+      routableBindings: (tenantId, callee) => this.reachability.routable(tenantId, callee),
       send,
       ownVia,
       respond: (request, flow, response) => this.respond(request, flow, response),
@@ -349,56 +351,6 @@ export class SipCore {
     const upstream = upstreamOf(this.branches, response, branch, parseVia);
     if (!upstream) return; // not a branch of ours: never relayed
     this.send(upstream.flow, serializeMessage({ ...response, headers: withoutFirst(response.headers, "Via") }));
-  }
-
-  // -------------------------------------------------------------------------------------------
-  // Bindings and presence
-
-  /** Bindings a call may use: phones within the current limit, Linkus clients whose session is live. */
-  private async routableBindings(tenantId: string, extension: ExtensionInfo): Promise<Binding[]> {
-    const all = await this.options.sharedBindings.list(tenantId, extension.id);
-    const out: Binding[] = [];
-    let removed = 0;
-    for (const binding of all) {
-      if (binding.kind === "phone") {
-        if (Number(binding.bindingId.slice(1)) <= extension.concurrentRegistrations) out.push(binding);
-      } else if (binding.sessionId && (await this.options.directory.liveSession(tenantId, binding.sessionId))) {
-        out.push(binding);
-      } else {
-        await this.options.bindings.remove(binding); // through the cache: it forgets the binding too
-        removed++;
-      }
-    }
-    if (removed > 0) await this.registrationChanged(tenantId, extension.id);
-    return out;
-  }
-
-  private async connectToBinding(binding: Binding): Promise<Flow | undefined> {
-    if (binding.flow.transport !== "tcp" || !this.transport) return undefined;
-    try {
-      const contact = parseUri(binding.contact);
-      return await this.transport.connect({
-        transport: "tcp",
-        address: contact.host.replace(/^\[|\]$/g, ""),
-        port: contact.port ?? 5060,
-      });
-    } catch {
-      return undefined;
-    }
-  }
-
-  /**
-   * An extension's bindings changed in a way presence may show: bump the tenant's registration
-   * epoch, which every task's presence watches, and refresh this task's at once. A failed bump is logged, not
-   * answered with an error: the binding is stored, and presence re-lists within a minute anyway.
-   */
-  private async registrationChanged(tenantId: string, extensionId: string): Promise<void> {
-    try {
-      await this.options.bindings.bumpEpoch(tenantId);
-    } catch (error) {
-      logger.error("Registration epoch not bumped", { error: error as Error, tenantId });
-    }
-    this.options.events.emit("presence", { tenantId, extensionId });
   }
 
   // -------------------------------------------------------------------------------------------

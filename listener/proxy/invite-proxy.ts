@@ -1,18 +1,18 @@
 import { logger } from "../../layers/core/logger.js";
 import type { Answer, Authenticator } from "../auth/authenticator.js";
 import type { Directory, ExtensionInfo } from "../directory.js";
-import { type MediaLeg, type MediaRelay, needsBridge, needsRelay } from "../media/media-relay.js";
+import type { MediaRelay } from "../media/media-relay.js";
 import type { Binding } from "../registrar/bindings.js";
 import { SipHeaders } from "../sip/header-fields.js";
 import { parseMaxForwards } from "../sip/headers.js";
 import type { SipRequest, SipResponse } from "../sip/message.js";
 import { randomToken } from "../sip/random.js";
 import { buildResponse, serializeMessage } from "../sip/serialize.js";
-import { parseUri } from "../sip/uri.js";
 import { requestUser, tagOf } from "../sip/view.js";
 import type { InviteServerTransactions, InviteServerTx } from "../transaction/invite-server.js";
 import { T1, T2, TIMER_B } from "../transaction/timers.js";
 import { type Flow, sameFlow, type Transport } from "../transport/flow.js";
+import { answerThroughRelay, type BranchMedia, offerThroughRelay } from "./call-media.js";
 import type { CallRecords } from "./calls.js";
 import type { RouteSigner } from "./record-route.js";
 import { STATEFUL_PREFIX } from "./stateless.js";
@@ -45,7 +45,7 @@ interface ClientBranch {
   retransmit: ReturnType<typeof setTimeout> | undefined;
   timeout: ReturnType<typeof setTimeout> | undefined;
   /** Its media goes through rtpengine: responses with SDP are rewritten, in order. */
-  media: { caller: MediaLeg; callee: MediaLeg } | undefined;
+  media: BranchMedia | undefined;
   responses: Promise<void>;
 }
 
@@ -230,49 +230,22 @@ export class InviteProxy {
     return { method: "INVITE", uri: binding.contact, version: "SIP/2.0", headers, body };
   }
 
-  /**
-   * The INVITE body for this branch: rewritten by rtpengine when the media must be relayed
-   * (media/media-relay.ts), else as the caller sent it; undefined when a bridge is needed and
-   * rtpengine failed (the branch answers 503: a browser and a phone cannot hear each other).
-   */
+  /** The INVITE body for this branch (call-media.ts); undefined: a bridge was needed and failed. */
   private async relayedOffer(attempt: Attempt, binding: Binding, branch: ClientBranch): Promise<Buffer | undefined> {
-    const { request, source } = attempt.tx;
-    const { media } = this.options;
-    if (!media || !isSdp(request)) return request.body;
-    const caller: MediaLeg = { flow: source, advertisedHost: sdpHost(request.body) };
-    const callee: MediaLeg = { flow: binding.flow, advertisedHost: contactHost(binding.contact) };
-    if (!needsRelay(caller, callee)) return request.body;
-    try {
-      const sdp = await media.offer({
-        callId: attempt.callId,
-        fromTag: tagOf(request.headers.get("From")) ?? "",
-        viaBranch: branch.id,
-        sdp: request.body.toString("utf8"),
-        caller,
-        callee,
-      });
-      branch.media = { caller, callee };
-      return Buffer.from(sdp, "utf8");
-    } catch (error) {
-      logger.error("Media relay offer failed", { error: error as Error, callId: attempt.callId });
-      return needsBridge(caller, callee) ? undefined : request.body;
-    }
+    const offer = await offerThroughRelay(this.options.media, attempt.callId, attempt.tx, binding, branch.id);
+    branch.media = offer.legs;
+    return offer.body;
   }
 
-  private async relayedAnswer(attempt: Attempt, branch: ClientBranch, response: SipResponse): Promise<SipResponse> {
-    const legs = branch.media;
-    const { media } = this.options;
-    if (!legs || !media) return response;
-    const sdp = await media.answer({
-      callId: attempt.callId,
-      fromTag: tagOf(attempt.tx.request.headers.get("From")) ?? "",
-      toTag: tagOf(response.headers.get("To")) ?? "",
-      viaBranch: branch.id,
-      sdp: response.body.toString("utf8"),
-      caller: legs.caller,
-      callee: { ...legs.callee, advertisedHost: sdpHost(response.body) ?? legs.callee.advertisedHost },
-    });
-    return { ...response, body: Buffer.from(sdp, "utf8") };
+  private relayedAnswer(attempt: Attempt, branch: ClientBranch, response: SipResponse): Promise<SipResponse> {
+    return answerThroughRelay(
+      this.options.media,
+      attempt.callId,
+      attempt.tx.request,
+      branch.id,
+      branch.media,
+      response,
+    );
   }
 
   private scheduleRetransmit(branch: ClientBranch, interval: number): void {
@@ -390,23 +363,6 @@ export class InviteProxy {
     for (const via of attempt.tx.request.headers.getAll("Via")) headers.append("Via", via);
     for (const [name, value] of response.headers) if (name !== "Via") headers.append(name, value);
     return { ...response, headers };
-  }
-}
-
-function isSdp(message: SipRequest | SipResponse): boolean {
-  return message.body.length > 0 && /^application\/sdp/i.test(message.headers.get("Content-Type") ?? "");
-}
-
-/** The session's c= address (what a phone behind NAT gets wrong). */
-function sdpHost(body: Buffer): string | undefined {
-  return /^c=IN IP[46] ([^\s/]+)/m.exec(body.toString("utf8"))?.[1];
-}
-
-function contactHost(contact: string): string | undefined {
-  try {
-    return parseUri(contact).host;
-  } catch {
-    return undefined;
   }
 }
 
