@@ -31,6 +31,8 @@ export interface StageConfig {
    * that name with TLS 1.2 at least; without it, on its own *.cloudfront.net name.
    */
   webCertificateArn: string | undefined;
+  /** ACM certificate (the stack's region) for `publicSipHost`: the NLB then terminates TLS on 8111 (wss). */
+  linkusCertificateArn: string | undefined;
   /** A CLOUDFRONT-scope WAF web ACL (us-east-1) to attach to the distribution. */
   webAclArn: string | undefined;
   accessTokenTtlSeconds: number;
@@ -97,6 +99,7 @@ export function readStageConfig(node: Node): StageConfig {
     publicWebUrl,
     publicSipHost,
     webCertificateArn: arnContext(node, "webCertificateArn", "acm"),
+    linkusCertificateArn: regionalCertificateContext(node, "linkusCertificateArn"),
     webAclArn: arnContext(node, "webAclArn", "wafv2"),
     accessTokenTtlSeconds,
     refreshTokenTtlSeconds,
@@ -154,6 +157,16 @@ function integerContext(node: Node, key: string): number | undefined {
 }
 
 /** An ARN of `service` in us-east-1, where CloudFront's certificates and web ACLs must live. */
+/** An ACM certificate in any region (a load balancer's certificate lives in the stack's own). */
+function regionalCertificateContext(node: Node, key: string): string | undefined {
+  const value = stringContext(node, key);
+  if (value === undefined) return undefined;
+  if (!/^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/\S+$/.test(value)) {
+    throw new Error(`Context "${key}" must be an ACM certificate ARN (got "${value}")`);
+  }
+  return value;
+}
+
 function arnContext(node: Node, key: string, service: "acm" | "wafv2"): string | undefined {
   const value = stringContext(node, key);
   if (value === undefined) return undefined;

@@ -253,6 +253,9 @@ export class ApiStack extends Stack {
       [ENV.eventRetentionDays]: String(config.eventRetentionDays),
       [ENV.publicWebUrl]: config.publicWebUrl,
       [ENV.publicSipHost]: config.publicSipHost,
+      // The Linkus channel (and SIP over WebSocket on its /sip path) as clients reach it: wss
+      // when the NLB terminates TLS on 8111 (linkusCertificateArn).
+      [ENV.publicLinkusUrl]: `${config.linkusCertificateArn ? "wss" : "ws"}://${config.publicSipHost}:8111`,
       [ENV.mailFrom]: props.mailFromAddress,
       [ENV.sesConfigurationSet]: props.sesConfigurationSetName,
     };

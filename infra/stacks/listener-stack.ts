@@ -17,7 +17,7 @@
  * `EcrAuthorizationToken` policy instead.
  */
 import { fileURLToPath } from "node:url";
-import { Arn, Aws, CfnOutput, Duration, Stack, type StackProps, Validations } from "aws-cdk-lib";
+import { Arn, Aws, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Validations } from "aws-cdk-lib";
 import type { ITable } from "aws-cdk-lib/aws-dynamodb";
 import * as ec2 from "aws-cdk-lib/aws-ec2";
 import { DockerImageAsset, Platform } from "aws-cdk-lib/aws-ecr-assets";
@@ -25,6 +25,7 @@ import * as ecs from "aws-cdk-lib/aws-ecs";
 import * as elbv2 from "aws-cdk-lib/aws-elasticloadbalancingv2";
 import * as iam from "aws-cdk-lib/aws-iam";
 import * as logs from "aws-cdk-lib/aws-logs";
+import * as s3 from "aws-cdk-lib/aws-s3";
 import type { ISecret } from "aws-cdk-lib/aws-secretsmanager";
 import type { Construct, IConstruct } from "constructs";
 import type { StageConfig } from "../config.js";
@@ -265,21 +266,77 @@ export class ListenerStack extends Stack {
         healthCheck,
         deregistrationDelay: Duration.seconds(30),
       });
+    // With a certificate the NLB terminates TLS on 8111 (wss://, which a page served over https
+    // must use) and the task sees plain WebSocket; without one, ws:// as locally.
+    const linkusTls = config.linkusCertificateArn;
     this.loadBalancer
-      .addListener("Linkus", { port: LISTENER_PORTS.linkus, protocol: elbv2.Protocol.TCP })
+      .addListener("Linkus", {
+        port: LISTENER_PORTS.linkus,
+        ...(linkusTls
+          ? {
+              protocol: elbv2.Protocol.TLS,
+              certificates: [elbv2.ListenerCertificate.fromArn(linkusTls)],
+              sslPolicy: elbv2.SslPolicy.RECOMMENDED_TLS,
+            }
+          : { protocol: elbv2.Protocol.TCP }),
+      })
       .addTargets("LinkusTargets", {
         port: LISTENER_PORTS.linkus,
         protocol: elbv2.Protocol.TCP,
         targets: [target(LISTENER_PORTS.linkus, ecs.Protocol.TCP)],
         healthCheck,
         deregistrationDelay: Duration.seconds(30),
+        // IP targets of a TCP group see the NLB's address unless told otherwise: the listener's
+        // per-address limits before authentication, and SIP-over-WebSocket flows, need the client's.
+        preserveClientIp: true,
       });
+    if (linkusTls) {
+      const accessLogs = new s3.Bucket(this, "NlbAccessLogs", {
+        encryption: s3.BucketEncryption.S3_MANAGED, // NLB access logs refuse KMS-encrypted buckets
+        blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+        enforceSSL: true,
+        lifecycleRules: [{ expiration: Duration.days(90) }],
+        // Kept when the stack goes (a bucket with objects cannot be deleted by CloudFormation); they expire.
+        removalPolicy: RemovalPolicy.RETAIN,
+      });
+      Validations.of(accessLogs).acknowledge({
+        id: "AwsSolutions-S1",
+        reason:
+          "This bucket holds the NLB's own access logs; logging its accesses would need a bucket for that bucket.",
+      });
+      // What logAccessLogs would do, without the region it insists on (these stacks are
+      // environment-agnostic): NLB logs are written by the log delivery service.
+      const delivery = new iam.ServicePrincipal("delivery.logs.amazonaws.com");
+      const fromThisAccount = { StringEquals: { "aws:SourceAccount": Aws.ACCOUNT_ID } };
+      accessLogs.addToResourcePolicy(
+        new iam.PolicyStatement({
+          principals: [delivery],
+          actions: ["s3:PutObject"],
+          resources: [accessLogs.arnForObjects(`AWSLogs/${Aws.ACCOUNT_ID}/*`)],
+          conditions: {
+            StringEquals: { "s3:x-amz-acl": "bucket-owner-full-control", "aws:SourceAccount": Aws.ACCOUNT_ID },
+          },
+        }),
+      );
+      accessLogs.addToResourcePolicy(
+        new iam.PolicyStatement({
+          principals: [delivery],
+          actions: ["s3:GetBucketAcl"],
+          resources: [accessLogs.bucketArn],
+          conditions: fromThisAccount,
+        }),
+      );
+      this.loadBalancer.setAttribute("access_logs.s3.enabled", "true");
+      this.loadBalancer.setAttribute("access_logs.s3.bucket", accessLogs.bucketName);
+      if (accessLogs.policy) this.loadBalancer.node.addDependency(accessLogs.policy);
+    }
 
     Validations.of(this.loadBalancer).acknowledge({
       id: "AwsSolutions-ELB2",
       reason:
-        "NLB access logs record TLS listeners only; these listeners are plain UDP/TCP (SIP 5060, Linkus 8111), " +
-        "so there is nothing to log. Connections are recorded by the VPC flow logs and by the listener's own logs.",
+        "NLB access logs record TLS listeners only: without linkusCertificateArn every listener is plain UDP/TCP " +
+        "(SIP 5060, Linkus 8111) and there is nothing to log (with it, the TLS listener logs to its own bucket). " +
+        "Connections are recorded by the VPC flow logs and by the listener's own logs.",
     });
     Validations.of(task).acknowledge({
       id: "AwsSolutions-ECS2",

@@ -7,8 +7,11 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { readStageConfig } from "../../infra/config.js";
 import { ListenerStack, privateEcrRepository } from "../../infra/stacks/listener-stack.js";
 
-function build(image: string | undefined = "public.ecr.aws/example/cloud-pbx-listener:test") {
-  const app = new App({ context: { stage: "test" } });
+function build(
+  image: string | undefined = "public.ecr.aws/example/cloud-pbx-listener:test",
+  context: Record<string, string> = {},
+) {
+  const app = new App({ context: { stage: "test", ...context } });
   const config = readStageConfig(app.node);
   const data = new Stack(app, "Data");
   const table = new Table(data, "Table", {
@@ -89,6 +92,32 @@ describe("listener stack", { timeout: 120_000 }, () => {
     expect(privateEcrRepository("123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn/a/b")?.repositoryName).toBe("a/b");
     expect(privateEcrRepository("public.ecr.aws/example/cloud-pbx-listener:test")).toBeUndefined();
     expect(privateEcrRepository("docker.io/library/node:22")).toBeUndefined();
+  });
+
+  it("keeps the client's address on 8111 (IP targets of a TCP group would see the NLB's)", () => {
+    publicImage.template.hasResourceProperties("AWS::ElasticLoadBalancingV2::TargetGroup", {
+      Port: 8111,
+      TargetGroupAttributes: Match.arrayWith([{ Key: "preserve_client_ip.enabled", Value: "true" }]),
+    });
+  });
+
+  it("terminates TLS on 8111 with the Linkus certificate (wss), logging that listener to its own bucket", () => {
+    const certificate = "arn:aws:acm:eu-west-1:123456789012:certificate/0f4e3f1c-0000-4000-8000-000000000000";
+    const { app, stack, template } = build(undefined, { linkusCertificateArn: certificate });
+    template.hasResourceProperties("AWS::ElasticLoadBalancingV2::Listener", {
+      Port: 8111,
+      Protocol: "TLS",
+      Certificates: [{ CertificateArn: certificate }],
+    });
+    template.hasResourceProperties("AWS::ElasticLoadBalancingV2::LoadBalancer", {
+      LoadBalancerAttributes: Match.arrayWith([{ Key: "access_logs.s3.enabled", Value: "true" }]),
+    });
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    expect(() => app.synth()).not.toThrow();
+    expect(new AwsSolutionsChecks().validateScope(stack).violations.map((v) => v.ruleName)).toEqual([]);
+    expect(() => build(undefined, { linkusCertificateArn: "arn:aws:iam::123456789012:role/x" })).toThrow(
+      /linkusCertificateArn/,
+    );
   });
 
   it("is cdk-nag AwsSolutions clean, with reasoned acknowledgements only", () => {
