@@ -36,7 +36,6 @@ import type { FunctionGroup, RouteContract } from "#core/http/contract";
 import { BINARY_MEDIA_TYPES } from "#core/http/file-body";
 import { keys } from "#core/keys";
 import { routeList, routes } from "#core/routes";
-import { TABLE } from "#core/table";
 import type { StageConfig } from "../config.js";
 import {
   FUNCTION_GROUPS,
@@ -46,6 +45,7 @@ import {
   PbxFunction,
   type PbxFunctionProps,
 } from "../constructs/pbx-function.js";
+import { FUNCTION_ACCESS, grantTable, SES_SEND_ACTIONS } from "./function-access.js";
 
 export interface ApiStackProps extends StackProps {
   config: StageConfig;
@@ -57,116 +57,6 @@ export interface ApiStackProps extends StackProps {
   mailFromAddress: string;
   sesConfigurationSetName: string;
 }
-
-/** What each function may touch. The one place to look when a function gets AccessDenied. */
-interface Access {
-  table: "none" | "read" | "readWrite";
-  masterKey: boolean;
-  platformKey: boolean;
-  /** Whether it lists with cursors (storage/cursor.ts): the cursor key, not the master key. */
-  cursorKey?: true;
-  /** Whether it sends email through SES (send actions on the mail identity and configuration set only). */
-  ses: boolean;
-  /** Memory in MB: the functions that hash passwords with scrypt get more CPU. */
-  memorySize: number;
-  /** Short for the authorizer, which sits in front of every call; API Gateway gives up after 29 s anyway. */
-  timeout: Duration;
-}
-
-const FAST = Duration.seconds(5);
-const NORMAL = Duration.seconds(15);
-const SLOW = Duration.seconds(60);
-
-export const FUNCTION_ACCESS: Readonly<Record<FunctionName, Access>> = {
-  // Verifies tokens (master key) and the platform key, the only function that can read it.
-  authorizer: { table: "read", masterKey: true, platformKey: true, ses: false, memorySize: 512, timeout: FAST },
-  // Hashes the Super Administrator's password and seals SIP secrets with the master key.
-  platform: {
-    table: "readWrite",
-    masterKey: true,
-    platformKey: false,
-    cursorKey: true,
-    ses: false,
-    memorySize: 1024,
-    timeout: NORMAL,
-  },
-  // Login: scrypt password checks, token signing; writes sessions, events and their outbox items.
-  auth: { table: "readWrite", masterKey: true, platformKey: false, ses: false, memorySize: 1024, timeout: NORMAL },
-  // Creates users (scrypt), seals or reveals SIP secrets, and sends welcome emails itself.
-  extensions: { table: "readWrite", masterKey: true, platformKey: false, ses: true, memorySize: 1024, timeout: NORMAL },
-  organizations: {
-    table: "readWrite",
-    masterKey: true,
-    platformKey: false,
-    ses: false,
-    memorySize: 512,
-    timeout: NORMAL,
-  },
-  tenant: { table: "readWrite", masterKey: true, platformKey: false, ses: false, memorySize: 512, timeout: NORMAL },
-  // Login security settings and blocked IPs.
-  security: { table: "readWrite", masterKey: true, platformKey: false, ses: false, memorySize: 512, timeout: NORMAL },
-  // Event log, notification settings and contacts, failed deliveries (retrying one only re-queues it).
-  events: {
-    table: "readWrite",
-    masterKey: true,
-    platformKey: false,
-    cursorKey: true,
-    ses: false,
-    memorySize: 512,
-    timeout: NORMAL,
-  },
-  // Custom roles; deleting one with reassignment moves its holders (extension writes).
-  roles: { table: "readWrite", masterKey: true, platformKey: false, ses: false, memorySize: 512, timeout: NORMAL },
-  // Linkus permission rules and Company Contacts rules, with the permissions change feed.
-  permissions: {
-    table: "readWrite",
-    masterKey: true,
-    platformKey: false,
-    ses: false,
-    memorySize: 512,
-    timeout: NORMAL,
-  },
-  // Company and personal contacts, the contacts change feed, imports and exports (1024 MB for parsing
-  // and writing large CSV and vCard files). Contacts hold no sealed value and the caller comes from
-  // the authorizer, so it never reads the master key.
-  contacts: {
-    table: "readWrite",
-    masterKey: false,
-    platformKey: false,
-    cursorKey: true,
-    ses: false,
-    memorySize: 1024,
-    timeout: NORMAL,
-  },
-  // Call logs, voicemails, recordings, adding their numbers to contacts, and the internal ingest (a
-  // platform route: the authorizer checks the platform key). No key of its own either.
-  records: {
-    table: "readWrite",
-    masterKey: false,
-    platformKey: false,
-    cursorKey: true,
-    ses: false,
-    memorySize: 512,
-    timeout: NORMAL,
-  },
-  // Serves the OpenAPI document generated from the route table: touches no data and no secret.
-  meta: { table: "none", masterKey: false, platformKey: false, ses: false, memorySize: 512, timeout: NORMAL },
-  // Sends the outbox: queries GSI1 for due items, claims and updates them, calls SES. Reads no secret.
-  // A stream batch of 25 or a scheduled run over every shard makes many sequential sends.
-  notifier: { table: "readWrite", masterKey: false, platformKey: false, ses: true, memorySize: 512, timeout: SLOW },
-};
-
-const READ_ACTIONS = ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:ConditionCheckItem"];
-const WRITE_ACTIONS = ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"];
-
-/**
- * The mailer (layers/core/mail.ts) calls the SES v2 `SendEmail` operation with raw MIME content,
- * which IAM authorises as the action `ses:SendRawEmail` (an AccessDenied names that action, not
- * the operation). `ses:SendEmail` is the same operation's action for simple content; AWS's
- * troubleshooting guide for SES senders asks for both, so both are granted, on the mail identity
- * and configuration set only. Neither grants anything but sending.
- */
-export const SES_SEND_ACTIONS = ["ses:SendEmail", "ses:SendRawEmail"];
 
 /**
  * What the notifier's stream trigger lets through: new outbox items (layers/core/services/notifications.ts)
@@ -562,19 +452,6 @@ export class ApiStack extends Stack {
       resourceArn: this.api.deploymentStage.stageArn,
       webAclArn: webAcl.attrArn,
     });
-  }
-}
-
-/**
- * Data access without Scan (never used in a request path) and without index wildcards: the
- * table and each index named in layers/core/table.ts.
- */
-function grantTable(fn: PbxFunction, table: ITable, level: Access["table"]) {
-  if (level === "none") return;
-  const indexArns = TABLE.indexes.map((index) => `${table.tableArn}/index/${index.name}`);
-  fn.addToRolePolicy(new iam.PolicyStatement({ actions: READ_ACTIONS, resources: [table.tableArn, ...indexArns] }));
-  if (level === "readWrite") {
-    fn.addToRolePolicy(new iam.PolicyStatement({ actions: WRITE_ACTIONS, resources: [table.tableArn] }));
   }
 }
 

@@ -15,7 +15,7 @@ import {
   RUNTIME,
   SUPPORT_FUNCTIONS,
 } from "../../infra/constructs/pbx-function.js";
-import { FUNCTION_ACCESS, SES_SEND_ACTIONS } from "../../infra/stacks/api-stack.js";
+import { FUNCTION_ACCESS, SES_SEND_ACTIONS } from "../../infra/stacks/function-access.js";
 import { ENV } from "../../layers/core/config.js";
 import type { RouteContract } from "../../layers/core/http/contract.js";
 import { routeList } from "../../layers/core/routes.js";

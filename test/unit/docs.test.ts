@@ -59,7 +59,7 @@ describe("docs/permissions.md, what each route needs", () => {
 describe("docs/deploy.md", () => {
   it("lists each function's access exactly as FUNCTION_ACCESS grants it", async () => {
     // Arrange
-    const { FUNCTION_ACCESS } = await import("../../infra/stacks/api-stack.js");
+    const { FUNCTION_ACCESS } = await import("../../infra/stacks/function-access.js");
     const doc = readFileSync("docs/deploy.md", "utf8");
     const names = Object.keys(FUNCTION_ACCESS);
     const rows = new Map(
