@@ -7,17 +7,19 @@ import { exportContacts, phonebookInfo, rotatePhonebookToken, servePhonebook } f
 import { getImportJob, startImport } from "#core/services/contact-import";
 import {
   createCompanyContact,
-  createPersonalContact,
   deleteCompanyContact,
-  deletePersonalContact,
   getCompanyContact,
+  updateCompanyContact,
+} from "#core/services/contacts";
+import { listContacts } from "#core/services/directory";
+import {
+  createPersonalContact,
+  deletePersonalContact,
   getPersonalContact,
   listPersonalContacts,
   sharePersonalContact,
-  updateCompanyContact,
   updatePersonalContact,
-} from "#core/services/contacts";
-import { listContacts } from "#core/services/directory";
+} from "#core/services/personal-contacts";
 
 // Imports take browser uploads; no other function bundles the multipart parser.
 provideMultipartReader(readMultipart);

@@ -4,18 +4,17 @@ import { TEXT_FIELDS } from "../contacts/formats/common.js";
 import { contactIdOf, indexTokens, sortName, sortToken, tokenPrefix } from "../contacts/index-entries.js";
 import { digitsOf, nameKey } from "../contacts/normalize.js";
 import type { Deps } from "../deps.js";
-import { getItem, putItem, queryPage, sendGuarded } from "../entities/table.js";
+import { getItem, queryPage } from "../entities/table.js";
 import { ConflictError, NotFoundError } from "../errors.js";
 import { keys } from "../keys.js";
 import type { Contact, ContactInput } from "../schemas/contacts.js";
 import { cursorCodec } from "../storage/cursor.js";
-import { deleteIfUnchanged, type GuardedItem, putIfUnchanged, queryAll, sortKeyStartsWith } from "../storage/db.js";
-import type { TenantCaller } from "./caller.js";
+import { deleteIfUnchanged, type GuardedItem, putIfUnchanged, sortKeyStartsWith } from "../storage/db.js";
 import { appendChanges, type Change } from "./change-feed.js";
 
 /**
- * Company contacts (a tenant's shared directory, seed 001) and personal contacts (one
- * extension's own). Company contacts carry a search index (contacts/index-entries.ts) written
+ * Company contacts (a tenant's shared directory, seed 001; personal contacts, one extension's
+ * own, are in personal-contacts.ts and share the stored shape). Company contacts carry a search index (contacts/index-entries.ts) written
  * in the same transaction as the contact and its entry in the "contacts" change feed, so the
  * directory, its index and the feed Linkus clients follow never disagree.
  */
@@ -38,7 +37,7 @@ export function toContact(item: object): Contact {
   return { ...contact, version: stored.version, createdAt: stored.createdAt, updatedAt: stored.updatedAt };
 }
 
-function inputOf(contact: Contact): ContactInput {
+export function inputOf(contact: Contact): ContactInput {
   const input = {} as Record<string, unknown>;
   for (const field of FIELDS) input[field] = contact[field];
   return input as ContactInput;
@@ -368,7 +367,7 @@ export async function companyListCursorAfter(deps: Deps, tenantId: string, conta
 
 const collator = new Intl.Collator("en", { sensitivity: "base", numeric: true });
 
-function sortByName(contacts: Contact[]): Contact[] {
+export function sortByName(contacts: Contact[]): Contact[] {
   return contacts.sort((a, b) => collator.compare(sortName(a), sortName(b)) || a.id.localeCompare(b.id));
 }
 
@@ -384,102 +383,6 @@ export async function* allCompanyContacts(deps: Deps, tenantId: string, pageSize
     positions = next;
   }
 }
-
-// ---------------------------------------------------------------------------------------------
-// Personal contacts: one extension's own; a few thousand at most, listed with one Query.
-
-export async function listPersonalContacts(deps: Deps, caller: TenantCaller): Promise<Contact[]> {
-  const items = await queryAll(deps.db, {
-    TableName: deps.config.tableName,
-    ...sortKeyStartsWith(
-      keys.personalContact(caller.tenantId, caller.extensionId, "").PK,
-      keys.personalContactPrefix(caller.extensionId),
-    ),
-  });
-  return sortByName(items.map(toContact));
-}
-
-export async function createPersonalContact(deps: Deps, caller: TenantCaller, input: ContactInput): Promise<Contact> {
-  const id = deps.newId();
-  const now = deps.now().toISOString();
-  const item: StoredContact = {
-    ...keys.personalContact(caller.tenantId, caller.extensionId, id),
-    type: "personalContact",
-    id,
-    directory: "personal",
-    ownerId: caller.extensionId,
-    ...input,
-    sortName: sortName(input),
-    version: 1,
-    createdAt: now,
-    updatedAt: now,
-  };
-  await putItem(deps, item);
-  return toContact(item);
-}
-
-async function getStoredPersonalContact(deps: Deps, caller: TenantCaller, contactId: string) {
-  const contact = await getItem<StoredContact>(
-    deps,
-    keys.personalContact(caller.tenantId, caller.extensionId, contactId),
-  );
-  if (!contact) throw new NotFoundError("Contact");
-  return contact;
-}
-
-export async function getPersonalContact(deps: Deps, caller: TenantCaller, contactId: string) {
-  return toContact(await getStoredPersonalContact(deps, caller, contactId));
-}
-
-export async function updatePersonalContact(
-  deps: Deps,
-  caller: TenantCaller,
-  contactId: string,
-  input: ContactInput,
-  version: number,
-): Promise<Contact> {
-  const current = await getStoredPersonalContact(deps, caller, contactId);
-  const next: StoredContact = {
-    ...current,
-    ...input,
-    sortName: sortName(input),
-    version: current.version + 1,
-    updatedAt: deps.now().toISOString(),
-  };
-  await sendGuarded(
-    deps,
-    {
-      Put: {
-        Item: next,
-        ConditionExpression: "version = :version",
-        ExpressionAttributeValues: { ":version": version },
-      },
-    },
-    () => new ConflictError("version", "The contact was changed meanwhile", { current: toContact(current) }),
-  );
-  return toContact(next);
-}
-
-export async function deletePersonalContact(deps: Deps, caller: TenantCaller, contactId: string) {
-  await sendGuarded(
-    deps,
-    {
-      Delete: {
-        Key: keys.personalContact(caller.tenantId, caller.extensionId, contactId),
-        ConditionExpression: "attribute_exists(PK)",
-      },
-    },
-    () => new NotFoundError("Contact"),
-  );
-}
-
-/** "Add to Company Contacts": copies a personal contact into the directory. */
-export async function sharePersonalContact(deps: Deps, caller: TenantCaller, contactId: string): Promise<Contact> {
-  const personal = await getPersonalContact(deps, caller, contactId);
-  return createCompanyContact(deps, caller.tenantId, inputOf(personal));
-}
-
-export { inputOf };
 
 /** Filters personal contacts the way company search works: name word prefix, or number digits. */
 export function matchesQuery(contact: Contact, q: string): boolean {

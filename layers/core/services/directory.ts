@@ -13,17 +13,19 @@ import { getOwnRecord } from "./communications.js";
 import {
   companyListCursorAfter,
   createCompanyContact,
-  createPersonalContact,
   getCompanyContact,
-  getPersonalContact,
   inputOf,
-  listPersonalContacts,
   matchesQuery,
   searchCompanyContacts,
   updateCompanyContact,
-  updatePersonalContact,
 } from "./contacts.js";
 import { callerPermissions } from "./linkus-permissions.js";
+import {
+  createPersonalContact,
+  getPersonalContact,
+  listPersonalContacts,
+  updatePersonalContact,
+} from "./personal-contacts.js";
 
 /**
  * The Contacts page of a Linkus client: the Directory selector (company, personal, all) over
