@@ -106,13 +106,12 @@ const READ_ACTIONS = ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Que
 const WRITE_ACTIONS = ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"];
 
 /**
- * The mailer (layers/core/mail.ts) calls the SES v2 `SendEmail` operation with raw MIME content,
- * which IAM authorises as the action `ses:SendRawEmail` (an AccessDenied names that action, not
- * the operation). `ses:SendEmail` is the same operation's action for simple content; AWS's
- * troubleshooting guide for SES senders asks for both, so both are granted, on the mail identity
- * and configuration set only. Neither grants anything but sending.
+ * The mailer (layers/core/mail.ts) calls the SES v2 `SendEmail` operation with simple content
+ * (SES composes the MIME message, inline images included), which IAM authorises as the action
+ * `ses:SendEmail`, on the mail identity and configuration set only. `ses:SendRawEmail` (raw MIME
+ * content) is no longer needed and not granted.
  */
-export const SES_SEND_ACTIONS = ["ses:SendEmail", "ses:SendRawEmail"];
+export const SES_SEND_ACTIONS = ["ses:SendEmail"];
 
 /**
  * Data access without Scan (never used in a request path) and without index wildcards: the

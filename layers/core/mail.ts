@@ -6,7 +6,7 @@ export interface OutgoingMail {
   subject: string;
   text: string;
   html?: string;
-  inlineImages?: { cid: string; filename: string; contentType: string; content: Buffer }[];
+  inlineImages?: { cid: string; filename: string; contentType: string; content: Uint8Array }[];
   /** Tags for SES event publishing (configuration set), e.g. the tenant. */
   tags?: Record<string, string>;
 }
@@ -16,36 +16,39 @@ export interface Mailer {
 }
 
 /**
- * Sends through SES v2 with a raw MIME message (built by nodemailer's composer), the only
- * SES form that carries inline images. The client honours AWS_ENDPOINT_URL_SESV2, so the
+ * Sends through SES v2's simple content: SES composes the MIME message itself, inline images
+ * included (attachments with `ContentDisposition: INLINE` and a `ContentId`), so no MIME
+ * composer ships in the bundle (D-speed-4). The client honours AWS_ENDPOINT_URL_SESV2, so the
  * local emulator needs no code path of its own.
  */
 export function sesMailer(from: string, configurationSet: string | undefined, client = new SESv2Client({})): Mailer {
   return {
     async send(mail) {
-      // Loaded on the first send, not at init: a cold start that sends nothing skips it.
-      const { default: MailComposer } = await import("nodemailer/lib/mail-composer/index.js");
-      const raw = await new MailComposer({
-        from,
-        to: mail.to,
-        subject: mail.subject,
-        text: mail.text,
-        html: mail.html,
-        attachments: (mail.inlineImages ?? []).map((image) => ({
-          cid: image.cid,
-          filename: image.filename,
-          contentType: image.contentType,
-          content: image.content,
-          contentDisposition: "inline" as const,
-        })),
-      })
-        .compile()
-        .build();
       const result = await client.send(
         new SendEmailCommand({
           FromEmailAddress: from,
           Destination: { ToAddresses: [mail.to] },
-          Content: { Raw: { Data: raw } },
+          Content: {
+            Simple: {
+              Subject: { Data: mail.subject, Charset: "UTF-8" },
+              Body: {
+                Text: { Data: mail.text, Charset: "UTF-8" },
+                ...(mail.html ? { Html: { Data: mail.html, Charset: "UTF-8" } } : {}),
+              },
+              ...(mail.inlineImages?.length
+                ? {
+                    Attachments: mail.inlineImages.map((image) => ({
+                      RawContent: image.content,
+                      FileName: image.filename,
+                      ContentType: image.contentType,
+                      ContentId: image.cid,
+                      ContentDisposition: "INLINE" as const,
+                      ContentTransferEncoding: "BASE64" as const,
+                    })),
+                  }
+                : {}),
+            },
+          },
           ConfigurationSetName: configurationSet,
           EmailTags: Object.entries(mail.tags ?? {}).map(([Name, Value]) => ({ Name, Value: sanitizeTag(Value) })),
         }),

@@ -371,7 +371,7 @@ describe("cloud-pbx stacks", SLOW, () => {
 
       // Assess
       expect(sesStatements.flatMap((s) => s.roles).sort()).toEqual([roleOf("extensions"), roleOf("notifier")].sort());
-      expect([...SES_SEND_ACTIONS].sort()).toEqual(["ses:SendEmail", "ses:SendRawEmail"]);
+      expect([...SES_SEND_ACTIONS].sort()).toEqual(["ses:SendEmail"]);
       expect(functionEntries.filter((e) => FUNCTION_ACCESS[e.name].ses).map((e) => e.name)).toEqual([
         "extensions",
         "notifier",

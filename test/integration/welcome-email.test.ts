@@ -72,8 +72,12 @@ describe("welcome email and quick login", () => {
     if (!mail) return;
     expect(mail.subject).toContain("Harbour Logistics");
     for (const fact of [user.email, user.number, tenant.slug, "8111"]) expect(mail.body.text).toContain(fact);
-    // The image is embedded, not linked (the emulator's parser turns cid: references into data: URIs).
-    expect(mail.body.html).toMatch(/<img src="(cid:quick-login-qr|data:image\/png;base64,[^"]+)"/);
+    // The image is embedded, not linked: an inline part that the HTML names by its Content-ID.
+    expect(mail.body.html).toContain('<img src="cid:quick-login-qr"');
+    expect(mail.attachments.find((a) => a.contentType === "image/png")).toMatchObject({
+      contentId: "quick-login-qr",
+      contentDisposition: "INLINE",
+    });
     const link = linkIn(mail);
     expect(qrIn(mail)).toBe(link);
 

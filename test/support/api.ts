@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import type { Server } from "node:http";
 import { QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { expect } from "vitest";
-import type { z } from "zod";
+import type * as z from "zod";
 import { defaultDeps } from "../../layers/core/deps.js";
 import type { RouteContract } from "../../layers/core/http/contract.js";
 import { RouteMatcher } from "../../layers/core/http/route-match.js";
@@ -144,7 +144,14 @@ export interface SesMail {
   subject: string;
   destination: { to: string[] };
   body: { text?: string; html?: string };
-  attachments: { content: string; contentType: string; cid?: string; contentId?: string; filename?: string }[];
+  attachments: {
+    content: string;
+    contentType: string;
+    cid?: string;
+    contentId?: string;
+    contentDisposition?: string;
+    filename?: string;
+  }[];
 }
 
 /** Every item stored under a tenant's partition, straight from DynamoDB. */

@@ -1,4 +1,4 @@
-import type { z } from "zod";
+import type * as z from "zod";
 import type { Menu, Operation } from "../linkus.js";
 import type { Permission } from "../permissions.js";
 import type { FileBodyOptions, UploadedFile } from "./file-body.js";

@@ -1,4 +1,4 @@
-import type { z } from "zod";
+import type * as z from "zod";
 import { type FieldError, ValidationError } from "../errors.js";
 
 /** Parses one part of a request against its schema, turning every zod issue into a named field error. */

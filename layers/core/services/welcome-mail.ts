@@ -27,9 +27,7 @@ export async function composeWelcomeMail(
   const { token, expiresAt } = await issueQuickLoginToken(deps, extension);
   // The token rides in the fragment: it never reaches a server log or a link-scanning proxy.
   const link = `${deps.config.publicWebUrl}/quick-login#token=${encodeURIComponent(token)}`;
-  // Loaded on the first welcome email, not at init (like the mail composer, mail.ts).
-  const { default: QRCode } = await import("qrcode");
-  const qrPng = await QRCode.toBuffer(link, { type: "png", errorCorrectionLevel: "M", margin: 2, width: 280 });
+  const qrPng = await quickLoginQrPng(link);
   return {
     to: extension.email,
     ...welcomeEmail(deps, tenant, extension, link, expiresAt),
@@ -75,4 +73,22 @@ function welcomeEmail(deps: Deps, tenant: TenantRecord, extension: ExtensionReco
 <p>Use your user password; ask your administrator if you do not know it.</p>
 </body></html>`;
   return { subject, text, html };
+}
+
+const QR_PIXELS = 280;
+
+/**
+ * The link as a QR code PNG of about 280 px: whole pixels per module (a blurred module can fail
+ * to scan), error correction M, a quiet zone of two modules. lean-qr (~8 KiB) is loaded on the
+ * first welcome email, not at init.
+ */
+async function quickLoginQrPng(link: string): Promise<Uint8Array> {
+  const [{ generate, correction }, { toPngBuffer }] = await Promise.all([
+    import("lean-qr"),
+    import("lean-qr/extras/node_export"),
+  ]);
+  const code = generate(link, { minCorrectionLevel: correction.M });
+  const pad = 2;
+  const scale = Math.max(1, Math.floor(QR_PIXELS / (code.size + 2 * pad)));
+  return toPngBuffer(code, { on: [0, 0, 0], off: [255, 255, 255], pad, scale });
 }

@@ -3,7 +3,7 @@
  * schemas (layers/core/routes.ts), and bodies are checked against those schemas before they
  * leave, with the API's own field messages (parsePart), so a form shows what the API would say.
  */
-import type { z } from "zod";
+import type * as z from "zod";
 import type { FieldError } from "../../../layers/core/errors.js";
 import { ValidationError } from "../../../layers/core/errors.js";
 import type { RouteContract } from "../../../layers/core/http/contract.js";
