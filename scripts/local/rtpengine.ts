@@ -42,6 +42,9 @@ export async function startRtpEngine(options: {
   const child: ChildProcess = spawn(
     RTPENGINE,
     [
+      // Not Debian's /etc/rtpengine/rtpengine.conf: its fixed CLI, HTTP and TCP control ports
+      // would collide when two relays run at once (parallel test files, npm start beside tests).
+      "--config-file=none",
       "--foreground",
       "--log-stderr",
       `--log-level=${process.env.RTPENGINE_LOG_LEVEL ?? 4}`,
