@@ -9,6 +9,19 @@ import { startSes } from "../../scripts/local/ses.js";
  * test worker inherits. Each test provisions its own tenants, so tests never share data.
  */
 export default async function setup() {
+  // vitest calls this once per project (vitest.config.ts has two): they share one stack.
+  const shared = globalThis as { pbxTestStack?: { users: number; ready: Promise<() => Promise<void>> } };
+  if (!shared.pbxTestStack) shared.pbxTestStack = { users: 0, ready: startStack() };
+  const stack = shared.pbxTestStack;
+  stack.users += 1;
+  const stop = await stack.ready;
+  return async () => {
+    stack.users -= 1;
+    if (stack.users === 0) await stop();
+  };
+}
+
+async function startStack(): Promise<() => Promise<void>> {
   const dynamo = await startDynamoLocal({ port: await freePort() });
   const ses = await startSes(await freePort());
   Object.assign(process.env, {
