@@ -37,7 +37,7 @@ const ISOLATED = [
  * The other files share their workers' module graphs (`isolate: false`): each test provisions
  * its own tenants, so nothing they share is data, and re-importing the SDK, zod and the core for
  * each of ~60 files cost ~70 s of the run's CPU. Stale state between files would show up as a
- * failure under `npx vitest run --sequence.shuffle`.
+ * failure under `npx vitest run --project shared --sequence.shuffle.files` (passed 2026-12-01).
  */
 export default defineConfig({
   test: {
