@@ -18,7 +18,7 @@ export interface Mailer {
 /**
  * Sends through SES v2's simple content: SES composes the MIME message itself, inline images
  * included (attachments with `ContentDisposition: INLINE` and a `ContentId`), so no MIME
- * composer ships in the bundle (D-speed-4). The client honours AWS_ENDPOINT_URL_SESV2, so the
+ * composer ships in the bundle (D-speed-3). The client honours AWS_ENDPOINT_URL_SESV2, so the
  * local emulator needs no code path of its own.
  */
 export function sesMailer(from: string, configurationSet: string | undefined, client = new SESv2Client({})): Mailer {
