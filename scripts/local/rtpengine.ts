@@ -42,9 +42,6 @@ export async function startRtpEngine(options: {
   const child: ChildProcess = spawn(
     RTPENGINE,
     [
-      // Not Debian's /etc/rtpengine/rtpengine.conf: its fixed CLI and HTTP ports (2224, 2225) made a
-      // second rtpengine (npm start beside npm test, two test runs) exit with "Address already in use".
-      "--config-file=none",
       "--foreground",
       "--log-stderr",
       `--log-level=${process.env.RTPENGINE_LOG_LEVEL ?? 4}`,
