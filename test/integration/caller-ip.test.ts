@@ -10,7 +10,11 @@ const SECRET = "test-origin-secret-7d1e0c";
 // One CloudFront edge: API Gateway's sourceIp for every viewer it carries (x-forwarded-for locally).
 const EDGE = "130.176.0.25";
 
-/** Login security sees the viewer behind CloudFront, and nobody else can claim to be one. */
+/**
+ * Login security sees the viewer behind CloudFront, and nobody else can claim to be one. Sets
+ * PBX_ORIGIN_SECRET, which the functions read once per process (auth/keys.ts): the file belongs
+ * with the isolated ones (vitest.config.ts ISOLATED on main).
+ */
 describe("the caller's IP behind CloudFront", { concurrent: true }, () => {
   let api: TestApi;
   beforeAll(async () => {
