@@ -4,7 +4,7 @@
  * then opens the login page in Debian's Chromium from a cold cache `runs` times, on loopback
  * and with a 4G-like network, and prints the medians.
  */
-import { readFile } from "node:fs/promises";
+import { readdir, readFile } from "node:fs/promises";
 import { createServer } from "node:http";
 import { join } from "node:path";
 import { brotliCompressSync, gzipSync } from "node:zlib";
@@ -22,15 +22,25 @@ interface Asset {
   brotli: number;
 }
 
-async function entryAssets(page: string): Promise<Asset[]> {
-  const html = await readFile(join(WEB_DIST, page), "utf8");
-  const files = [page, ...[...html.matchAll(/(?:src|href)="(\/assets\/[^"]+)"/g)].map((m) => (m[1] ?? "").slice(1))];
+function measure(files: string[]): Promise<Asset[]> {
   return Promise.all(
     [...new Set(files)].map(async (file) => {
       const body = await readFile(join(WEB_DIST, file));
       return { file, raw: body.length, gzip: gzipSync(body).length, brotli: brotliCompressSync(body).length };
     }),
   );
+}
+
+async function entryFiles(page: string): Promise<string[]> {
+  const html = await readFile(join(WEB_DIST, page), "utf8");
+  return [page, ...[...html.matchAll(/(?:src|href)="(\/assets\/[^"]+)"/g)].map((m) => (m[1] ?? "").slice(1))];
+}
+
+/** Scripts no page names: chunks of dynamic imports, fetched only when the app needs them. */
+async function lazyFiles(pages: string[]): Promise<string[]> {
+  const named = new Set((await Promise.all(pages.map(entryFiles))).flat());
+  const scripts = (await readdir(join(WEB_DIST, "assets"))).filter((f) => f.endsWith(".js")).map((f) => `assets/${f}`);
+  return scripts.filter((file) => !named.has(file));
 }
 
 const kib = (bytes: number) => (bytes / 1024).toFixed(1).padStart(8);
@@ -46,8 +56,15 @@ function printAssets(title: string, assets: Asset[]) {
 
 runBench(async () => {
   await ensureWebBuild();
-  printAssets("Web Client and admin portal (index.html and what it loads)", await entryAssets("index.html"));
-  printAssets("API reference (/api/docs)", await entryAssets("api/docs/index.html"));
+  const pages = ["index.html", "api/docs/index.html"];
+  printAssets(
+    "Web Client and admin portal (index.html and what it loads)",
+    await measure(await entryFiles(pages[0] as string)),
+  );
+  const later = await lazyFiles(pages);
+  if (later.length > 0)
+    printAssets("Loaded later by the app (dynamic imports: the softphone's JsSIP)", await measure(later));
+  printAssets("API reference (/api/docs)", await measure(await entryFiles(pages[1] as string)));
 
   // Only the static half of the origin: the login page calls no API before the user types.
   const port = await freePort();

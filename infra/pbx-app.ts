@@ -46,6 +46,7 @@ export function buildPbxApp(app: App): PbxStacks {
     masterKeySecret: data.masterKeySecret,
     cursorKeySecret: data.cursorKeySecret,
     platformKeySecret: data.platformKeySecret,
+    originSecret: data.originSecret,
     mailFromAddress: mail.fromAddress,
     sesConfigurationSetName: mail.configurationSet.configurationSetName,
   });
@@ -65,6 +66,7 @@ export function buildPbxApp(app: App): PbxStacks {
     tags,
     description: `cloud-pbx ${config.stage}: the web app on S3 behind CloudFront, with /api routed to the REST API`,
     api: api.api,
+    originSecret: data.originSecret,
     // ApiStack names its stage after the stage (deployOptions.stageName).
     apiStageName: config.stage,
     webDist: webDist(app),

@@ -1,3 +1,5 @@
+import { VIEWER_ADDRESS_HEADER } from "#core/http/caller-ip";
+
 /**
  * How CloudFront maps a viewer path to a file of web/dist, the same rule the local static
  * handler (scripts/local/web.ts) follows: the API reference at /api/docs, and index.html for
@@ -18,6 +20,20 @@ export const VIEWER_REQUEST_SOURCE = `function handler(event) {
   if (uri.indexOf("/api/") === 0) return request;
   var last = uri.slice(uri.lastIndexOf("/") + 1);
   if (last.indexOf(".") === -1) request.uri = "/index.html";
+  return request;
+}`;
+
+/**
+ * The `/api/*` behavior's viewer-request function: the viewer's IP (CloudFront's own reading of
+ * the connection) in the header the API believes next to the origin secret
+ * (layers/core/http/caller-ip.ts). Setting it overwrites any header of that name the viewer sent.
+ * CloudFront's `CloudFront-Viewer-Address` cannot be used instead: an origin request policy can
+ * add CloudFront headers only together with every viewer header including Host, and API Gateway
+ * must receive its own Host (D-web-7).
+ */
+export const API_VIEWER_REQUEST_SOURCE = `function handler(event) {
+  var request = event.request;
+  request.headers["${VIEWER_ADDRESS_HEADER}"] = { value: event.viewer.ip };
   return request;
 }`;
 

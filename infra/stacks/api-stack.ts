@@ -29,13 +29,12 @@ import { SqsDlq } from "aws-cdk-lib/aws-lambda-event-sources";
 import { LogGroup } from "aws-cdk-lib/aws-logs";
 import type { ISecret } from "aws-cdk-lib/aws-secretsmanager";
 import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
-import { CfnWebACL, CfnWebACLAssociation } from "aws-cdk-lib/aws-wafv2";
 import type { Construct } from "constructs";
 import { ENV } from "#core/config";
 import type { FunctionGroup, RouteContract } from "#core/http/contract";
 import { BINARY_MEDIA_TYPES } from "#core/http/file-body";
 import { keys } from "#core/keys";
-import { routeList, routes } from "#core/routes";
+import { routeList } from "#core/routes";
 import type { StageConfig } from "../config.js";
 import {
   FUNCTION_GROUPS,
@@ -45,12 +44,15 @@ import {
   PbxFunction,
   type PbxFunctionProps,
 } from "../constructs/pbx-function.js";
+import { apiWebAcl } from "./api-web-acl.js";
 import { FUNCTION_ACCESS, grantTable, SES_SEND_ACTIONS } from "./function-access.js";
 
 export interface ApiStackProps extends StackProps {
   config: StageConfig;
   table: ITable;
   masterKeySecret: ISecret;
+  /** CloudFront's origin secret, readable by the functions that read the caller's IP. */
+  originSecret: ISecret;
   cursorKeySecret: ISecret;
   platformKeySecret: ISecret;
   /** The From address of every email (MAIL_FROM_ADDRESS), in the SES domain identity `config.mailDomain`. */
@@ -189,6 +191,7 @@ export class ApiStack extends Stack {
       if (access.masterKey) environment[ENV.masterKeySecretArn] = props.masterKeySecret.secretArn;
       if (access.platformKey) environment[ENV.platformKeySecretArn] = props.platformKeySecret.secretArn;
       if (access.cursorKey) environment[ENV.cursorKeySecretArn] = props.cursorKeySecret.secretArn;
+      if (access.originSecret) environment[ENV.originSecretArn] = props.originSecret.secretArn;
       const fn = new PbxFunction(this, `${pascal(name)}Function`, {
         entry,
         description: `cloud-pbx ${config.stage}: ${name}`,
@@ -203,6 +206,7 @@ export class ApiStack extends Stack {
       if (access.masterKey) props.masterKeySecret.grantRead(fn);
       if (access.cursorKey) props.cursorKeySecret.grantRead(fn);
       if (access.platformKey) props.platformKeySecret.grantRead(fn);
+      if (access.originSecret) props.originSecret.grantRead(fn);
       if (access.ses)
         fn.addToRolePolicy(new iam.PolicyStatement({ actions: SES_SEND_ACTIONS, resources: sesResources }));
       return [name, fn] as const;
@@ -305,7 +309,8 @@ export class ApiStack extends Stack {
       }
     }
 
-    this.addWaf(config);
+    // Per-IP rate limits that tell CloudFront's viewers apart (api-web-acl.ts).
+    apiWebAcl(this, { config, stageArn: this.api.deploymentStage.stageArn, originSecret: props.originSecret });
     this.triggerNotifier(this.functions.notifier, props.table);
 
     new CfnOutput(this, "ApiUrl", { value: this.api.url });
@@ -384,74 +389,6 @@ export class ApiStack extends Stack {
     };
     if (route.auth.kind === "public") return { ...base, authorizationType: AuthorizationType.NONE };
     return { ...base, authorizationType: AuthorizationType.CUSTOM, authorizer: this.authorizer };
-  }
-
-  /** AWS managed rules plus per-IP rate limits, associated with the API stage. */
-  private addWaf(config: StageConfig) {
-    const visibility = (metricName: string): CfnWebACL.VisibilityConfigProperty => ({
-      cloudWatchMetricsEnabled: true,
-      sampledRequestsEnabled: true,
-      metricName,
-    });
-    const managed = (name: string, priority: number, overrides: string[] = []): CfnWebACL.RuleProperty => ({
-      name,
-      priority,
-      overrideAction: { none: {} },
-      statement: {
-        managedRuleGroupStatement: {
-          vendorName: "AWS",
-          name,
-          ruleActionOverrides: overrides.length
-            ? overrides.map((rule) => ({ name: rule, actionToUse: { count: {} } }))
-            : undefined,
-        },
-      },
-      visibilityConfig: visibility(name),
-    });
-    const webAcl = new CfnWebACL(this, "WebAcl", {
-      scope: "REGIONAL",
-      defaultAction: { allow: {} },
-      visibilityConfig: visibility(`cloud-pbx-${config.stage}`),
-      rules: [
-        {
-          // Password guessing: a tighter limit on the login route, on top of the application's own lockout.
-          name: "LoginRatePerIp",
-          priority: 0,
-          action: { block: {} },
-          statement: {
-            rateBasedStatement: {
-              limit: config.waf.loginRequestsPerIpPer5Min,
-              aggregateKeyType: "IP",
-              scopeDownStatement: {
-                byteMatchStatement: {
-                  fieldToMatch: { uriPath: {} },
-                  positionalConstraint: "ENDS_WITH",
-                  searchString: routes["auth.login"].path,
-                  textTransformations: [{ priority: 0, type: "NONE" }],
-                },
-              },
-            },
-          },
-          visibilityConfig: visibility("LoginRatePerIp"),
-        },
-        {
-          name: "RatePerIp",
-          priority: 1,
-          action: { block: {} },
-          statement: { rateBasedStatement: { limit: config.waf.requestsPerIpPer5Min, aggregateKeyType: "IP" } },
-          visibilityConfig: visibility("RatePerIp"),
-        },
-        managed("AWSManagedRulesAmazonIpReputationList", 2),
-        // SizeRestrictions_BODY blocks bodies over 8 KB, which contact imports exceed; it only counts here.
-        // API Gateway still caps bodies at 10 MB and the handlers validate size and content.
-        managed("AWSManagedRulesCommonRuleSet", 3, ["SizeRestrictions_BODY"]),
-        managed("AWSManagedRulesKnownBadInputsRuleSet", 4),
-      ],
-    });
-    new CfnWebACLAssociation(this, "WebAclAssociation", {
-      resourceArn: this.api.deploymentStage.stageArn,
-      webAclArn: webAcl.attrArn,
-    });
   }
 }
 

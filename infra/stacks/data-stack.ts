@@ -20,6 +20,8 @@ export class DataStack extends Stack {
   readonly cursorKeySecret: Secret;
   /** The SaaS operator's credential for the platform routes. */
   readonly platformKeySecret: Secret;
+  /** What CloudFront sends the API to vouch for the viewer address it adds (layers/core/http/caller-ip.ts). */
+  readonly originSecret: Secret;
 
   constructor(scope: Construct, id: string, props: DataStackProps) {
     super(scope, id, props);
@@ -83,6 +85,20 @@ export class DataStack extends Stack {
         "The platform admin key is a bearer credential held by the SaaS operator's tooling outside AWS; a " +
         "scheduled rotation would lock that tooling out. It is rotated by hand (put-secret-value) as documented " +
         "in docs/deploy.md; functions re-read it on their next cold start.",
+    });
+
+    this.originSecret = new Secret(this, "OriginSecret", {
+      description: `cloud-pbx ${config.stage}: CloudFront origin secret (the API believes the viewer address only next to it)`,
+      generateSecretString: { passwordLength: 48, excludePunctuation: true, includeSpace: false },
+      removalPolicy: config.removalPolicy,
+    });
+    Validations.of(this.originSecret).acknowledge({
+      id: "AwsSolutions-SMG4",
+      reason:
+        "CloudFront takes the origin secret into its distribution config when the web stack deploys (a dynamic " +
+        "reference), so a scheduled rotation would leave CloudFront sending the old value until the next deploy. " +
+        "It is rotated by hand: put-secret-value, then deploy the web stack (docs/deploy.md). A mismatch only " +
+        "makes the API see edge addresses meanwhile; it locks nobody out.",
     });
 
     new CfnOutput(this, "TableName", { value: this.table.tableName });

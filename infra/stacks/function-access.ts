@@ -11,6 +11,11 @@ export interface Access {
   platformKey: boolean;
   /** Whether it lists with cursors (storage/cursor.ts): the cursor key, not the master key. */
   cursorKey?: true;
+  /**
+   * Whether it reads the caller's IP (login security, the login gate, the event log) and so the
+   * CloudFront origin secret that vouches for the viewer's address (http/caller-ip.ts).
+   */
+  originSecret?: true;
   /** Whether it sends email through SES (send actions on the mail identity and configuration set only). */
   ses: boolean;
   /** Memory in MB: the functions that hash passwords with scrypt get more CPU. */
@@ -37,9 +42,26 @@ export const FUNCTION_ACCESS: Readonly<Record<FunctionName, Access>> = {
     timeout: NORMAL,
   },
   // Login: scrypt password checks, token signing; writes sessions, events and their outbox items.
-  auth: { table: "readWrite", masterKey: true, platformKey: false, ses: false, memorySize: 1024, timeout: NORMAL },
-  // Creates users (scrypt), seals or reveals SIP secrets, and sends welcome emails itself.
-  extensions: { table: "readWrite", masterKey: true, platformKey: false, ses: true, memorySize: 1024, timeout: NORMAL },
+  auth: {
+    table: "readWrite",
+    masterKey: true,
+    platformKey: false,
+    originSecret: true,
+    ses: false,
+    memorySize: 1024,
+    timeout: NORMAL,
+  },
+  // Creates users (scrypt), seals or reveals SIP secrets, and sends welcome emails itself. Setting a
+  // user's password records the administrator's IP in the event log.
+  extensions: {
+    table: "readWrite",
+    masterKey: true,
+    platformKey: false,
+    originSecret: true,
+    ses: true,
+    memorySize: 1024,
+    timeout: NORMAL,
+  },
   organizations: {
     table: "readWrite",
     masterKey: true,
@@ -48,7 +70,16 @@ export const FUNCTION_ACCESS: Readonly<Record<FunctionName, Access>> = {
     memorySize: 512,
     timeout: NORMAL,
   },
-  tenant: { table: "readWrite", masterKey: true, platformKey: false, ses: false, memorySize: 512, timeout: NORMAL },
+  // A user's own password change checks the current password under login security (the caller's IP).
+  tenant: {
+    table: "readWrite",
+    masterKey: true,
+    platformKey: false,
+    originSecret: true,
+    ses: false,
+    memorySize: 512,
+    timeout: NORMAL,
+  },
   // Login security settings and blocked IPs.
   security: { table: "readWrite", masterKey: true, platformKey: false, ses: false, memorySize: 512, timeout: NORMAL },
   // Event log, notification settings and contacts, failed deliveries (retrying one only re-queues it).

@@ -29,10 +29,17 @@ import {
 import { HttpOrigin, S3BucketOrigin } from "aws-cdk-lib/aws-cloudfront-origins";
 import { BlockPublicAccess, Bucket, BucketEncryption, type IBucket, ObjectOwnership } from "aws-cdk-lib/aws-s3";
 import { BucketDeployment, CacheControl, Source } from "aws-cdk-lib/aws-s3-deployment";
+import type { ISecret } from "aws-cdk-lib/aws-secretsmanager";
 import type { Construct } from "constructs";
+import { ORIGIN_SECRET_HEADER } from "#core/http/caller-ip";
 import { SECURITY_HEADERS } from "../../scripts/local/web.js";
 import type { StageConfig } from "../config.js";
-import { API_PATH_PATTERN, DOCS_PATH_PATTERNS, VIEWER_REQUEST_SOURCE } from "../web-routing.js";
+import {
+  API_PATH_PATTERN,
+  API_VIEWER_REQUEST_SOURCE,
+  DOCS_PATH_PATTERNS,
+  VIEWER_REQUEST_SOURCE,
+} from "../web-routing.js";
 
 export interface WebStackProps extends StackProps {
   config: StageConfig;
@@ -41,6 +48,8 @@ export interface WebStackProps extends StackProps {
   apiStageName: string;
   /** The built app (web/dist): index.html, api/docs/index.html and the hashed assets/. */
   webDist: string;
+  /** Sent with every /api origin request, so the API can believe the viewer address CloudFront adds. */
+  originSecret: ISecret;
 }
 
 export class WebStack extends Stack {
@@ -102,6 +111,13 @@ export class WebStack extends Stack {
       functionAssociations: [{ function: rewrite, eventType: FunctionEventType.VIEWER_REQUEST }],
       compress: true,
     };
+    // The caller's IP behind CloudFront (layers/core/http/caller-ip.ts, D-web-7): this function writes
+    // the viewer's address into a header, and the origin secret vouches that CloudFront sent it.
+    const viewerAddress = new CloudFrontFunction(this, "ApiViewerAddress", {
+      comment: "The viewer's IP for the API (the API believes it only next to the origin secret)",
+      runtime: FunctionRuntime.JS_2_0,
+      code: FunctionCode.fromInline(API_VIEWER_REQUEST_SOURCE),
+    });
     const api: BehaviorOptions = {
       // The stage is the origin path: /api/v1/me reaches <api>.execute-api.<region>.amazonaws.com/<stage>/api/v1/me.
       origin: new HttpOrigin(`${props.api.restApiId}.execute-api.${this.region}.${this.urlSuffix}`, {
@@ -109,6 +125,9 @@ export class WebStack extends Stack {
         protocolPolicy: OriginProtocolPolicy.HTTPS_ONLY,
         originSslProtocols: [OriginSslPolicy.TLS_V1_2],
         readTimeout: Duration.seconds(30),
+        // A dynamic reference CloudFormation resolves at deploy time: the value never sits in the
+        // template, though CloudFront shows it to whoever may read the distribution's config.
+        customHeaders: { [ORIGIN_SECRET_HEADER]: props.originSecret.secretValue.unsafeUnwrap() },
       }),
       viewerProtocolPolicy: ViewerProtocolPolicy.HTTPS_ONLY,
       allowedMethods: AllowedMethods.ALLOW_ALL,
@@ -117,6 +136,7 @@ export class WebStack extends Stack {
       // must be the execute-api domain for API Gateway to find the API.
       cachePolicy: CachePolicy.CACHING_DISABLED,
       originRequestPolicy: OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
+      functionAssociations: [{ function: viewerAddress, eventType: FunctionEventType.VIEWER_REQUEST }],
       compress: false,
     };
 

@@ -18,6 +18,13 @@ export const ENV = {
    */
   cursorKey: "PBX_CURSOR_KEY",
   cursorKeySecretArn: "PBX_CURSOR_KEY_SECRET_ARN",
+  /**
+   * The value CloudFront sends in its origin requests to the API (http/caller-ip.ts): the value
+   * itself (tests), or in AWS the ARN of its secret, set only on the functions that read the
+   * caller's IP. Unset (the local stack), no request is taken to come through CloudFront.
+   */
+  originSecret: "PBX_ORIGIN_SECRET",
+  originSecretArn: "PBX_ORIGIN_SECRET_ARN",
   accessTokenTtl: "ACCESS_TOKEN_TTL_SECONDS",
   mailFrom: "MAIL_FROM_ADDRESS",
   sesConfigurationSet: "SES_CONFIGURATION_SET",

@@ -13,7 +13,15 @@ const REPO = resolve(import.meta.dirname, "../..");
 export const WEB_DIST = join(REPO, "web/dist");
 
 /** What the built app depends on: its own sources and the shared schemas it imports. */
-const SOURCES = ["web/src", "web/api", "web/index.html", "web/vite.config.ts", "layers/core", "package-lock.json"];
+const SOURCES = [
+  "web/src",
+  "web/api",
+  "web/public",
+  "web/index.html",
+  "web/vite.config.ts",
+  "layers/core",
+  "package-lock.json",
+];
 
 const TYPES: Record<string, string> = {
   ".html": "text/html; charset=utf-8",

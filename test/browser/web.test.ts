@@ -290,6 +290,22 @@ describe("the PBX in a browser", { timeout: 90_000 }, () => {
     ]);
     await user.goto(`${stack.baseUrl}/recordings`);
     await user.getByText("Recordings is not available to you").waitFor();
+
+    // A Dial Pad rule hides the phone's dialer (calls still ring), live; removing it brings it back.
+    const phone = user.getByRole("region", { name: "Phone" });
+    await phone.getByLabel("Number to call").waitFor();
+    const dialPad = await api("POST", "/api/v1/linkus-permission-rules", {
+      kind: "menu",
+      name: "No dial pad for Ada",
+      effect: "disallow",
+      items: ["dial_pad"],
+      members: { everyone: false, extensions: [userId], organizations: [] },
+    });
+    expect(dialPad.status).toBe(201);
+    await phone.getByText("The dial pad is hidden for you by a Linkus permission rule").waitFor({ timeout: 10_000 });
+    expect(await phone.getByLabel("Number to call").count()).toBe(0);
+    expect((await api("DELETE", `/api/v1/linkus-permission-rules/${dialPad.body.id}`)).status).toBe(204);
+    await phone.getByLabel("Number to call").waitFor({ timeout: 10_000 });
   });
 
   it("imports a contacts CSV through the page, the progress bar reaching 100 %", async () => {

@@ -17,6 +17,7 @@ import {
 } from "../../infra/constructs/pbx-function.js";
 import { FUNCTION_ACCESS, SES_SEND_ACTIONS } from "../../infra/stacks/function-access.js";
 import { ENV } from "../../layers/core/config.js";
+import { ORIGIN_SECRET_HEADER, VIEWER_ADDRESS_HEADER } from "../../layers/core/http/caller-ip.js";
 import type { RouteContract } from "../../layers/core/http/contract.js";
 import { routeList } from "../../layers/core/routes.js";
 import { TABLE } from "../../layers/core/table.js";
@@ -232,9 +233,13 @@ describe("cloud-pbx stacks", SLOW, () => {
       expect(prod.data.terminationProtection).toBe(true);
     });
 
-    it("generates the master key, the cursor key and the platform key (32+ characters)", () => {
+    it("generates the master key, the cursor key, the platform key and CloudFront's origin secret (32+ characters)", () => {
       const secrets = devData.findResources("AWS::SecretsManager::Secret");
-      expect(Object.keys(secrets)).toHaveLength(3);
+      expect(
+        Object.keys(secrets)
+          .map((id) => id.replace(/[A-F0-9]{8}$/, ""))
+          .sort(),
+      ).toEqual(["CursorKey", "MasterKey", "OriginSecret", "PlatformKey"]);
       for (const secret of Object.values(secrets)) {
         const generate = secret.Properties.GenerateSecretString as { PasswordLength: number };
         expect(generate.PasswordLength).toBeGreaterThanOrEqual(32);
@@ -331,6 +336,7 @@ describe("cloud-pbx stacks", SLOW, () => {
       expect(ENV.masterKeySecretArn in variables).toBe(access.masterKey);
       expect(ENV.platformKeySecretArn in variables).toBe(access.platformKey);
       expect(ENV.cursorKeySecretArn in variables).toBe(access.cursorKey === true);
+      expect(ENV.originSecretArn in variables).toBe(access.originSecret === true);
       // The raw keys never travel in the environment in AWS.
       expect(variables).not.toHaveProperty(ENV.masterKey);
       expect(variables).not.toHaveProperty(ENV.platformKey);
@@ -354,6 +360,7 @@ describe("cloud-pbx stacks", SLOW, () => {
       expect(secretResources.includes("MasterKey")).toBe(access.masterKey);
       expect(secretResources.includes("PlatformKey")).toBe(access.platformKey);
       expect(secretResources.includes("CursorKey")).toBe(access.cursorKey === true);
+      expect(secretResources.includes("OriginSecret")).toBe(access.originSecret === true);
       expect(actions.some((a) => a.startsWith("ses:"))).toBe(access.ses);
     });
 
@@ -387,6 +394,11 @@ describe("cloud-pbx stacks", SLOW, () => {
         expect(resources).toContain(":identity/pbx@example.com");
         expect(resources).toMatch(/:configuration-set\/".*ConfigurationSet/);
       }
+    });
+
+    it("lets only the functions that read the caller's IP read CloudFront's origin secret", () => {
+      const readers = functionEntries.filter((e) => FUNCTION_ACCESS[e.name].originSecret).map((e) => e.name);
+      expect(readers.sort()).toEqual(["auth", "extensions", "tenant"]);
     });
 
     it("keeps the authorizer read-only and lets only the authorizer read the platform key", () => {
@@ -707,11 +719,6 @@ describe("cloud-pbx stacks", SLOW, () => {
         DefaultAction: { Allow: {} },
         Rules: Match.arrayWith([
           Match.objectLike({
-            Name: "RatePerIp",
-            Action: { Block: {} },
-            Statement: { RateBasedStatement: { Limit: 3000, AggregateKeyType: "IP" } },
-          }),
-          Match.objectLike({
             Name: "AWSManagedRulesCommonRuleSet",
             Statement: { ManagedRuleGroupStatement: Match.objectLike({ VendorName: "AWS" }) },
           }),
@@ -720,6 +727,65 @@ describe("cloud-pbx stacks", SLOW, () => {
       api.resourceCountIs("AWS::WAFv2::WebACLAssociation", 1);
       const association = Object.values(apiResources).find((r) => r.Type === "AWS::WAFv2::WebACLAssociation");
       expect(JSON.stringify(association?.Properties)).toMatch(/\/stages\/.*dev/);
+    });
+
+    it("limits CloudFront's requests per viewer IP and every other request per connection IP", () => {
+      // Prepare
+      const [acl] = Object.values(api.findResources("AWS::WAFv2::WebACL"));
+      type RateRule = {
+        Name: string;
+        Action: unknown;
+        Statement: {
+          RateBasedStatement: {
+            Limit: number;
+            AggregateKeyType: string;
+            CustomKeys?: unknown;
+            ScopeDownStatement: unknown;
+          };
+        };
+      };
+      const rules = ((acl?.Properties ?? { Rules: [] }) as { Rules: RateRule[] }).Rules.filter(
+        (r) => r.Statement.RateBasedStatement,
+      );
+      const rule = (name: string) => rules.find((r) => r.Name === name)?.Statement.RateBasedStatement;
+      const secretMatch = {
+        ByteMatchStatement: {
+          FieldToMatch: { SingleHeader: { Name: ORIGIN_SECRET_HEADER } },
+          PositionalConstraint: "EXACTLY",
+          SearchString: Match.anyValue(),
+          TextTransformations: [{ Priority: 0, Type: "NONE" }],
+        },
+      };
+      const perViewer = [
+        { Header: { Name: VIEWER_ADDRESS_HEADER, TextTransformations: [{ Priority: 0, Type: "NONE" }] } },
+      ];
+
+      // Assess
+      expect(rules.map((r) => r.Name)).toEqual(["LoginRatePerIp", "LoginRatePerViewer", "RatePerIp", "RatePerViewer"]);
+      for (const r of rules) expect(r.Action).toEqual({ Block: {} });
+      expect(rule("RatePerIp")).toMatchObject({ Limit: 3000, AggregateKeyType: "IP" });
+      expect(rule("RatePerViewer")).toMatchObject({
+        Limit: 3000,
+        AggregateKeyType: "CUSTOM_KEYS",
+        CustomKeys: perViewer,
+      });
+      expect(rule("LoginRatePerIp")).toMatchObject({ Limit: 100, AggregateKeyType: "IP" });
+      expect(rule("LoginRatePerViewer")).toMatchObject({
+        Limit: 100,
+        AggregateKeyType: "CUSTOM_KEYS",
+        CustomKeys: perViewer,
+      });
+      expect(Match.objectLike(secretMatch).test(rule("RatePerViewer")?.ScopeDownStatement).isSuccess).toBe(true);
+      // The secret is a dynamic reference to the Data stack's secret, never its value.
+      const searched = JSON.stringify(rule("RatePerViewer")?.ScopeDownStatement);
+      expect(searched).toContain("{{resolve:secretsmanager:");
+      expect(searched).toContain("OriginSecret");
+      expect(JSON.stringify(rule("RatePerIp")?.ScopeDownStatement)).toBe(
+        JSON.stringify({ NotStatement: { Statement: rule("RatePerViewer")?.ScopeDownStatement } }),
+      );
+      const loginViewer = JSON.stringify(rule("LoginRatePerViewer")?.ScopeDownStatement);
+      expect(loginViewer).toContain("/api/v1/auth/login");
+      expect(loginViewer).toContain(searched);
     });
   });
 

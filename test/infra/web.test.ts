@@ -2,7 +2,8 @@ import { App } from "aws-cdk-lib";
 import { Match, Template } from "aws-cdk-lib/assertions";
 import { beforeAll, describe, expect, it } from "vitest";
 import { readStageConfig } from "../../infra/config.js";
-import { VIEWER_REQUEST_SOURCE } from "../../infra/web-routing.js";
+import { API_VIEWER_REQUEST_SOURCE, VIEWER_REQUEST_SOURCE } from "../../infra/web-routing.js";
+import { ORIGIN_SECRET_HEADER } from "../../layers/core/http/caller-ip.js";
 import { SECURITY_HEADERS } from "../../scripts/local/web.js";
 import { type SynthesizedPbx, synthPbx } from "./synth.js";
 
@@ -35,6 +36,7 @@ interface DistributionConfig {
     Id: string;
     DomainName: unknown;
     OriginPath?: string;
+    OriginCustomHeaders?: { HeaderName: string; HeaderValue: unknown }[];
     S3OriginConfig?: unknown;
     OriginAccessControlId?: unknown;
   }[];
@@ -141,13 +143,36 @@ describe("web stack: the app on S3 behind CloudFront, /api routed to API Gateway
       ViewerProtocolPolicy: "https-only",
       AllowedMethods: ["GET", "HEAD", "OPTIONS", "PUT", "PATCH", "POST", "DELETE"],
     });
-    expect(api.FunctionAssociations).toBeUndefined();
     const origin = config.Origins.find((o) => o.Id === api.TargetOriginId);
     // The stage is the origin path: /api/v1/me reaches https://<id>.execute-api.<region>.amazonaws.com/dev/api/v1/me.
     expect(origin?.OriginPath).toBe("/dev");
     const domain = JSON.stringify(origin?.DomainName);
     expect(domain).toContain("execute-api");
     expect(domain).toContain(dev.api.stackName); // the REST API id, imported from the Api stack
+  });
+
+  it("hands the API the viewer's address, vouched for by the origin secret resolved from Secrets Manager at deploy", () => {
+    // Prepare
+    const api = config.CacheBehaviors.find((b) => b.PathPattern === "/api/*") as Behavior;
+    const origin = config.Origins.find((o) => o.Id === api.TargetOriginId);
+    const functions = web.findResources("AWS::CloudFront::Function");
+    const viewerAddressId = Object.entries(functions).find(
+      ([, r]) => (r.Properties as { FunctionCode: string }).FunctionCode === API_VIEWER_REQUEST_SOURCE,
+    )?.[0];
+
+    // Assess: the function on /api/* is the viewer-address one, not the app-path rewrite.
+    expect(viewerAddressId).toBeDefined();
+    expect(api.FunctionAssociations).toEqual([
+      { EventType: "viewer-request", FunctionARN: { "Fn::GetAtt": [viewerAddressId, "FunctionARN"] } },
+    ]);
+    expect(origin?.OriginCustomHeaders?.map((h) => h.HeaderName)).toEqual([ORIGIN_SECRET_HEADER]);
+    // A dynamic reference to the Data stack's secret: the value itself is never in the template.
+    const value = JSON.stringify(origin?.OriginCustomHeaders?.[0]?.HeaderValue);
+    expect(value).toContain("{{resolve:secretsmanager:");
+    expect(value).toContain(dev.data.stackName);
+    expect(value).toContain("OriginSecret");
+    const s3 = config.Origins.find((o) => o.Id === config.DefaultCacheBehavior.TargetOriginId);
+    expect(s3?.OriginCustomHeaders).toBeUndefined();
   });
 
   it("copies web/dist in: hashed assets immutable first, then the pages revalidated, nothing pruned", () => {

@@ -71,7 +71,7 @@ describe("docs/deploy.md", () => {
             .slice(1, -1)
             .map((cell) => cell.trim()),
         )
-        .filter((cells) => cells.length === 7 && names.includes(cells[0] as string))
+        .filter((cells) => cells.length === 8 && names.includes(cells[0] as string))
         .map((cells) => [cells[0], cells.slice(1)] as const),
     );
     const yesNo = (value: boolean) => (value ? "yes" : "no");
@@ -84,6 +84,7 @@ describe("docs/deploy.md", () => {
         yesNo(access.masterKey),
         yesNo(access.cursorKey === true),
         yesNo(access.platformKey),
+        yesNo(access.originSecret === true),
         yesNo(access.ses),
         `${access.memorySize} MB, ${access.timeout.toSeconds()} s`,
       ],

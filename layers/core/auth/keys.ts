@@ -56,6 +56,16 @@ export const keyMaterial = memoize(() => readSecret(ENV.masterKey, ENV.masterKey
 export const platformKey = memoize(() => readSecret(ENV.platformKey, ENV.platformKeySecretArn));
 
 /**
+ * The CloudFront origin secret (http/caller-ip.ts), or undefined where none is configured: the
+ * local stack and the functions that never read the caller's IP.
+ */
+export const originSecret = memoize(async () =>
+  process.env[ENV.originSecret] || process.env[ENV.originSecretArn]
+    ? readSecret(ENV.originSecret, ENV.originSecretArn)
+    : undefined,
+);
+
+/**
  * The list-cursor key (storage/cursor.ts): its own secret in AWS, readable by every function that
  * lists; locally, unless PBX_CURSOR_KEY is set, derived from the master key in the environment.
  */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { VIEWER_REQUEST_SOURCE } from "../../../infra/web-routing.js";
+import { API_VIEWER_REQUEST_SOURCE, VIEWER_REQUEST_SOURCE } from "../../../infra/web-routing.js";
+import { VIEWER_ADDRESS_HEADER } from "../../../layers/core/http/caller-ip.js";
 
 interface Request {
   uri: string;
@@ -41,5 +42,24 @@ describe("CloudFront's viewer-request rewrite (infra/web-routing.ts)", () => {
 
     // Assess
     expect(result).toEqual({ ...request, uri: "/index.html" });
+  });
+});
+
+describe("CloudFront's viewer-request function on /api/* (infra/web-routing.ts)", () => {
+  const apiHandler = new Function(`${API_VIEWER_REQUEST_SOURCE}\nreturn handler;`)() as (event: {
+    request: Request;
+    viewer: { ip: string };
+  }) => Request;
+
+  it("writes the viewer's IP over any viewer address the viewer sent itself", () => {
+    // Act
+    const request = apiHandler({
+      request: { uri: "/api/v1/auth/login", headers: { [VIEWER_ADDRESS_HEADER]: { value: "10.9.9.9" } } },
+      viewer: { ip: "2001:db8::5" },
+    });
+
+    // Assess
+    expect(request.uri).toBe("/api/v1/auth/login");
+    expect(request.headers[VIEWER_ADDRESS_HEADER]).toEqual({ value: "2001:db8::5" });
   });
 });

@@ -111,3 +111,78 @@ export function Banner({ message, tone = "error" }: { message?: string; tone?: "
     </p>
   );
 }
+
+export interface Notice {
+  tone: "success" | "error";
+  text: string;
+}
+
+/** A page's last outcome ("Sent again", or the API's refusal), shown in a banner above its list. */
+export function useNotice() {
+  const [notice, setNotice] = useState<Notice>();
+  const banner = notice ? <Banner tone={notice.tone} message={notice.text} /> : null;
+  /** Runs an action; its refusal becomes the error notice, its success message (if any) the success one. */
+  async function attempt(action: () => Promise<string | undefined>) {
+    try {
+      const done = await action();
+      if (done) setNotice({ tone: "success", text: done });
+    } catch (error) {
+      setNotice({ tone: "error", text: (error as Error).message });
+    }
+  }
+  return { notice, setNotice, banner, attempt };
+}
+
+/** Cancel and submit, the end of every inline form. */
+export function FormActions({ onCancel, busy, submit }: { onCancel: () => void; busy: boolean; submit: string }) {
+  return (
+    <div className="actions">
+      <button type="button" onClick={onCancel}>
+        Cancel
+      </button>
+      <button type="submit" className="button-primary" disabled={busy}>
+        {submit}
+      </button>
+    </div>
+  );
+}
+
+/** Checkboxes choosing a subset of `options`, with the API's error for the whole set under them. */
+export function CheckboxGroup<T extends string>({
+  legend,
+  options,
+  label,
+  value,
+  onChange,
+  error,
+}: {
+  legend: string;
+  options: readonly T[];
+  label: (option: T) => ReactNode;
+  value: readonly T[];
+  onChange: (next: T[]) => void;
+  error?: string;
+}) {
+  return (
+    <fieldset className="field">
+      <legend>{legend}</legend>
+      <div className="choices">
+        {options.map((option) => (
+          <label key={option} className="check">
+            <input
+              type="checkbox"
+              checked={value.includes(option)}
+              onChange={(e) => onChange(e.target.checked ? [...value, option] : value.filter((o) => o !== option))}
+            />
+            {label(option)}
+          </label>
+        ))}
+      </div>
+      {error && (
+        <p className="field-error" role="alert">
+          {legend}: {error}
+        </p>
+      )}
+    </fieldset>
+  );
+}

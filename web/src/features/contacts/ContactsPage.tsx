@@ -129,7 +129,13 @@ export function ContactsPage() {
       ) : list.isError ? (
         <Failed error={list.error} />
       ) : list.data.items.length === 0 ? (
-        <Empty>{q ? `No contact matches “${q}”.` : `No contacts in ${CHOICES[directory]} yet.`}</Empty>
+        <Empty>
+          {q
+            ? `No contact matches “${q}”.`
+            : directory === "all"
+              ? "No contacts yet."
+              : `No contacts in ${CHOICES[directory]} yet.`}
+        </Empty>
       ) : (
         <ul className="cards" aria-label={`${CHOICES[directory]} contacts`}>
           {list.data.items.map((contact) => {

@@ -9,8 +9,9 @@ import {
 } from "../../../../layers/core/events/catalog.js";
 import { ApiError, call } from "../../api/client";
 import { useSession } from "../../api/session";
-import { Banner, Field, SelectField } from "../../components/forms";
+import { Field, SelectField, useNotice } from "../../components/forms";
 import { Empty, Failed, Loading } from "../../components/states";
+import { DataTable, ListTable, RowButton } from "../../components/table";
 
 /** The event log (seed 000's Linkus events) with its filters, and notification emails that failed. */
 export function EventsPage() {
@@ -100,32 +101,19 @@ function EventLog() {
         <Empty>No event matches these filters.</Empty>
       ) : (
         // Focusable: the table scrolls sideways on narrow screens and holds no control to tab to.
-        // biome-ignore lint/a11y/noNoninteractiveTabindex: a scrollable region needs keyboard access (axe scrollable-region-focusable)
-        <section className="table-wrap" aria-label="Events, newest first" tabIndex={0}>
-          <table>
-            <caption className="visually-hidden">Events, newest first</caption>
-            <thead>
-              <tr>
-                <th scope="col">Time</th>
-                <th scope="col">Event</th>
-                <th scope="col">Level</th>
-                <th scope="col">Extension</th>
-                <th scope="col">Source IP</th>
-              </tr>
-            </thead>
-            <tbody>
-              {events.data.items.map((entry) => (
-                <tr key={entry.id}>
-                  <td>{new Date(entry.time).toLocaleString()}</td>
-                  <td>{entry.name}</td>
-                  <td>{entry.level}</td>
-                  <td>{entry.extensionNumber ?? "—"}</td>
-                  <td>{entry.sourceIp ?? "—"}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </section>
+        <DataTable
+          scrollable
+          caption="Events, newest first"
+          rows={events.data.items}
+          rowKey={(entry) => entry.id}
+          columns={[
+            { header: "Time", cell: (entry) => new Date(entry.time).toLocaleString() },
+            { header: "Event", cell: (entry) => entry.name },
+            { header: "Level", cell: (entry) => entry.level },
+            { header: "Extension", cell: (entry) => entry.extensionNumber ?? "—" },
+            { header: "Source IP", cell: (entry) => entry.sourceIp ?? "—" },
+          ]}
+        />
       )}
     </div>
   );
@@ -133,57 +121,34 @@ function EventLog() {
 
 function FailedDeliveries() {
   const failed = useQuery({ queryKey: ["failedDeliveries"], queryFn: () => call("notifications.deliveries.failed") });
-  const [notice, setNotice] = useState<{ tone: "success" | "error"; text: string }>();
-  const retry = async (id: string) => {
-    try {
+  const notice = useNotice();
+  const retry = (id: string) =>
+    notice.attempt(async () => {
       await call("notifications.deliveries.retry", { params: { deliveryId: id } });
-      setNotice({ tone: "success", text: "Sent again: it leaves this list once delivered." });
       await failed.refetch();
-    } catch (error) {
-      setNotice({ tone: "error", text: (error as Error).message });
-    }
-  };
+      return "Sent again: it leaves this list once delivered.";
+    });
   return (
     <div className="card">
       <h2>Failed notification emails</h2>
-      {notice && <Banner tone={notice.tone} message={notice.text} />}
-      {failed.isPending ? (
-        <Loading what="failed deliveries" />
-      ) : failed.isError ? (
-        <Failed error={failed.error} />
-      ) : failed.data.items.length === 0 ? (
-        <Empty>Every notification email was delivered.</Empty>
-      ) : (
-        <div className="table-wrap">
-          <table>
-            <caption className="visually-hidden">Failed notification emails</caption>
-            <thead>
-              <tr>
-                <th scope="col">Event</th>
-                <th scope="col">To</th>
-                <th scope="col">Attempts</th>
-                <th scope="col">Last error</th>
-                <th scope="col">Actions</th>
-              </tr>
-            </thead>
-            <tbody>
-              {failed.data.items.map((delivery) => (
-                <tr key={delivery.id}>
-                  <td>{delivery.event ? EVENTS[delivery.event].name : "Welcome email"}</td>
-                  <td>{delivery.to}</td>
-                  <td>{delivery.attempts}</td>
-                  <td>{delivery.lastError}</td>
-                  <td>
-                    <button type="button" onClick={() => void retry(delivery.id)}>
-                      Retry<span className="visually-hidden"> email to {delivery.to}</span>
-                    </button>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+      {notice.banner}
+      <ListTable
+        query={failed}
+        what="failed deliveries"
+        empty="Every notification email was delivered."
+        caption="Failed notification emails"
+        rowKey={(delivery) => delivery.id}
+        columns={[
+          { header: "Event", cell: (d) => (d.event ? EVENTS[d.event].name : "Welcome email") },
+          { header: "To", cell: (d) => d.to },
+          { header: "Attempts", cell: (d) => d.attempts },
+          { header: "Last error", cell: (d) => d.lastError },
+          {
+            header: "Actions",
+            cell: (d) => <RowButton label="Retry" row={`email to ${d.to}`} onClick={() => void retry(d.id)} />,
+          },
+        ]}
+      />
     </div>
   );
 }

@@ -31,6 +31,10 @@ export function ExtensionsPage() {
     queryFn: () => call("extensions.list", { query }),
     placeholderData: keepPreviousData,
   });
+  // Role ids are for machines (super_admin, a custom role's ULID): the list shows the role's name.
+  const canSeeRoles = session?.principal.permissions.includes("roles.view") ?? false;
+  const roles = useQuery({ queryKey: ["roles"], queryFn: () => call("roles.list"), enabled: canSeeRoles });
+  const roleName = (id: string) => roles.data?.items.find((role) => role.id === id)?.name ?? id;
   const update = (next: Partial<Query>) => setQuery((q) => ({ ...q, page: 1, ...next }));
   const pages = list.data ? Math.max(1, Math.ceil(list.data.total / list.data.pageSize)) : 1;
 
@@ -156,7 +160,7 @@ export function ExtensionsPage() {
                   <td>{extension.number}</td>
                   <td>{`${extension.firstName} ${extension.lastName}`.trim()}</td>
                   <td className="wrap-anywhere">{extension.email || "—"}</td>
-                  <td>{extension.role}</td>
+                  <td>{roleName(extension.role)}</td>
                   <td>
                     <div className="stack">
                       <span className={`presence presence-${presence[extension.id] ?? "unknown"}`}>

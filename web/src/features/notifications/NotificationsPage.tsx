@@ -3,8 +3,9 @@ import { type FormEvent, useState } from "react";
 import { EVENT_LEVELS, type EventLevel } from "../../../../layers/core/events/catalog.js";
 import { renderTemplate } from "../../../../layers/core/events/template.js";
 import { type BodyOf, type CallOutput, call } from "../../api/client";
-import { Banner, Field, SelectField, useSubmit } from "../../components/forms";
+import { Banner, CheckboxGroup, Field, SelectField, useNotice, useSubmit } from "../../components/forms";
 import { Empty, Failed, Loading } from "../../components/states";
+import { DataTable, RowButton } from "../../components/table";
 
 type Setting = CallOutput<"notifications.settings.list">["items"][number];
 type Contact = CallOutput<"notifications.contacts.list">["items"][number];
@@ -37,92 +38,91 @@ function Settings() {
   const queries = useQueryClient();
   const list = useQuery({ queryKey: ["notificationSettings"], queryFn: () => call("notifications.settings.list") });
   const [editing, setEditing] = useState<Setting>();
-  const [notice, setNotice] = useState<{ tone: "success" | "error"; text: string }>();
-  const update = async (setting: Setting, body: Parameters<typeof changeSetting>[1]) => {
-    try {
+  const notice = useNotice();
+  const update = (setting: Setting, body: Parameters<typeof changeSetting>[1]) =>
+    notice.attempt(async () => {
       await changeSetting(setting, body);
       await queries.invalidateQueries({ queryKey: ["notificationSettings"] });
-    } catch (error) {
-      setNotice({ tone: "error", text: (error as Error).message });
-    }
-  };
+      return undefined;
+    });
   if (list.isPending) return <Loading what="notification settings" />;
   if (list.isError) return <Failed error={list.error} />;
   return (
     <div className="card">
       <h2>Events</h2>
-      {notice && <Banner tone={notice.tone} message={notice.text} />}
-      <div className="table-wrap">
-        <table>
-          <caption className="visually-hidden">Event notification settings</caption>
-          <thead>
-            <tr>
-              <th scope="col">Event</th>
-              <th scope="col">Notify</th>
-              <th scope="col">Level</th>
-              <th scope="col">Methods</th>
-              <th scope="col">Template</th>
-            </tr>
-          </thead>
-          <tbody>
-            {list.data.items.map((setting) => (
-              <tr key={setting.event}>
-                <td>
-                  {setting.name}
-                  <span className="muted"> · {capital(setting.category)}</span>
-                </td>
-                <td>
+      {notice.banner}
+      <DataTable
+        caption="Event notification settings"
+        rows={list.data.items}
+        rowKey={(setting) => setting.event}
+        columns={[
+          {
+            header: "Event",
+            cell: (setting) => (
+              <>
+                {setting.name}
+                <span className="muted"> · {capital(setting.category)}</span>
+              </>
+            ),
+          },
+          {
+            header: "Notify",
+            cell: (setting) => (
+              <input
+                type="checkbox"
+                aria-label={`Notify on ${setting.name}`}
+                checked={setting.enabled}
+                onChange={(e) => void update(setting, { enabled: e.target.checked })}
+              />
+            ),
+          },
+          {
+            header: "Level",
+            cell: (setting) => (
+              <select
+                aria-label={`Level of ${setting.name}`}
+                value={setting.level}
+                onChange={(e) => void update(setting, { level: e.target.value as EventLevel })}
+              >
+                {EVENT_LEVELS.map((level) => (
+                  <option key={level} value={level}>
+                    {capital(level)}
+                  </option>
+                ))}
+              </select>
+            ),
+          },
+          {
+            header: "Methods",
+            cell: (setting) =>
+              list.data.methods.map((method) => (
+                <label key={method.id} className="check" title={method.reason}>
                   <input
                     type="checkbox"
-                    aria-label={`Notify on ${setting.name}`}
-                    checked={setting.enabled}
-                    onChange={(e) => void update(setting, { enabled: e.target.checked })}
+                    disabled={!method.available}
+                    checked={setting.methods.includes(method.id)}
+                    onChange={(e) =>
+                      void update(setting, {
+                        methods: e.target.checked
+                          ? [...setting.methods, method.id]
+                          : setting.methods.filter((m) => m !== method.id),
+                      })
+                    }
                   />
-                </td>
-                <td>
-                  <select
-                    aria-label={`Level of ${setting.name}`}
-                    value={setting.level}
-                    onChange={(e) => void update(setting, { level: e.target.value as EventLevel })}
-                  >
-                    {EVENT_LEVELS.map((level) => (
-                      <option key={level} value={level}>
-                        {capital(level)}
-                      </option>
-                    ))}
-                  </select>
-                </td>
-                <td>
-                  {list.data.methods.map((method) => (
-                    <label key={method.id} className="check" title={method.reason}>
-                      <input
-                        type="checkbox"
-                        disabled={!method.available}
-                        checked={setting.methods.includes(method.id)}
-                        onChange={(e) =>
-                          void update(setting, {
-                            methods: e.target.checked
-                              ? [...setting.methods, method.id]
-                              : setting.methods.filter((m) => m !== method.id),
-                          })
-                        }
-                      />
-                      {method.name}
-                      <span className="visually-hidden"> for {setting.name}</span>
-                      {!method.available && <span className="muted"> (not available)</span>}
-                    </label>
-                  ))}
-                </td>
-                <td>
-                  <button type="button" onClick={() => setEditing(setting)}>
-                    Edit template<span className="visually-hidden"> of {setting.name}</span>
-                  </button>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+                  {method.name}
+                  <span className="visually-hidden"> for {setting.name}</span>
+                  {!method.available && <span className="muted"> (not available)</span>}
+                </label>
+              )),
+          },
+          {
+            header: "Template",
+            cell: (setting) => (
+              <RowButton label="Edit template" row={`of ${setting.name}`} onClick={() => setEditing(setting)} />
+            ),
+          },
+        ]}
+      />
       {editing && (
         <TemplateForm
           key={editing.event}
@@ -130,7 +130,7 @@ function Settings() {
           variables={list.data.variables}
           onDone={async (text) => {
             setEditing(undefined);
-            setNotice({ tone: "success", text });
+            notice.setNotice({ tone: "success", text });
             await queries.invalidateQueries({ queryKey: ["notificationSettings"] });
           }}
           onCancel={() => setEditing(undefined)}
@@ -249,13 +249,17 @@ function Contacts() {
       await queries.invalidateQueries({ queryKey: ["notificationContacts"] });
     });
   };
-  const remove = async (contact: Contact) => {
-    await call("notifications.contacts.delete", { params: { contactId: contact.id } });
-    await queries.invalidateQueries({ queryKey: ["notificationContacts"] });
-  };
+  const notice = useNotice();
+  const remove = (contact: Contact) =>
+    notice.attempt(async () => {
+      await call("notifications.contacts.delete", { params: { contactId: contact.id } });
+      await queries.invalidateQueries({ queryKey: ["notificationContacts"] });
+      return undefined;
+    });
   return (
     <div className="card">
       <h2>Notification contacts</h2>
+      {notice.banner}
       {list.isPending ? (
         <Loading what="notification contacts" />
       ) : list.isError ? (
@@ -270,9 +274,7 @@ function Contacts() {
                 {contact.name}
                 {contact.email ? ` <${contact.email}>` : ""} · {contact.levels.map(capital).join(", ")}
               </span>
-              <button type="button" className="button-danger" onClick={() => void remove(contact)}>
-                Remove<span className="visually-hidden"> {contact.name}</span>
-              </button>
+              <RowButton label="Remove" row={contact.name} onClick={() => void remove(contact)} danger />
             </li>
           ))}
         </ul>
@@ -324,22 +326,14 @@ function Contacts() {
             </>
           )}
         </div>
-        <fieldset className="field">
-          <legend>Receives</legend>
-          <div className="choices">
-            {EVENT_LEVELS.map((level) => (
-              <label key={level} className="check">
-                <input
-                  type="checkbox"
-                  checked={levels.includes(level)}
-                  onChange={(e) => setLevels(e.target.checked ? [...levels, level] : levels.filter((l) => l !== level))}
-                />
-                {capital(level)}
-              </label>
-            ))}
-          </div>
-          {errors.levels && <p className="field-error">Levels: {errors.levels}</p>}
-        </fieldset>
+        <CheckboxGroup
+          legend="Receives"
+          options={EVENT_LEVELS}
+          label={capital}
+          value={levels}
+          onChange={setLevels}
+          error={errors.levels}
+        />
         <button type="submit" className="button-primary" disabled={busy}>
           Add contact
         </button>

@@ -2,8 +2,8 @@ import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { type FormEvent, useState } from "react";
 import { type CallOutput, call } from "../../api/client";
 import { useSession } from "../../api/session";
-import { Banner, Field, SelectField, useSubmit } from "../../components/forms";
-import { Empty, Failed, Loading } from "../../components/states";
+import { Banner, Field, FormActions, SelectField, useNotice, useSubmit } from "../../components/forms";
+import { EditDeleteButtons, ListTable } from "../../components/table";
 
 type Organization = CallOutput<"organizations.list">["items"][number];
 
@@ -15,7 +15,7 @@ export function OrganizationsPage() {
   const list = useQuery({ queryKey: ["organizations"], queryFn: () => call("organizations.list") });
   const [editing, setEditing] = useState<Organization | "new">();
   const [values, setValues] = useState({ name: "", description: "", parentId: "" });
-  const [notice, setNotice] = useState<{ tone: "success" | "error"; text: string }>();
+  const notice = useNotice();
   const { errors, banner, busy, run } = useSubmit();
   const open = (organization?: Organization) => {
     setEditing(organization ?? "new");
@@ -38,12 +38,11 @@ export function OrganizationsPage() {
   };
   const remove = async (organization: Organization) => {
     if (!window.confirm(`Delete the organization “${organization.name}”?`)) return;
-    try {
+    await notice.attempt(async () => {
       await call("organizations.delete", { params: { organizationId: organization.id } });
       await queries.invalidateQueries({ queryKey: ["organizations"] });
-    } catch (error) {
-      setNotice({ tone: "error", text: (error as Error).message });
-    }
+      return undefined;
+    });
   };
   const toggle = async (on: boolean) => {
     queries.setQueryData(["settings"], await call("settings.update", { body: { organizationManagement: on } }));
@@ -67,7 +66,7 @@ export function OrganizationsPage() {
           Organization Management (shows the Organization field on extensions)
         </label>
       )}
-      {notice && <Banner tone={notice.tone} message={notice.text} />}
+      {notice.banner}
       {editing && (
         <form className="card inset" onSubmit={onSubmit} noValidate aria-label="Organization">
           <Banner message={banner} />
@@ -103,54 +102,26 @@ export function OrganizationsPage() {
                 ))}
             </SelectField>
           </div>
-          <div className="actions">
-            <button type="button" onClick={() => setEditing(undefined)}>
-              Cancel
-            </button>
-            <button type="submit" className="button-primary" disabled={busy}>
-              Save
-            </button>
-          </div>
+          <FormActions onCancel={() => setEditing(undefined)} busy={busy} submit="Save" />
         </form>
       )}
-      {list.isPending ? (
-        <Loading what="organizations" />
-      ) : list.isError ? (
-        <Failed error={list.error} />
-      ) : list.data.items.length === 0 ? (
-        <Empty>No organizations yet.</Empty>
-      ) : (
-        <div className="table-wrap">
-          <table>
-            <caption className="visually-hidden">Organizations</caption>
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Parent</th>
-                <th scope="col">Members</th>
-                <th scope="col">Actions</th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.data.items.map((organization) => (
-                <tr key={organization.id}>
-                  <td>{organization.name}</td>
-                  <td>{organization.parentId ? names.get(organization.parentId) : "—"}</td>
-                  <td>{organization.memberCount}</td>
-                  <td className="row-actions">
-                    <button type="button" onClick={() => open(organization)}>
-                      Edit<span className="visually-hidden"> {organization.name}</span>
-                    </button>
-                    <button type="button" className="button-danger" onClick={() => void remove(organization)}>
-                      Delete<span className="visually-hidden"> {organization.name}</span>
-                    </button>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+      <ListTable
+        query={list}
+        what="organizations"
+        empty="No organizations yet."
+        caption="Organizations"
+        rowKey={(o) => o.id}
+        columns={[
+          { header: "Name", cell: (o) => o.name },
+          { header: "Parent", cell: (o) => (o.parentId ? names.get(o.parentId) : "—") },
+          { header: "Members", cell: (o) => o.memberCount },
+          {
+            header: "Actions",
+            className: "row-actions",
+            cell: (o) => <EditDeleteButtons name={o.name} onEdit={() => open(o)} onDelete={() => void remove(o)} />,
+          },
+        ]}
+      />
     </section>
   );
 }

@@ -2,8 +2,8 @@ import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { type FormEvent, useState } from "react";
 import { MENU_NAMES, MENUS, OPERATION_NAMES, OPERATIONS } from "../../../../layers/core/linkus.js";
 import { type BodyOf, type CallOutput, call } from "../../api/client";
-import { Banner, Field, SelectField, useSubmit } from "../../components/forms";
-import { Empty, Failed, Loading } from "../../components/states";
+import { Banner, CheckboxGroup, Field, FormActions, SelectField, useNotice, useSubmit } from "../../components/forms";
+import { EditDeleteButtons, ListTable } from "../../components/table";
 import { type Members, MembersField } from "./MembersField";
 
 type LinkusRule = CallOutput<"linkusRules.list">["items"][number];
@@ -21,6 +21,10 @@ function whom(members: Members): string {
   return parts.filter(Boolean).join(", ");
 }
 
+function itemName(item: string): string {
+  return (MENU_NAMES as Record<string, string>)[item] ?? (OPERATION_NAMES as Record<string, string>)[item] ?? item;
+}
+
 /** Linkus client permissions (Menu Visibility, Operation Permission) and Company Contacts rules (seeds 000, 001). */
 export function PermissionsPage() {
   return (
@@ -36,10 +40,14 @@ function LinkusRules() {
   const queries = useQueryClient();
   const rules = useQuery({ queryKey: ["linkusRules"], queryFn: () => call("linkusRules.list") });
   const [editing, setEditing] = useState<LinkusRule | "new">();
+  const notice = useNotice();
   const remove = async (rule: LinkusRule) => {
     if (!window.confirm(`Delete the rule “${rule.name}”?`)) return;
-    await call("linkusRules.delete", { params: { ruleId: rule.id } });
-    await queries.invalidateQueries({ queryKey: ["linkusRules"] });
+    await notice.attempt(async () => {
+      await call("linkusRules.delete", { params: { ruleId: rule.id } });
+      await queries.invalidateQueries({ queryKey: ["linkusRules"] });
+      return undefined;
+    });
   };
   return (
     <div className="card">
@@ -50,6 +58,7 @@ function LinkusRules() {
         </button>
       </div>
       <p className="muted">By default every menu is shown and every setting may be changed; rules restrict them.</p>
+      {notice.banner}
       {editing && (
         <LinkusRuleForm
           rule={editing === "new" ? undefined : editing}
@@ -60,57 +69,27 @@ function LinkusRules() {
           onCancel={() => setEditing(undefined)}
         />
       )}
-      {rules.isPending ? (
-        <Loading what="rules" />
-      ) : rules.isError ? (
-        <Failed error={rules.error} />
-      ) : rules.data.items.length === 0 ? (
-        <Empty>No rules: every user sees every menu and may change every setting.</Empty>
-      ) : (
-        <div className="table-wrap">
-          <table>
-            <caption className="visually-hidden">Linkus client permission rules</caption>
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Kind</th>
-                <th scope="col">Effect</th>
-                <th scope="col">Items</th>
-                <th scope="col">Members</th>
-                <th scope="col">Actions</th>
-              </tr>
-            </thead>
-            <tbody>
-              {rules.data.items.map((rule) => (
-                <tr key={rule.id}>
-                  <td>{rule.name}</td>
-                  <td>{rule.kind === "menu" ? "Menu Visibility" : "Operation Permission"}</td>
-                  <td>{rule.effect === "allow" ? "Allow" : "Disallow"}</td>
-                  <td>
-                    {rule.items
-                      .map(
-                        (item) =>
-                          (MENU_NAMES as Record<string, string>)[item] ??
-                          (OPERATION_NAMES as Record<string, string>)[item] ??
-                          item,
-                      )
-                      .join(", ")}
-                  </td>
-                  <td>{whom(rule.members)}</td>
-                  <td className="row-actions">
-                    <button type="button" onClick={() => setEditing(rule)}>
-                      Edit<span className="visually-hidden"> {rule.name}</span>
-                    </button>
-                    <button type="button" className="button-danger" onClick={() => void remove(rule)}>
-                      Delete<span className="visually-hidden"> {rule.name}</span>
-                    </button>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+      <ListTable
+        query={rules}
+        what="rules"
+        empty="No rules: every user sees every menu and may change every setting."
+        caption="Linkus client permission rules"
+        rowKey={(rule) => rule.id}
+        columns={[
+          { header: "Name", cell: (rule) => rule.name },
+          { header: "Kind", cell: (rule) => (rule.kind === "menu" ? "Menu Visibility" : "Operation Permission") },
+          { header: "Effect", cell: (rule) => (rule.effect === "allow" ? "Allow" : "Disallow") },
+          { header: "Items", cell: (rule) => rule.items.map(itemName).join(", ") },
+          { header: "Members", cell: (rule) => whom(rule.members) },
+          {
+            header: "Actions",
+            className: "row-actions",
+            cell: (rule) => (
+              <EditDeleteButtons name={rule.name} onEdit={() => setEditing(rule)} onDelete={() => void remove(rule)} />
+            ),
+          },
+        ]}
+      />
     </div>
   );
 }
@@ -172,35 +151,16 @@ function LinkusRuleForm({ rule, onDone, onCancel }: { rule?: LinkusRule; onDone:
           <option value="allow">Allow</option>
         </SelectField>
       </div>
-      <fieldset className="field">
-        <legend>{kind === "menu" ? "Menus" : "Settings"}</legend>
-        <div className="choices">
-          {choices.map((item) => (
-            <label key={item} className="check">
-              <input
-                type="checkbox"
-                checked={items.includes(item)}
-                onChange={(e) => setItems(e.target.checked ? [...items, item] : items.filter((x) => x !== item))}
-              />
-              {names[item]}
-            </label>
-          ))}
-        </div>
-        {errors.items && (
-          <p className="field-error" role="alert">
-            {kind === "menu" ? "Menus" : "Settings"}: {errors.items}
-          </p>
-        )}
-      </fieldset>
+      <CheckboxGroup
+        legend={kind === "menu" ? "Menus" : "Settings"}
+        options={choices}
+        label={(item) => names[item]}
+        value={items}
+        onChange={setItems}
+        error={errors.items}
+      />
       <MembersField value={members} onChange={setMembers} error={errors.members} />
-      <div className="actions">
-        <button type="button" onClick={onCancel}>
-          Cancel
-        </button>
-        <button type="submit" className="button-primary" disabled={busy}>
-          Save rule
-        </button>
-      </div>
+      <FormActions onCancel={onCancel} busy={busy} submit="Save rule" />
     </form>
   );
 }
@@ -230,10 +190,14 @@ function ContactsRules() {
       await queries.invalidateQueries({ queryKey: ["companyContactsRules"] });
     });
   };
+  const notice = useNotice();
   const remove = async (rule: ContactsRule) => {
     if (!window.confirm(`Delete the rule “${rule.name}”?`)) return;
-    await call("companyContactsRules.delete", { params: { ruleId: rule.id } });
-    await queries.invalidateQueries({ queryKey: ["companyContactsRules"] });
+    await notice.attempt(async () => {
+      await call("companyContactsRules.delete", { params: { ruleId: rule.id } });
+      await queries.invalidateQueries({ queryKey: ["companyContactsRules"] });
+      return undefined;
+    });
   };
   return (
     <div className="card">
@@ -244,6 +208,7 @@ function ContactsRules() {
         </button>
       </div>
       <p className="muted">Who may view or manage Company Contacts, besides roles that hold the permission.</p>
+      {notice.banner}
       {editing && (
         <form className="card inset" onSubmit={onSubmit} noValidate aria-label="Company Contacts rule">
           <Banner message={banner} />
@@ -266,54 +231,28 @@ function ContactsRules() {
             </SelectField>
           </div>
           <MembersField value={members} onChange={setMembers} error={errors.members} />
-          <div className="actions">
-            <button type="button" onClick={() => setEditing(undefined)}>
-              Cancel
-            </button>
-            <button type="submit" className="button-primary" disabled={busy}>
-              Save rule
-            </button>
-          </div>
+          <FormActions onCancel={() => setEditing(undefined)} busy={busy} submit="Save rule" />
         </form>
       )}
-      {rules.isPending ? (
-        <Loading what="rules" />
-      ) : rules.isError ? (
-        <Failed error={rules.error} />
-      ) : rules.data.items.length === 0 ? (
-        <Empty>No rules: only roles with a Company Contacts permission can see Company Contacts.</Empty>
-      ) : (
-        <div className="table-wrap">
-          <table>
-            <caption className="visually-hidden">Company Contacts rules</caption>
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Access</th>
-                <th scope="col">Members</th>
-                <th scope="col">Actions</th>
-              </tr>
-            </thead>
-            <tbody>
-              {rules.data.items.map((rule) => (
-                <tr key={rule.id}>
-                  <td>{rule.name}</td>
-                  <td>{rule.access === "manage" ? "Manage" : "View"}</td>
-                  <td>{whom(rule.members)}</td>
-                  <td className="row-actions">
-                    <button type="button" onClick={() => open(rule)}>
-                      Edit<span className="visually-hidden"> {rule.name}</span>
-                    </button>
-                    <button type="button" className="button-danger" onClick={() => void remove(rule)}>
-                      Delete<span className="visually-hidden"> {rule.name}</span>
-                    </button>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+      <ListTable
+        query={rules}
+        what="rules"
+        empty="No rules: only roles with a Company Contacts permission can see Company Contacts."
+        caption="Company Contacts rules"
+        rowKey={(rule) => rule.id}
+        columns={[
+          { header: "Name", cell: (rule) => rule.name },
+          { header: "Access", cell: (rule) => (rule.access === "manage" ? "Manage" : "View") },
+          { header: "Members", cell: (rule) => whom(rule.members) },
+          {
+            header: "Actions",
+            className: "row-actions",
+            cell: (rule) => (
+              <EditDeleteButtons name={rule.name} onEdit={() => open(rule)} onDelete={() => void remove(rule)} />
+            ),
+          },
+        ]}
+      />
     </div>
   );
 }

@@ -54,7 +54,14 @@ export function PhonePanel() {
           </button>
         </div>
       )}
-      {phone.call ? <CallControls call={phone.call} /> : <Dialer disabled={phone.registration !== "registered"} />}
+      {phone.call ? (
+        <CallControls call={phone.call} />
+      ) : session?.principal.menus.dial_pad === false ? (
+        // A Menu Visibility rule hides the Dial Pad: calls still ring here and can be answered.
+        <p className="muted">The dial pad is hidden for you by a Linkus permission rule; calls still ring here.</p>
+      ) : (
+        <Dialer disabled={phone.registration !== "registered"} />
+      )}
     </section>
   );
 }

@@ -2,8 +2,10 @@
  * The Web Client's softphone: a JsSIP user agent registered over SIP WebSocket (RFC 7118) with
  * the session's SIP credentials from the login answer, and the one call it handles at a time.
  * State lives here (useSyncExternalStore), the components only render it and call the actions.
+ * JsSIP itself is a chunk of its own, fetched when the phone first starts (after sign-in), so the
+ * login page and a quick-login link load without it (docs/benchmarks.md, Web app).
  */
-import { C, UA, WebSocketInterface } from "jssip";
+import type { UA } from "jssip";
 import type { RTCSession } from "jssip/lib/RTCSession";
 import type { RTCSessionEvent } from "jssip/lib/UA";
 import { useSyncExternalStore } from "react";
@@ -41,6 +43,11 @@ export interface PhoneIdentity {
 
 let state: PhoneState = { registration: "off", problem: undefined, call: undefined };
 const listeners = new Set<() => void>();
+type JsSip = typeof import("jssip");
+let jssip: JsSip | undefined;
+let loading: Promise<JsSip> | undefined;
+/** Counts starts and stops, so an agent whose JsSIP arrives after a stop or a restart is never made. */
+let generation = 0;
 let ua: UA | undefined;
 let session: RTCSession | undefined;
 let identity: PhoneIdentity | undefined;
@@ -71,11 +78,39 @@ function instanceId(): string {
   return id;
 }
 
+function loadJsSip(): Promise<JsSip> {
+  loading ??= import("jssip").then(
+    (module) => {
+      jssip = module;
+      return module;
+    },
+    (error: unknown) => {
+      loading = undefined; // a later start tries again
+      throw error;
+    },
+  );
+  return loading;
+}
+
 export function startPhone(next: PhoneIdentity): () => void {
   stopPhone();
+  const started = generation;
   identity = next;
-  const { sip } = next;
   set({ registration: "connecting", problem: undefined });
+  loadJsSip().then(
+    (module) => {
+      if (started === generation) register(module, next);
+    },
+    () => {
+      if (started === generation)
+        set({ registration: "failed", problem: "The phone could not be loaded: reload the page to try again." });
+    },
+  );
+  return stopPhone;
+}
+
+function register({ UA, WebSocketInterface }: JsSip, next: PhoneIdentity): void {
+  const { sip } = next;
   const agent = new UA({
     sockets: [new WebSocketInterface(sip.websocket)],
     uri: `sip:${next.number}@${sip.domain}`,
@@ -99,10 +134,10 @@ export function startPhone(next: PhoneIdentity): () => void {
   agent.on("newRTCSession", (event: RTCSessionEvent) => adopt(event));
   agent.start();
   ua = agent;
-  return stopPhone;
 }
 
 export function stopPhone(): void {
+  generation++;
   session?.terminate();
   session = undefined;
   ua?.stop();
@@ -256,8 +291,8 @@ export function toggleHold(): void {
 
 /** DTMF in the media (RFC 4733 telephone-event), not SIP INFO. */
 export function sendDigit(digit: string): void {
-  if (session?.isEstablished() && /^[0-9*#A-D]$/.test(digit))
-    session.sendDTMF(digit, { transportType: C.DTMF_TRANSPORT.RFC2833 });
+  if (jssip && session?.isEstablished() && /^[0-9*#A-D]$/.test(digit))
+    session.sendDTMF(digit, { transportType: jssip.C.DTMF_TRANSPORT.RFC2833 });
 }
 
 /** Blind transfer (REFER, RFC 3515): the other side calls `target`, this call ends. */

@@ -17,6 +17,14 @@ const PAGE = {
   recording: { title: "Recordings", list: "recordings.list", empty: "No recordings." },
 } as const;
 
+/** What the Voicemails and Recordings pages hold, and what they cannot do yet. */
+const NO_AUDIO = {
+  voicemail:
+    "Each voicemail left for you: who called, when, how long, and whether you have read it. Listening is not available yet: this PBX stores no voicemail audio.",
+  recording:
+    "Each call recording of yours: who, when and how long. Downloading is not available yet: this PBX stores no recording audio.",
+} as const;
+
 const TYPES: Record<Query["type"], string> = {
   all: "All",
   inbound: "Inbound",
@@ -113,10 +121,7 @@ export function RecordsPage({ kind }: { kind: RecordKind }) {
       {notice && <Banner tone="success" message={notice} />}
       {kind !== "call" && (
         // Said plainly rather than showing a player with nothing behind it (docs/web.md, Not built yet).
-        <p className="muted">
-          {kind === "voicemail" ? "Playback" : "Download"} is not available yet: this PBX keeps where each{" "}
-          {kind === "voicemail" ? "voicemail's" : "recording's"} audio is, but stores no audio to serve.
-        </p>
+        <p className="muted">{NO_AUDIO[kind]}</p>
       )}
       {list.isPending ? (
         <Loading what={page.title.toLowerCase()} />

@@ -3,8 +3,8 @@ import { type FormEvent, useState } from "react";
 import { PERMISSIONS, type Permission } from "../../../../layers/core/permissions.js";
 import { type CallOutput, call } from "../../api/client";
 import { useSession } from "../../api/session";
-import { Banner, Field, SelectField, useSubmit } from "../../components/forms";
-import { Empty, Failed, Loading } from "../../components/states";
+import { Banner, CheckboxGroup, Field, FormActions, SelectField, useNotice, useSubmit } from "../../components/forms";
+import { EditDeleteButtons, ListTable } from "../../components/table";
 
 type Role = CallOutput<"roles.list">["items"][number];
 
@@ -27,7 +27,7 @@ export function RolesPage() {
     permissions: [],
   });
   const [deleting, setDeleting] = useState<{ role: Role; reassignTo: string }>();
-  const [notice, setNotice] = useState<{ tone: "success" | "error"; text: string }>();
+  const notice = useNotice();
   const { errors, banner, busy, run } = useSubmit((field) => field.split(".")[0] ?? field);
   const open = (role?: Role) => {
     setEditing(role ?? "new");
@@ -44,17 +44,15 @@ export function RolesPage() {
   };
   const remove = async () => {
     if (!deleting) return;
-    try {
+    await notice.attempt(async () => {
       await call("roles.delete", {
         params: { roleId: deleting.role.id },
         query: { reassignTo: deleting.reassignTo || undefined },
       });
-      setNotice({ tone: "success", text: `Role ${deleting.role.name} deleted.` });
       setDeleting(undefined);
       await queries.invalidateQueries({ queryKey: ["roles"] });
-    } catch (error) {
-      setNotice({ tone: "error", text: (error as Error).message });
-    }
+      return `Role ${deleting.role.name} deleted.`;
+    });
   };
   return (
     <section aria-labelledby="roles-title">
@@ -66,7 +64,7 @@ export function RolesPage() {
           </button>
         )}
       </div>
-      {notice && <Banner tone={notice.tone} message={notice.text} />}
+      {notice.banner}
       {editing && (
         <form className="card inset" onSubmit={onSubmit} noValidate aria-label="Role">
           <Banner message={banner} />
@@ -86,41 +84,15 @@ export function RolesPage() {
               onChange={(e) => setValues({ ...values, description: e.target.value })}
             />
           </div>
-          <fieldset className="field">
-            <legend>Permissions</legend>
-            <div className="choices">
-              {PERMISSIONS.map((permission) => (
-                <label key={permission} className="check">
-                  <input
-                    type="checkbox"
-                    checked={values.permissions.includes(permission)}
-                    onChange={(e) =>
-                      setValues({
-                        ...values,
-                        permissions: e.target.checked
-                          ? [...values.permissions, permission]
-                          : values.permissions.filter((p) => p !== permission),
-                      })
-                    }
-                  />
-                  {permissionName(permission)}
-                </label>
-              ))}
-            </div>
-            {errors.permissions && (
-              <p className="field-error" role="alert">
-                Permissions: {errors.permissions}
-              </p>
-            )}
-          </fieldset>
-          <div className="actions">
-            <button type="button" onClick={() => setEditing(undefined)}>
-              Cancel
-            </button>
-            <button type="submit" className="button-primary" disabled={busy}>
-              Save role
-            </button>
-          </div>
+          <CheckboxGroup
+            legend="Permissions"
+            options={PERMISSIONS}
+            label={permissionName}
+            value={values.permissions}
+            onChange={(permissions) => setValues({ ...values, permissions })}
+            error={errors.permissions}
+          />
+          <FormActions onCancel={() => setEditing(undefined)} busy={busy} submit="Save role" />
         </form>
       )}
       {deleting && (
@@ -155,58 +127,35 @@ export function RolesPage() {
           </div>
         </fieldset>
       )}
-      {roles.isPending ? (
-        <Loading what="roles" />
-      ) : roles.isError ? (
-        <Failed error={roles.error} />
-      ) : roles.data.items.length === 0 ? (
-        <Empty>No roles.</Empty>
-      ) : (
-        <div className="table-wrap">
-          <table>
-            <caption className="visually-hidden">User roles</caption>
-            <thead>
-              <tr>
-                <th scope="col">Role</th>
-                <th scope="col">Kind</th>
-                <th scope="col">Holders</th>
-                <th scope="col">Permissions</th>
-                {canManage && <th scope="col">Actions</th>}
-              </tr>
-            </thead>
-            <tbody>
-              {roles.data.items.map((role) => (
-                <tr key={role.id}>
-                  <td>{role.name}</td>
-                  <td>{role.system ? "System" : "Custom"}</td>
-                  <td>{role.memberCount}</td>
-                  <td className="wrap">
-                    {role.permissions.length ? role.permissions.map(permissionName).join(", ") : "None"}
-                  </td>
-                  {canManage && (
-                    <td className="row-actions">
-                      {!role.system && (
-                        <>
-                          <button type="button" onClick={() => open(role)}>
-                            Edit<span className="visually-hidden"> {role.name}</span>
-                          </button>
-                          <button
-                            type="button"
-                            className="button-danger"
-                            onClick={() => setDeleting({ role, reassignTo: role.memberCount > 0 ? "none" : "" })}
-                          >
-                            Delete<span className="visually-hidden"> {role.name}</span>
-                          </button>
-                        </>
-                      )}
-                    </td>
-                  )}
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+      <ListTable
+        query={roles}
+        what="roles"
+        empty="No roles."
+        caption="User roles"
+        rowKey={(role) => role.id}
+        columns={[
+          { header: "Role", cell: (role) => role.name },
+          { header: "Kind", cell: (role) => (role.system ? "System" : "Custom") },
+          { header: "Holders", cell: (role) => role.memberCount },
+          {
+            header: "Permissions",
+            className: "wrap",
+            cell: (role) => (role.permissions.length ? role.permissions.map(permissionName).join(", ") : "None"),
+          },
+          canManage && {
+            header: "Actions",
+            className: "row-actions",
+            cell: (role) =>
+              !role.system && (
+                <EditDeleteButtons
+                  name={role.name}
+                  onEdit={() => open(role)}
+                  onDelete={() => setDeleting({ role, reassignTo: role.memberCount > 0 ? "none" : "" })}
+                />
+              ),
+          },
+        ]}
+      />
     </section>
   );
 }

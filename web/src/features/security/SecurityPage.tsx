@@ -1,8 +1,9 @@
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { type FormEvent, useEffect, useState } from "react";
 import { call } from "../../api/client";
-import { Banner, Field, useSubmit } from "../../components/forms";
-import { Empty, Failed, Loading } from "../../components/states";
+import { Banner, Field, useNotice, useSubmit } from "../../components/forms";
+import { Failed, Loading } from "../../components/states";
+import { ListTable, RowButton } from "../../components/table";
 
 /** Login security: failed-login limits and the allowlist, and the blocked IP addresses with unblock. */
 export function SecurityPage() {
@@ -94,53 +95,34 @@ function LoginSettings() {
 
 function BlockedIps() {
   const blocked = useQuery({ queryKey: ["blockedIps"], queryFn: () => call("security.blockedIps.list") });
-  const [notice, setNotice] = useState<string>();
-  const unblock = async (ip: string) => {
-    await call("security.blockedIps.unblock", { params: { ip } });
-    setNotice(`${ip} unblocked.`);
-    await blocked.refetch();
-  };
+  const notice = useNotice();
+  const unblock = (ip: string) =>
+    notice.attempt(async () => {
+      await call("security.blockedIps.unblock", { params: { ip } });
+      await blocked.refetch();
+      return `${ip} unblocked.`;
+    });
   return (
     <div className="card">
       <h2>Blocked IP addresses</h2>
-      {notice && <Banner tone="success" message={notice} />}
-      {blocked.isPending ? (
-        <Loading what="blocked addresses" />
-      ) : blocked.isError ? (
-        <Failed error={blocked.error} />
-      ) : blocked.data.items.length === 0 ? (
-        <Empty>No address is blocked.</Empty>
-      ) : (
-        <div className="table-wrap">
-          <table>
-            <caption className="visually-hidden">Blocked IP addresses</caption>
-            <thead>
-              <tr>
-                <th scope="col">Address</th>
-                <th scope="col">Client</th>
-                <th scope="col">Blocked at</th>
-                <th scope="col">Until</th>
-                <th scope="col">Actions</th>
-              </tr>
-            </thead>
-            <tbody>
-              {blocked.data.items.map((entry) => (
-                <tr key={entry.ip}>
-                  <td>{entry.ip}</td>
-                  <td>{entry.clientKind === "web" ? "Web Client" : "Linkus clients"}</td>
-                  <td>{new Date(entry.blockedAt).toLocaleString()}</td>
-                  <td>{new Date(entry.blockedUntil).toLocaleString()}</td>
-                  <td>
-                    <button type="button" onClick={() => void unblock(entry.ip)}>
-                      Unblock<span className="visually-hidden"> {entry.ip}</span>
-                    </button>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+      {notice.banner}
+      <ListTable
+        query={blocked}
+        what="blocked addresses"
+        empty="No address is blocked."
+        caption="Blocked IP addresses"
+        rowKey={(entry) => entry.ip}
+        columns={[
+          { header: "Address", cell: (entry) => entry.ip },
+          { header: "Client", cell: (entry) => (entry.clientKind === "web" ? "Web Client" : "Linkus clients") },
+          { header: "Blocked at", cell: (entry) => new Date(entry.blockedAt).toLocaleString() },
+          { header: "Until", cell: (entry) => new Date(entry.blockedUntil).toLocaleString() },
+          {
+            header: "Actions",
+            cell: (entry) => <RowButton label="Unblock" row={entry.ip} onClick={() => void unblock(entry.ip)} />,
+          },
+        ]}
+      />
     </div>
   );
 }
