@@ -22,6 +22,7 @@ export const sharedTest: NonNullable<ViteUserConfig["test"]> = {
  */
 const ISOLATED = [
   "test/integration/auth-gate.test.ts",
+  "test/integration/caller-ip.test.ts",
   "test/integration/logging.test.ts",
   "test/integration/welcome-outbox.test.ts",
   "test/listener/sip-gate.test.ts",
