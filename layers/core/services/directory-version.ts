@@ -1,6 +1,5 @@
 import type { Deps } from "../deps.js";
-import { getItem, sendGuarded } from "../entities/table.js";
-import { keys } from "../keys.js";
+import { bumpDirectoryVersionItem, directoryVersionBump, getDirectoryVersion } from "../entities/directory-version.js";
 import { logger } from "../logger.js";
 import type { GuardedItem } from "../storage/db.js";
 
@@ -12,15 +11,8 @@ import type { GuardedItem } from "../storage/db.js";
  * without a short TTL on every entry (docs/listener.md, "Caches").
  */
 export function directoryChangedItem(deps: Deps, tenantId: string): GuardedItem {
-  return { item: { Update: { TableName: deps.config.tableName, ...versionBump(tenantId) } } };
+  return directoryVersionBump(deps, tenantId);
 }
-
-const versionBump = (tenantId: string) => ({
-  Key: keys.directoryVersion(tenantId),
-  UpdateExpression: "ADD version :one SET #type = :type",
-  ExpressionAttributeNames: { "#type": "type" },
-  ExpressionAttributeValues: { ":one": 1, ":type": "directoryVersion" },
-});
 
 /**
  * The same for a write made outside a transaction: after it, best effort (a failure is logged;
@@ -28,13 +20,12 @@ const versionBump = (tenantId: string) => ({
  */
 export async function bumpDirectoryVersion(deps: Deps, tenantId: string): Promise<void> {
   try {
-    await sendGuarded(deps, { Update: versionBump(tenantId) });
+    await bumpDirectoryVersionItem(deps, tenantId);
   } catch (error) {
     logger.error("Directory version not bumped", { error: error as Error, tenantId });
   }
 }
 
-export async function readDirectoryVersion(deps: Deps, tenantId: string): Promise<number> {
-  const item = await getItem<{ version?: number }>(deps, keys.directoryVersion(tenantId));
-  return item?.version ?? 0;
+export function readDirectoryVersion(deps: Deps, tenantId: string): Promise<number> {
+  return getDirectoryVersion(deps, tenantId);
 }

@@ -132,6 +132,10 @@ export async function updateTenantSettings(
 }
 
 /** A tenant's feature settings as the settings routes show them. */
+export async function getTenantSettings(deps: Deps, tenantId: string) {
+  return tenantSettingsOf(await requireTenant(deps, tenantId));
+}
+
 export function tenantSettingsOf(tenant: TenantRecord) {
   return {
     organizationManagement: tenant.organizationManagement,

@@ -1,6 +1,6 @@
 import type { Deps } from "../deps.js";
 import { type ExtensionRecord, getExtensionRecord } from "../entities/extension.js";
-import { putItem } from "../entities/table.js";
+import { storeOutboxItem } from "../entities/outbox.js";
 import { requireTenant, type TenantRecord } from "../entities/tenant.js";
 import { ValidationError } from "../errors.js";
 import type { TenantCaller } from "./caller.js";
@@ -52,7 +52,7 @@ async function queueAndTry(
     to: extension.email,
     subject: welcomeSubject(tenant),
   });
-  await putItem(deps, item);
+  await storeOutboxItem(deps, item);
   const outcome = await deliverOutboxItem(deps, item);
   if (outcome === "sent") return { extensionId: extension.id, status: "sent" };
   return {
