@@ -23,8 +23,10 @@ export const handler = createGroupHandler(extensionsRoutes, {
   "extensions.update": ({ params, body }, { deps, caller }) => updateExtension(deps, caller, params.extensionId, body),
   "extensions.delete": ({ params }, { deps, caller }) => deleteExtension(deps, caller, params.extensionId),
   "extensions.sipCredentials": ({ params }, { deps, caller }) => revealSipCredentials(deps, caller, params.extensionId),
-  "extensions.registrations": ({ params }, { deps, caller }) => listRegistrations(deps, caller, params.extensionId),
+  "extensions.registrations": ({ params }, { deps, caller }) =>
+    listRegistrations(deps, caller.tenantId, params.extensionId),
   "extensions.setPassword": ({ params, body }, { deps, caller, sourceIp }) =>
     setExtensionPassword(deps, caller, params.extensionId, body.newPassword, { sourceIp }),
-  "extensions.welcomeEmails": ({ body }, { deps, caller }) => sendWelcomeEmails(deps, caller, body.extensionIds),
+  "extensions.welcomeEmails": ({ body }, { deps, caller }) =>
+    sendWelcomeEmails(deps, caller.tenantId, body.extensionIds),
 });

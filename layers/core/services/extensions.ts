@@ -138,7 +138,7 @@ export async function createExtension(deps: Deps, caller: TenantCaller, input: C
   const { record, initialUserPassword } = await buildExtensionRecord(deps, caller.tenantId, input);
   await transactWrite(deps.db, extensionCreateItems(deps, record));
   const welcomeEmail = input.sendWelcomeEmail
-    ? (await sendWelcomeEmails(deps, caller, [record.id])).results[0]
+    ? (await sendWelcomeEmails(deps, caller.tenantId, [record.id])).results[0]
     : undefined;
   return {
     ...toExtension(record),

@@ -3,7 +3,6 @@ import { type ExtensionRecord, getExtensionRecord } from "../entities/extension.
 import { storeOutboxItem } from "../entities/outbox.js";
 import { requireTenant, type TenantRecord } from "../entities/tenant.js";
 import { ValidationError } from "../errors.js";
-import type { TenantCaller } from "./caller.js";
 import { deliverOutboxItem, outboxItem } from "./notifications.js";
 import { welcomeSubject } from "./welcome-mail.js";
 
@@ -19,10 +18,10 @@ export interface WelcomeResult {
  * retries it with the same backoff, and after the last retry it waits in the failed-deliveries
  * list for an administrator's retry. Each extension gets its own result.
  */
-export async function sendWelcomeEmails(deps: Deps, caller: TenantCaller, extensionIds: string[]) {
-  const tenant = await requireTenant(deps, caller.tenantId);
+export async function sendWelcomeEmails(deps: Deps, tenantId: string, extensionIds: string[]) {
+  const tenant = await requireTenant(deps, tenantId);
   // Every id must be this PBX's before anything is sent: a typo is a 400, not a partial send.
-  const extensions = await Promise.all(extensionIds.map((id) => getExtensionRecord(deps, caller.tenantId, id)));
+  const extensions = await Promise.all(extensionIds.map((id) => getExtensionRecord(deps, tenantId, id)));
   const unknown = extensions.flatMap((extension, index) =>
     extension
       ? []
