@@ -99,19 +99,8 @@ export function changeMemberCount(
   organizationId: string,
   delta: 1 | -1,
   onMissing: () => DomainError,
-) {
-  return {
-    item: {
-      Update: {
-        TableName: deps.config.tableName,
-        Key: keys.organization(tenantId, organizationId),
-        UpdateExpression: "ADD memberCount :delta",
-        ConditionExpression: "attribute_exists(PK)",
-        ExpressionAttributeValues: { ":delta": delta },
-      },
-    },
-    onConditionFailed: onMissing,
-  } satisfies GuardedItem;
+): GuardedItem {
+  return changeCounter(deps, keys.organization(tenantId, organizationId), "memberCount", delta, onMissing);
 }
 
 /** Counts a child in or out of its parent, which must exist. */
@@ -121,19 +110,29 @@ export function changeChildCount(
   parentId: string,
   delta: 1 | -1,
   onMissing: () => DomainError,
-) {
+): GuardedItem {
+  return changeCounter(deps, keys.organization(tenantId, parentId), "childCount", delta, onMissing);
+}
+
+function changeCounter(
+  deps: Deps,
+  Key: { PK: string; SK: string },
+  counter: "memberCount" | "childCount",
+  delta: 1 | -1,
+  onMissing: () => DomainError,
+): GuardedItem {
   return {
     item: {
       Update: {
         TableName: deps.config.tableName,
-        Key: keys.organization(tenantId, parentId),
-        UpdateExpression: "ADD childCount :delta",
+        Key,
+        UpdateExpression: `ADD ${counter} :delta`,
         ConditionExpression: "attribute_exists(PK)",
         ExpressionAttributeValues: { ":delta": delta },
       },
     },
     onConditionFailed: onMissing,
-  } satisfies GuardedItem;
+  };
 }
 
 /** Every organization's id and parent: the tree, without the rest of each item. */

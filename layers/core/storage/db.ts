@@ -59,17 +59,7 @@ export function putIfUnchanged(
   seen: unknown,
   onConditionFailed: () => DomainError,
 ): GuardedItem {
-  return {
-    item: {
-      Put: {
-        TableName: tableName,
-        Item: item,
-        ConditionExpression: `${attribute} = :seen`,
-        ExpressionAttributeValues: { ":seen": seen },
-      },
-    },
-    onConditionFailed,
-  };
+  return { item: { Put: { TableName: tableName, Item: item, ...stillSeen(attribute, seen) } }, onConditionFailed };
 }
 
 /** The delete counterpart of `putIfUnchanged`. */
@@ -80,18 +70,13 @@ export function deleteIfUnchanged(
   seen: unknown,
   onConditionFailed: () => DomainError,
 ): GuardedItem {
-  return {
-    item: {
-      Delete: {
-        TableName: tableName,
-        Key: key,
-        ConditionExpression: `${attribute} = :seen`,
-        ExpressionAttributeValues: { ":seen": seen },
-      },
-    },
-    onConditionFailed,
-  };
+  return { item: { Delete: { TableName: tableName, Key: key, ...stillSeen(attribute, seen) } }, onConditionFailed };
 }
+
+const stillSeen = (attribute: "version" | "updatedAt", seen: unknown) => ({
+  ConditionExpression: `${attribute} = :seen`,
+  ExpressionAttributeValues: { ":seen": seen },
+});
 
 export function isConditionalCheckFailed(error: unknown): boolean {
   return error instanceof Error && error.name === "ConditionalCheckFailedException";
