@@ -159,12 +159,6 @@ export const keys = {
    */
   directoryVersion: (tenantId: string) => ({ PK: partitionOf(tenantId, "registrations"), SK: "~DIRECTORY" }),
   phonebookSettings: (tenantId: string) => ({ PK: partitionOf(tenantId), SK: "SETTINGS#PHONEBOOK" }),
-  /** The stored phonebooks' head (which build is current) and the parts of each built file. */
-  phonebookHead: (tenantId: string) => ({ PK: partitionOf(tenantId), SK: "PHONEBOOK#HEAD" }),
-  phonebookPart: (tenantId: string, sequence: number, file: string, part: number) => ({
-    PK: partitionOf(tenantId),
-    SK: `PHONEBOOK#PART#${String(sequence).padStart(12, "0")}#${file}#${part}`,
-  }),
   importChunk: (tenantId: string, jobId: string, chunk: number) => ({
     PK: partitionOf(tenantId, "jobs"),
     SK: `IMPORT#${jobId}#CHUNK#${String(chunk).padStart(6, "0")}`,

@@ -106,15 +106,10 @@ export function listBlockedIpRecords(
   options: { liveAt?: number; consistent?: boolean } = {},
 ): Promise<BlockRecord[]> {
   const { liveAt, consistent } = options;
-  if (liveAt === undefined) {
-    return queryEvery<BlockRecord>(deps, {
-      ...sortKeyStartsWith(partitionOf(tenantId), keys.blockedIpPrefix),
-      ConsistentRead: consistent,
-    });
-  }
+  const live = liveAt === undefined ? undefined : { ":now": liveAt };
   return queryEvery<BlockRecord>(deps, {
-    ...sortKeyStartsWith(partitionOf(tenantId), keys.blockedIpPrefix, { ":now": liveAt }),
-    FilterExpression: "blockedUntilMs > :now",
+    ...sortKeyStartsWith(partitionOf(tenantId), keys.blockedIpPrefix, live),
+    FilterExpression: live && "blockedUntilMs > :now",
     ConsistentRead: consistent,
   });
 }

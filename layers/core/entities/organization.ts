@@ -92,31 +92,11 @@ export function releaseOrganizationName(deps: Deps, tenantId: string, name: stri
   return { item: { Delete: { TableName: deps.config.tableName, Key: keys.organizationName(tenantId, name) } } };
 }
 
-/** Counts a member in or out of an organization, which must exist. */
-export function changeMemberCount(
+/** Counts a member (`memberCount`) or a child (`childCount`) in or out of an organization, which must exist. */
+export function changeCount(
   deps: Deps,
   tenantId: string,
   organizationId: string,
-  delta: 1 | -1,
-  onMissing: () => DomainError,
-): GuardedItem {
-  return changeCounter(deps, keys.organization(tenantId, organizationId), "memberCount", delta, onMissing);
-}
-
-/** Counts a child in or out of its parent, which must exist. */
-export function changeChildCount(
-  deps: Deps,
-  tenantId: string,
-  parentId: string,
-  delta: 1 | -1,
-  onMissing: () => DomainError,
-): GuardedItem {
-  return changeCounter(deps, keys.organization(tenantId, parentId), "childCount", delta, onMissing);
-}
-
-function changeCounter(
-  deps: Deps,
-  Key: { PK: string; SK: string },
   counter: "memberCount" | "childCount",
   delta: 1 | -1,
   onMissing: () => DomainError,
@@ -125,7 +105,7 @@ function changeCounter(
     item: {
       Update: {
         TableName: deps.config.tableName,
-        Key,
+        Key: keys.organization(tenantId, organizationId),
         UpdateExpression: `ADD ${counter} :delta`,
         ConditionExpression: "attribute_exists(PK)",
         ExpressionAttributeValues: { ":delta": delta },

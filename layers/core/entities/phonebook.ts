@@ -1,5 +1,5 @@
 import type { Deps } from "../deps.js";
-import { keys } from "../keys.js";
+import { partitionOf } from "../keys.js";
 import { getItem, getItems, queryPage, sendGuarded, writeBatches } from "./table.js";
 
 /**
@@ -20,16 +20,23 @@ export interface BookHead {
 }
 
 const STALE = "PHONEBOOK#STALE";
+// In the tenant's main partition. Here rather than in keys.ts: only the contacts and notifier
+// functions touch stored phonebooks, and keys.ts is in every bundle.
+const headKey = (tenantId: string) => ({ PK: partitionOf(tenantId), SK: "PHONEBOOK#HEAD" });
+const partKey = (tenantId: string, sequence: number, file: string, part: number) => ({
+  PK: partitionOf(tenantId),
+  SK: `PHONEBOOK#PART#${String(sequence).padStart(12, "0")}#${file}#${part}`,
+});
 
 export function getBookHead(deps: Deps, tenantId: string): Promise<BookHead | undefined> {
-  return getItem<BookHead>(deps, keys.phonebookHead(tenantId));
+  return getItem<BookHead>(deps, headKey(tenantId));
 }
 
 /** Points the head at a new build unless a build of this sequence or a newer one is there; false then. */
 export async function putBookHead(deps: Deps, tenantId: string, head: BookHead): Promise<boolean> {
   const outcome = await sendGuarded(deps, {
     Put: {
-      Item: { ...keys.phonebookHead(tenantId), type: "phonebookHead", ...head },
+      Item: { ...headKey(tenantId), type: "phonebookHead", ...head },
       ConditionExpression: "attribute_not_exists(PK) OR #sequence < :sequence",
       ExpressionAttributeNames: { "#sequence": "sequence" },
       ExpressionAttributeValues: { ":sequence": head.sequence },
@@ -46,7 +53,7 @@ export async function putBookParts(
   parts: readonly { file: string; part: number; data: Uint8Array }[],
 ): Promise<void> {
   const puts = parts.map(({ file, part, data }) => ({
-    put: { ...keys.phonebookPart(tenantId, sequence, file, part), type: "phonebookPart", data },
+    put: { ...partKey(tenantId, sequence, file, part), type: "phonebookPart", data },
   }));
   await writeBatches(deps, puts, { size: 10 });
 }
@@ -59,7 +66,7 @@ export async function getBookParts(
   file: string,
 ): Promise<Uint8Array[] | undefined> {
   const count = head.files[file] ?? 0;
-  const wanted = Array.from({ length: count }, (_, part) => keys.phonebookPart(tenantId, head.sequence, file, part));
+  const wanted = Array.from({ length: count }, (_, part) => partKey(tenantId, head.sequence, file, part));
   const found = new Map(
     (await getItems<{ SK: string; data: Uint8Array }>(deps, wanted)).map((item) => [item.SK, item.data]),
   );
@@ -74,7 +81,7 @@ export async function deleteBookParts(
   files: Record<string, number>,
 ): Promise<void> {
   const doomed = Object.entries(files).flatMap(([file, count]) =>
-    Array.from({ length: count }, (_, part) => ({ delete: keys.phonebookPart(tenantId, sequence, file, part) })),
+    Array.from({ length: count }, (_, part) => ({ delete: partKey(tenantId, sequence, file, part) })),
   );
   await writeBatches(deps, doomed);
 }
@@ -83,7 +90,7 @@ export async function deleteBookParts(
 export async function markBookStale(deps: Deps, tenantId: string): Promise<void> {
   await sendGuarded(deps, {
     Update: {
-      Key: keys.phonebookHead(tenantId),
+      Key: headKey(tenantId),
       UpdateExpression: "SET GSI1PK = :stale, GSI1SK = :tenant",
       ConditionExpression: "attribute_exists(PK)",
       ExpressionAttributeValues: { ":stale": STALE, ":tenant": tenantId },
@@ -93,7 +100,7 @@ export async function markBookStale(deps: Deps, tenantId: string): Promise<void>
 
 export async function clearBookStale(deps: Deps, tenantId: string): Promise<void> {
   await sendGuarded(deps, {
-    Update: { Key: keys.phonebookHead(tenantId), UpdateExpression: "REMOVE GSI1PK, GSI1SK" },
+    Update: { Key: headKey(tenantId), UpdateExpression: "REMOVE GSI1PK, GSI1SK" },
   });
 }
 

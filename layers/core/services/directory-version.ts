@@ -1,7 +1,11 @@
 import type { Deps } from "../deps.js";
-import { bumpDirectoryVersionItem, directoryVersionBump, getDirectoryVersion } from "../entities/directory-version.js";
+import { bumpDirectoryVersionItem } from "../entities/directory-version.js";
 import { logger } from "../logger.js";
-import type { GuardedItem } from "../storage/db.js";
+
+export {
+  directoryVersionBump as directoryChangedItem,
+  getDirectoryVersion as readDirectoryVersion,
+} from "../entities/directory-version.js";
 
 /**
  * The tenant's directory version: bumped with every write that changes what the SIP listener
@@ -10,9 +14,7 @@ import type { GuardedItem } from "../storage/db.js";
  * copies when it moved, so a saved extension applies on every task within about a second
  * without a short TTL on every entry (docs/listener.md, "Caches").
  */
-export function directoryChangedItem(deps: Deps, tenantId: string): GuardedItem {
-  return directoryVersionBump(deps, tenantId);
-}
+// `directoryChangedItem(deps, tenantId)`: the bump as an item of the caller's transaction.
 
 /**
  * The same for a write made outside a transaction: after it, best effort (a failure is logged;
@@ -24,8 +26,4 @@ export async function bumpDirectoryVersion(deps: Deps, tenantId: string): Promis
   } catch (error) {
     logger.error("Directory version not bumped", { error: error as Error, tenantId });
   }
-}
-
-export function readDirectoryVersion(deps: Deps, tenantId: string): Promise<number> {
-  return getDirectoryVersion(deps, tenantId);
 }

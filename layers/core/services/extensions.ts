@@ -13,7 +13,7 @@ import {
   replaceExtensionIfUnchanged,
   toExtension,
 } from "../entities/extension.js";
-import { changeMemberCount } from "../entities/organization.js";
+import { changeCount } from "../entities/organization.js";
 import { deleteQuickLogin } from "../entities/quick-login.js";
 import { changeSuperAdminCount, requireTenant, type TenantRecord } from "../entities/tenant.js";
 import { ConflictError, DomainError, ForbiddenError, NotFoundError, ValidationError } from "../errors.js";
@@ -97,7 +97,7 @@ function guardDelete(deps: Deps, record: ExtensionRecord, field: UniqueField): G
 }
 
 function memberCountChange(deps: Deps, tenantId: string, organizationId: string, delta: 1 | -1, index: number) {
-  return changeMemberCount(deps, tenantId, organizationId, delta, () =>
+  return changeCount(deps, tenantId, organizationId, "memberCount", delta, () =>
     ValidationError.one(`organizations.${index}`, "is not an organization of this PBX"),
   );
 }

@@ -1,7 +1,7 @@
 import type { z } from "zod";
 import type { Deps } from "../deps.js";
 import {
-  changeChildCount,
+  changeCount,
   claimOrganizationName,
   deleteOrganizationIfEmpty,
   getOrganizationRecord,
@@ -51,7 +51,7 @@ export async function createOrganization(
     claimOrganizationName(deps, tenantId, input.name, id, nameTaken),
   ];
   if (input.parentId) {
-    items.push(changeChildCount(deps, tenantId, input.parentId, 1, notAParent));
+    items.push(changeCount(deps, tenantId, input.parentId, "childCount", 1, notAParent));
   }
   await transactWrite(deps.db, items);
   return toOrganization(record);
@@ -96,10 +96,10 @@ export async function updateOrganization(
   if (next.parentId !== current.parentId) {
     if (next.parentId) await assertNoCycle(deps, tenantId, organizationId, next.parentId);
     if (current.parentId) {
-      items.push(changeChildCount(deps, tenantId, current.parentId, -1, notAParent));
+      items.push(changeCount(deps, tenantId, current.parentId, "childCount", -1, notAParent));
     }
     if (next.parentId) {
-      items.push(changeChildCount(deps, tenantId, next.parentId, 1, notAParent));
+      items.push(changeCount(deps, tenantId, next.parentId, "childCount", 1, notAParent));
     }
   }
   await transactWrite(deps.db, items);
@@ -129,7 +129,7 @@ export async function deleteOrganization(deps: Deps, tenantId: string, organizat
     releaseOrganizationName(deps, tenantId, current.name),
   ];
   if (current.parentId) {
-    items.push(changeChildCount(deps, tenantId, current.parentId, -1, notAParent));
+    items.push(changeCount(deps, tenantId, current.parentId, "childCount", -1, notAParent));
   }
   await transactWrite(deps.db, items);
 }
