@@ -1,5 +1,6 @@
 import { unseal } from "../layers/core/auth/sealed.js";
 import type { Deps } from "../layers/core/deps.js";
+import { readDirectoryVersion } from "../layers/core/entities/directory-version.js";
 import {
   type ExtensionRecord,
   extensionIdByUnique,
@@ -12,7 +13,6 @@ import { getSessionRecord, type SessionRecord } from "../layers/core/entities/se
 import { getSlugGuard } from "../layers/core/entities/tenant.js";
 import type { LoginSecuritySettings } from "../layers/core/schemas/security.js";
 import type { SipDigestAlgorithm } from "../layers/core/schemas/tenants.js";
-import { readDirectoryVersion } from "../layers/core/services/directory-version.js";
 import { loginSecuritySettings } from "../layers/core/services/login-security.js";
 import { sessionIsLive } from "../layers/core/services/sessions.js";
 import { findTenantBySlug } from "../layers/core/services/tenants.js";
@@ -23,7 +23,7 @@ import { singleFlight } from "../layers/core/util/single-flight.js";
  * Read-through caches of what the listener looks up per message: tenants by slug, extensions by
  * registration name or number, sessions. Tenant and extension entries stay until the tenant's
  * directory version moves (every write the listener cares about bumps it, see
- * layers/core/services/directory-version.ts); the version is read at most once per
+ * layers/core/entities/directory-version.ts); the version is read at most once per
  * `versionCheckMs` per tenant, so a saved extension (new password, lower limit, deletion) applies
  * on every task within about that, and a REGISTER refresh costs no DynamoDB read. Entries are
  * also dropped after `maxAgeMs` should a bump have failed. Sessions (Linkus clients) keep a

@@ -23,10 +23,10 @@ import {
   saveImportProgress,
 } from "../../layers/core/entities/import-job.js";
 import {
-  appendLoginFailure,
   deleteLiveBlockedIp,
   listBlockedIpRecords,
   putBlockedIp,
+  recordLoginFailure,
 } from "../../layers/core/entities/login-security.js";
 import {
   deletePersonalContactRecord,
@@ -272,7 +272,7 @@ describe("entities (contacts, imports, phonebooks, login security)", () => {
   });
 
   describe("login security", () => {
-    it("keeps every one of concurrent failures, and blocks an IP once however many race", async () => {
+    it("keeps every one of concurrent failures, drops those past the window, and blocks an IP once however many race", async () => {
       // Arrange
       const tenantId = newTenantId();
       const at = Date.now();
@@ -280,15 +280,19 @@ describe("entities (contacts, imports, phonebooks, login security)", () => {
 
       // Act
       await Promise.all(
-        Array.from({ length: 20 }, (_, i) => appendLoginFailure(deps, tenantId, "web", block.ip, at + i, 9e9)),
+        Array.from({ length: 20 }, (_, i) => recordLoginFailure(deps, tenantId, "web", block.ip, at + i, 60_000)),
       );
-      const lists = await appendLoginFailure(deps, tenantId, "web", block.ip, at + 20, 9e9);
+      const lists = await recordLoginFailure(deps, tenantId, "web", block.ip, at + 20, 60_000);
+      const later = await recordLoginFailure(deps, tenantId, "web", block.ip, at + 60_010, 60_000);
       const blocks = await Promise.all(
         Array.from({ length: 10 }, () => putBlockedIp(deps, tenantId, { ...block, blockedUntilMs: at + 60_000 }, at)),
       );
 
       // Assess
       expect(lists).toHaveLength(21);
+      // A minute on: the ten failures inside the window and the new one are left.
+      expect(later).toHaveLength(11);
+      expect(later.every((failure) => failure > at + 10)).toBe(true);
       expect(blocks.filter(Boolean)).toHaveLength(1);
     });
 

@@ -48,9 +48,7 @@ export function getImportJobRecord(deps: Deps, tenantId: string, jobId: string) 
 }
 
 /** A job that needs no worker (rejected, or nothing to write), stored as it ends. */
-export function putFinishedImportJob(deps: Deps, job: ImportJobRecord): Promise<void> {
-  return putItem(deps, job);
-}
+export const putFinishedImportJob: (deps: Deps, job: ImportJobRecord) => Promise<void> = putItem;
 
 /**
  * The transaction that queues a job: the job, listed on GSI1 for the worker, and the tenant's

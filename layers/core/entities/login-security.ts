@@ -30,45 +30,48 @@ export function putLoginSecuritySettings(deps: Deps, tenantId: string, settings:
   return putItem(deps, { ...keys.loginSecuritySettings(tenantId), type: "loginSecuritySettings", ...settings });
 }
 
-/** Appends one failure (epoch ms) to the IP's list and answers the whole list; TTL one window on. */
-export async function appendLoginFailure(
+/**
+ * Records one failure (epoch ms) in the IP's list, atomically, and answers the failures of the
+ * last `windowMs`; older ones are dropped from the list unless it changed meanwhile (the next call
+ * drops them then). The item expires one window after the last failure.
+ */
+export async function recordLoginFailure(
   deps: Deps,
   tenantId: string,
   kind: ClientKind,
   ip: string,
   now: number,
-  expiresAt: number,
+  windowMs: number,
 ): Promise<number[]> {
+  const Key = keys.loginFailures(tenantId, kind, ip);
   const updated = await sendGuarded<{ failures?: number[] }>(deps, {
     Update: {
-      Key: keys.loginFailures(tenantId, kind, ip),
+      Key,
       UpdateExpression:
         "SET failures = list_append(if_not_exists(failures, :empty), :now), #type = :type, expiresAt = :ttl",
       ExpressionAttributeNames: { "#type": "type" },
-      ExpressionAttributeValues: { ":empty": [], ":now": [now], ":type": "loginFailures", ":ttl": expiresAt },
+      ExpressionAttributeValues: {
+        ":empty": [],
+        ":now": [now],
+        ":type": "loginFailures",
+        ":ttl": Math.ceil((now + windowMs) / 1000),
+      },
       ReturnValues: "ALL_NEW",
     },
   });
-  return (updated.written && updated.attributes?.failures) || [];
-}
-
-/** Replaces the list by `recent` unless it changed since it held `seenLength` failures. */
-export async function trimLoginFailures(
-  deps: Deps,
-  tenantId: string,
-  kind: ClientKind,
-  ip: string,
-  seenLength: number,
-  recent: number[],
-): Promise<void> {
-  await sendGuarded(deps, {
-    Update: {
-      Key: keys.loginFailures(tenantId, kind, ip),
-      UpdateExpression: "SET failures = :recent",
-      ConditionExpression: "size(failures) = :seen",
-      ExpressionAttributeValues: { ":recent": recent, ":seen": seenLength },
-    },
-  });
+  const failures = (updated.written && updated.attributes?.failures) || [];
+  const recent = failures.filter((at) => at > now - windowMs);
+  if (recent.length < failures.length) {
+    await sendGuarded(deps, {
+      Update: {
+        Key,
+        UpdateExpression: "SET failures = :recent",
+        ConditionExpression: "size(failures) = :seen",
+        ExpressionAttributeValues: { ":recent": recent, ":seen": failures.length },
+      },
+    });
+  }
+  return recent;
 }
 
 /** Forgets the IP's failures of both client kinds. */

@@ -62,9 +62,7 @@ export function outboxItem(deps: Deps, tenantId: string, message: OutboxMessage)
 }
 
 /** Stores a new message on its own (a welcome email, queued before it is tried). */
-export function storeOutboxItem(deps: Deps, item: ReturnType<typeof outboxItem>): Promise<void> {
-  return putItem(deps, item);
-}
+export const storeOutboxItem: (deps: Deps, item: ReturnType<typeof outboxItem>) => Promise<void> = putItem;
 
 /** Writes a new message in the caller's transaction (an event and its notifications together). */
 export function putOutboxItem(deps: Deps, item: ReturnType<typeof outboxItem>): GuardedItem {

@@ -22,9 +22,7 @@ export function getPersonalContactRecord(deps: Deps, tenantId: string, extension
 }
 
 /** A new contact (its id is new: written unconditionally). */
-export function putNewPersonalContact(deps: Deps, record: StoredContact): Promise<void> {
-  return putItem(deps, record);
-}
+export const putNewPersonalContact: (deps: Deps, record: StoredContact) => Promise<void> = putItem;
 
 /** Replaces the contact if it is still at the version the caller edited (`onConflict` otherwise). */
 export async function replacePersonalContact(

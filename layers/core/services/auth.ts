@@ -2,6 +2,7 @@ import type * as z from "zod";
 import { hashPassword, verifyPassword } from "../auth/password.js";
 import { verifyAccessToken } from "../auth/token.js";
 import type { Deps } from "../deps.js";
+import { bumpDirectoryVersion } from "../entities/directory-version.js";
 import {
   type ExtensionRecord,
   extensionIdByUnique,
@@ -20,7 +21,6 @@ import { iceServersFor } from "../sip/ice-servers.js";
 import { linkusSipCredentials } from "../sip/linkus-credentials.js";
 import { admitLogin, gateTarget, type LoginAttempt, loginFailed, loginRealm, loginSucceeded } from "./auth-gate.js";
 import type { TenantCaller } from "./caller.js";
-import { bumpDirectoryVersion } from "./directory-version.js";
 import { recordEvent } from "./events.js";
 import { effectivePermissions } from "./linkus-permissions.js";
 import type { ClientKind } from "./login-security.js";

@@ -1,6 +1,7 @@
 import { generatePassword, generateRegistrationName, hashPassword } from "../auth/password.js";
 import { seal, unseal } from "../auth/sealed.js";
 import type { Deps } from "../deps.js";
+import { directoryChangedItem } from "../entities/directory-version.js";
 import {
   claimUniqueValue,
   deleteExtensionIfUnchanged,
@@ -26,7 +27,6 @@ import type {
 } from "../schemas/extensions.js";
 import { type GuardedItem, transactWrite } from "../storage/db.js";
 import type { TenantCaller } from "./caller.js";
-import { directoryChangedItem } from "./directory-version.js";
 import { assertCanAssignRole, requireAssignableRole, resolveRole, roleMemberCountChange } from "./roles.js";
 import { sendWelcomeEmails } from "./welcome.js";
 

@@ -1,7 +1,7 @@
 import { BlockList, isIP } from "node:net";
 import type { Deps } from "../deps.js";
+import { bumpDirectoryVersion } from "../entities/directory-version.js";
 import {
-  appendLoginFailure,
   type ClientKind,
   clearLoginFailures,
   deleteLiveBlockedIp,
@@ -10,11 +10,10 @@ import {
   listBlockedIpRecords,
   putBlockedIp,
   putLoginSecuritySettings,
-  trimLoginFailures,
+  recordLoginFailure,
 } from "../entities/login-security.js";
 import { DomainError, NotFoundError } from "../errors.js";
 import { DEFAULT_LOGIN_SECURITY, type LoginSecuritySettings } from "../schemas/security.js";
-import { bumpDirectoryVersion } from "./directory-version.js";
 
 /**
  * Defence against password guessing, per tenant: failed logins are counted per source IP and
@@ -90,11 +89,7 @@ export async function countFailedLogin(
 ): Promise<boolean> {
   if (!ip || isAllowlisted(settings, ip)) return false;
   const now = deps.now().getTime();
-  const windowMs = settings.windowMinutes * 60_000;
-  const failures = await appendLoginFailure(deps, tenantId, kind, ip, now, Math.ceil((now + windowMs) / 1000));
-  const recent = failures.filter((at) => at > now - windowMs);
-  // Drops failures older than the window, unless the list changed meanwhile (then the next call trims).
-  if (recent.length < failures.length) await trimLoginFailures(deps, tenantId, kind, ip, failures.length, recent);
+  const recent = await recordLoginFailure(deps, tenantId, kind, ip, now, settings.windowMinutes * 60_000);
   if (recent.length < settings.maxFailures) return false;
   return block(deps, tenantId, ip, kind, settings, now);
 }

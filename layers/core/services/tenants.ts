@@ -1,5 +1,6 @@
 import * as z from "zod";
 import type { Deps } from "../deps.js";
+import { bumpDirectoryVersion } from "../entities/directory-version.js";
 import {
   deleteTenantAndSlug,
   getSlugGuard,
@@ -17,7 +18,6 @@ import { keys } from "../keys.js";
 import type { createTenantBody, listTenantsQuery, Tenant, updateTenantSettingsBody } from "../schemas/tenants.js";
 import { cursorCodec } from "../storage/cursor.js";
 import { transactWrite } from "../storage/db.js";
-import { bumpDirectoryVersion } from "./directory-version.js";
 import { buildExtensionRecord, extensionCreateItems } from "./extensions.js";
 
 type CreateTenantInput = z.output<typeof createTenantBody>;

@@ -59,7 +59,17 @@ export function putIfUnchanged(
   seen: unknown,
   onConditionFailed: () => DomainError,
 ): GuardedItem {
-  return { item: { Put: { TableName: tableName, Item: item, ...stillSeen(attribute, seen) } }, onConditionFailed };
+  return {
+    item: {
+      Put: {
+        TableName: tableName,
+        Item: item,
+        ConditionExpression: `${attribute} = :seen`,
+        ExpressionAttributeValues: { ":seen": seen },
+      },
+    },
+    onConditionFailed,
+  };
 }
 
 /** The delete counterpart of `putIfUnchanged`. */
@@ -70,13 +80,18 @@ export function deleteIfUnchanged(
   seen: unknown,
   onConditionFailed: () => DomainError,
 ): GuardedItem {
-  return { item: { Delete: { TableName: tableName, Key: key, ...stillSeen(attribute, seen) } }, onConditionFailed };
+  return {
+    item: {
+      Delete: {
+        TableName: tableName,
+        Key: key,
+        ConditionExpression: `${attribute} = :seen`,
+        ExpressionAttributeValues: { ":seen": seen },
+      },
+    },
+    onConditionFailed,
+  };
 }
-
-const stillSeen = (attribute: "version" | "updatedAt", seen: unknown) => ({
-  ConditionExpression: `${attribute} = :seen`,
-  ExpressionAttributeValues: { ":seen": seen },
-});
 
 export function isConditionalCheckFailed(error: unknown): boolean {
   return error instanceof Error && error.name === "ConditionalCheckFailedException";
