@@ -153,8 +153,8 @@ async function requireExtension(deps: Deps, tenantId: string, extensionId: strin
   return record;
 }
 
-export async function getExtension(deps: Deps, caller: TenantCaller, extensionId: string): Promise<Extension> {
-  return toExtension(await requireExtension(deps, caller.tenantId, extensionId));
+export async function getExtension(deps: Deps, tenantId: string, extensionId: string): Promise<Extension> {
+  return toExtension(await requireExtension(deps, tenantId, extensionId));
 }
 
 const MAX_UPDATE_ATTEMPTS = 5;
@@ -285,8 +285,8 @@ export async function deleteExtension(deps: Deps, caller: TenantCaller, extensio
  * searches, sorts and pages in memory. A PBX holds thousands of extensions, not millions,
  * so one paged Query is cheaper than an index per sort order (see docs/data-model.md).
  */
-export async function listExtensions(deps: Deps, caller: TenantCaller, query: ListExtensionsQuery) {
-  const all = await queryAllExtensions(deps, caller.tenantId);
+export async function listExtensions(deps: Deps, tenantId: string, query: ListExtensionsQuery) {
+  const all = await queryAllExtensions(deps, tenantId);
   const needle = query.search?.toLowerCase();
   const matching = needle
     ? all.filter((ext) =>
