@@ -1,21 +1,29 @@
-import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import { unseal } from "../layers/core/auth/sealed.js";
 import type { Deps } from "../layers/core/deps.js";
-import { keys } from "../layers/core/keys.js";
+import { readDirectoryVersion } from "../layers/core/entities/directory-version.js";
+import {
+  type ExtensionRecord,
+  extensionIdByUnique,
+  getExtensionRecord,
+  listExtensionRecords,
+  registrationSecretContext,
+} from "../layers/core/entities/extension.js";
+import { listBlockedIpRecords } from "../layers/core/entities/login-security.js";
+import { getSessionRecord, type SessionRecord } from "../layers/core/entities/session.js";
+import { getSlugGuard } from "../layers/core/entities/tenant.js";
 import type { LoginSecuritySettings } from "../layers/core/schemas/security.js";
 import type { SipDigestAlgorithm } from "../layers/core/schemas/tenants.js";
-import { readDirectoryVersion } from "../layers/core/services/directory-version.js";
-import { type BlockRecord, loginSecuritySettings } from "../layers/core/services/login-security.js";
-import { type ExtensionRecord, registrationSecretContext } from "../layers/core/services/records.js";
-import { type SessionRecord, sessionIsLive } from "../layers/core/services/sessions.js";
+import { loginSecuritySettings } from "../layers/core/services/login-security.js";
+import { sessionIsLive } from "../layers/core/services/sessions.js";
 import { findTenantBySlug } from "../layers/core/services/tenants.js";
-import { queryAll, sortKeyStartsWith } from "../layers/core/storage/db.js";
+import { BoundedMap } from "../layers/core/util/bounded-map.js";
+import { singleFlight } from "../layers/core/util/single-flight.js";
 
 /**
  * Read-through caches of what the listener looks up per message: tenants by slug, extensions by
  * registration name or number, sessions. Tenant and extension entries stay until the tenant's
  * directory version moves (every write the listener cares about bumps it, see
- * layers/core/services/directory-version.ts); the version is read at most once per
+ * layers/core/entities/directory-version.ts); the version is read at most once per
  * `versionCheckMs` per tenant, so a saved extension (new password, lower limit, deletion) applies
  * on every task within about that, and a REGISTER refresh costs no DynamoDB read. Entries are
  * also dropped after `maxAgeMs` should a bump have failed. Sessions (Linkus clients) keep a
@@ -50,75 +58,33 @@ export interface LoginSecurityState {
   blocks: Map<string, number>;
 }
 
-class TtlCache<T> {
-  private readonly entries = new Map<string, { value: T; until: number; pending?: Promise<T> }>();
+/**
+ * A read-through cache: an entry serves while it is younger than `maxAgeMs` and, for entries
+ * tagged with a directory version, while the tenant's version has not moved. Concurrent misses
+ * of one key share one load; a failed load caches nothing.
+ */
+class ReadThrough<T> {
+  private readonly entries: BoundedMap<string, { value: T; version?: number; loadedAt: number }>;
+  private readonly flight = singleFlight<string, T>();
   constructor(
-    private readonly ttlMs: number,
-    private readonly max = 100_000,
-  ) {}
+    private readonly maxAgeMs: number,
+    max = 100_000,
+  ) {
+    this.entries = new BoundedMap(max);
+  }
 
-  async get(key: string, load: () => Promise<T>): Promise<T> {
-    const now = Date.now();
+  get(key: string, load: () => Promise<T>, version?: number): Promise<T> {
     const hit = this.entries.get(key);
-    if (hit && hit.until > now) return hit.pending ?? hit.value;
-    const pending = load();
-    this.entries.set(key, { value: undefined as T, until: now + this.ttlMs, pending });
-    try {
-      const value = await pending;
-      this.entries.set(key, { value, until: Date.now() + this.ttlMs });
-      if (this.entries.size > this.max) {
-        const oldest = this.entries.keys().next().value;
-        if (oldest !== undefined) this.entries.delete(oldest);
-      }
+    if (hit && hit.version === version && Date.now() - hit.loadedAt < this.maxAgeMs) return Promise.resolve(hit.value);
+    return this.flight(key, async () => {
+      const value = await load();
+      this.entries.set(key, { value, version, loadedAt: Date.now() });
       return value;
-    } catch (error) {
-      this.entries.delete(key);
-      throw error;
-    }
+    });
   }
 
   delete(key: string): void {
     this.entries.delete(key);
-  }
-
-  prune(): void {
-    const now = Date.now();
-    for (const [key, entry] of this.entries) if (entry.until <= now) this.entries.delete(key);
-  }
-}
-
-/** Entries tagged with the tenant's directory version at load; stale once it moved. */
-class VersionedCache<T> {
-  private readonly entries = new Map<string, { value: T; version: number; loadedAt: number }>();
-  private readonly pending = new Map<string, Promise<T>>();
-  constructor(
-    private readonly maxAgeMs: number,
-    private readonly max = 200_000,
-  ) {}
-
-  async get(key: string, version: number, load: () => Promise<T>): Promise<T> {
-    const hit = this.entries.get(key);
-    if (hit && hit.version === version && Date.now() - hit.loadedAt < this.maxAgeMs) return hit.value;
-    const inFlight = this.pending.get(key);
-    if (inFlight) return inFlight;
-    const loading = load().then(
-      (value) => {
-        this.pending.delete(key);
-        this.entries.delete(key);
-        this.entries.set(key, { value, version, loadedAt: Date.now() });
-        if (this.entries.size > this.max) {
-          const oldest = this.entries.keys().next().value;
-          if (oldest !== undefined) this.entries.delete(oldest);
-        }
-        return value;
-      },
-      (error: unknown) => {
-        this.pending.delete(key);
-        throw error;
-      },
-    );
-    this.pending.set(key, loading);
-    return loading;
   }
 
   prune(): void {
@@ -137,14 +103,14 @@ export interface DirectoryOptions {
 }
 
 export class Directory {
-  private readonly slugs: TtlCache<string | undefined>;
-  private readonly tenants: VersionedCache<TenantInfo | undefined>;
-  private readonly guards: VersionedCache<string | undefined>;
-  private readonly extensions: VersionedCache<ExtensionInfo | undefined>;
-  private readonly sessions: TtlCache<SessionRecord | undefined>;
-  private readonly lists: VersionedCache<ExtensionInfo[]>;
-  private readonly security: VersionedCache<LoginSecurityState>;
-  private readonly versions: TtlCache<number>;
+  private readonly slugs: ReadThrough<string | undefined>;
+  private readonly tenants: ReadThrough<TenantInfo | undefined>;
+  private readonly guards: ReadThrough<string | undefined>;
+  private readonly extensions: ReadThrough<ExtensionInfo | undefined>;
+  private readonly sessions: ReadThrough<SessionRecord | undefined>;
+  private readonly lists: ReadThrough<ExtensionInfo[]>;
+  private readonly security: ReadThrough<LoginSecurityState>;
+  private readonly versions: ReadThrough<number>;
   stats = { versionReads: 0, loads: 0 };
 
   constructor(
@@ -152,42 +118,43 @@ export class Directory {
     options: DirectoryOptions = { versionCheckMs: 1_000, maxAgeMs: 60_000, sessionTtlMs: 2_000 },
   ) {
     // Slug → tenant id never changes while the tenant exists (slugs are immutable).
-    this.slugs = new TtlCache(options.maxAgeMs);
-    this.tenants = new VersionedCache(options.maxAgeMs);
-    this.guards = new VersionedCache(options.maxAgeMs);
-    this.extensions = new VersionedCache(options.maxAgeMs);
-    this.sessions = new TtlCache(options.sessionTtlMs);
-    this.lists = new VersionedCache(options.maxAgeMs, 10_000);
-    this.security = new VersionedCache(options.maxAgeMs);
-    this.versions = new TtlCache(options.versionCheckMs);
+    this.slugs = new ReadThrough(options.maxAgeMs);
+    this.tenants = new ReadThrough(options.maxAgeMs, 200_000);
+    this.guards = new ReadThrough(options.maxAgeMs, 200_000);
+    this.extensions = new ReadThrough(options.maxAgeMs, 200_000);
+    this.sessions = new ReadThrough(options.sessionTtlMs);
+    this.lists = new ReadThrough(options.maxAgeMs, 10_000);
+    this.security = new ReadThrough(options.maxAgeMs, 200_000);
+    this.versions = new ReadThrough(options.versionCheckMs);
   }
 
   async tenantBySlug(slug: string): Promise<TenantInfo | undefined> {
     const lower = slug.toLowerCase();
     const tenantId = await this.slugs.get(lower, async () => {
       this.stats.loads++;
-      const result = await this.deps.db.send(
-        new GetCommand({ TableName: this.deps.config.tableName, Key: keys.slug(lower) }),
-      );
-      return result.Item?.tenantId as string | undefined;
+      return (await getSlugGuard(this.deps, lower, false))?.tenantId;
     });
     if (!tenantId) {
       this.slugs.delete(lower); // a tenant provisioned later must be found at once
       return undefined;
     }
     const version = await this.version(tenantId);
-    const tenant = await this.tenants.get(tenantId, version, async () => {
-      this.stats.loads++;
-      const record = await findTenantBySlug(this.deps, lower);
-      if (!record || record.id !== tenantId) return undefined;
-      return {
-        id: record.id,
-        name: record.name,
-        slug: record.slug,
-        active: record.status === "active",
-        digestAlgorithms: record.sipDigestAlgorithms,
-      };
-    });
+    const tenant = await this.tenants.get(
+      tenantId,
+      async () => {
+        this.stats.loads++;
+        const record = await findTenantBySlug(this.deps, lower);
+        if (!record || record.id !== tenantId) return undefined;
+        return {
+          id: record.id,
+          name: record.name,
+          slug: record.slug,
+          active: record.status === "active",
+          digestAlgorithms: record.sipDigestAlgorithms,
+        };
+      },
+      version,
+    );
     if (!tenant) this.slugs.delete(lower);
     return tenant;
   }
@@ -210,28 +177,29 @@ export class Directory {
 
   async extensionById(tenantId: string, extensionId: string): Promise<ExtensionInfo | undefined> {
     const version = await this.version(tenantId);
-    return this.extensions.get(`${tenantId}/${extensionId}`, version, async () => {
-      this.stats.loads++;
-      const result = await this.deps.db.send(
-        new GetCommand({ TableName: this.deps.config.tableName, Key: keys.extension(tenantId, extensionId) }),
-      );
-      const record = result.Item as ExtensionRecord | undefined;
-      return record ? this.toInfo(record) : undefined;
-    });
+    return this.extensions.get(
+      `${tenantId}/${extensionId}`,
+      async () => {
+        this.stats.loads++;
+        const record = await getExtensionRecord(this.deps, tenantId, extensionId, false);
+        return record ? this.toInfo(record) : undefined;
+      },
+      version,
+    );
   }
 
   /** Every extension of a tenant (for presence snapshots). */
   async listExtensions(tenantId: string): Promise<ExtensionInfo[]> {
     const version = await this.version(tenantId);
-    return this.lists.get(tenantId, version, async () => {
-      const records = await queryAll<ExtensionRecord>(this.deps.db, {
-        TableName: this.deps.config.tableName,
-        ...sortKeyStartsWith(keys.tenant(tenantId).PK, keys.extensionPrefix),
-      });
-      const out: ExtensionInfo[] = [];
-      for (const record of records) out.push(await this.toInfo(record));
-      return out;
-    });
+    return this.lists.get(
+      tenantId,
+      async () => {
+        const out: ExtensionInfo[] = [];
+        for (const record of await listExtensionRecords(this.deps, tenantId)) out.push(await this.toInfo(record));
+        return out;
+      },
+      version,
+    );
   }
 
   /**
@@ -241,28 +209,25 @@ export class Directory {
    */
   async loginSecurity(tenantId: string): Promise<LoginSecurityState> {
     const version = await this.version(tenantId);
-    return this.security.get(tenantId, version, async () => {
-      this.stats.loads++;
-      const [settings, blocks] = await Promise.all([
-        loginSecuritySettings(this.deps, tenantId),
-        queryAll<BlockRecord>(this.deps.db, {
-          TableName: this.deps.config.tableName,
-          ...sortKeyStartsWith(keys.tenant(tenantId).PK, keys.blockedIpPrefix),
-          ConsistentRead: true,
-        }),
-      ]);
-      return { settings, blocks: new Map(blocks.map((b) => [b.ip, b.blockedUntilMs])) };
-    });
+    return this.security.get(
+      tenantId,
+      async () => {
+        this.stats.loads++;
+        const [settings, blocks] = await Promise.all([
+          loginSecuritySettings(this.deps, tenantId),
+          listBlockedIpRecords(this.deps, tenantId, { consistent: true }),
+        ]);
+        return { settings, blocks: new Map(blocks.map((b) => [b.ip, b.blockedUntilMs])) };
+      },
+      version,
+    );
   }
 
   /** Whether a Linkus login session still stands (not logged out, password unchanged, not expired). */
   async liveSession(tenantId: string, sessionId: string): Promise<ExtensionInfo | undefined> {
-    const session = await this.sessions.get(`${tenantId}/${sessionId}`, async () => {
-      const result = await this.deps.db.send(
-        new GetCommand({ TableName: this.deps.config.tableName, Key: keys.session(tenantId, sessionId) }),
-      );
-      return result.Item as SessionRecord | undefined;
-    });
+    const session = await this.sessions.get(`${tenantId}/${sessionId}`, () =>
+      getSessionRecord(this.deps, tenantId, sessionId, false),
+    );
     if (!session) return undefined;
     const extension = await this.extensionById(tenantId, session.extensionId);
     if (!extension || !sessionIsLive(session, extension.record, Date.now())) return undefined;
@@ -270,10 +235,8 @@ export class Directory {
   }
 
   prune(): void {
-    for (const cache of [this.slugs, this.sessions, this.versions]) (cache as TtlCache<unknown>).prune();
-    for (const cache of [this.tenants, this.guards, this.extensions, this.lists, this.security]) {
-      (cache as VersionedCache<unknown>).prune();
-    }
+    const caches = [this.slugs, this.sessions, this.versions, this.tenants, this.guards, this.extensions];
+    for (const cache of [...caches, this.lists, this.security]) cache.prune();
   }
 
   /** The tenant's directory version, read at most once per `versionCheckMs` (single flight). */
@@ -286,13 +249,14 @@ export class Directory {
 
   private async guard(tenantId: string, field: "registrationName" | "number", value: string) {
     const version = await this.version(tenantId);
-    return this.guards.get(`${tenantId}/${field}/${value}`, version, async () => {
-      this.stats.loads++;
-      const result = await this.deps.db.send(
-        new GetCommand({ TableName: this.deps.config.tableName, Key: keys.unique(tenantId, field, value) }),
-      );
-      return result.Item?.extensionId as string | undefined;
-    });
+    return this.guards.get(
+      `${tenantId}/${field}/${value}`,
+      () => {
+        this.stats.loads++;
+        return extensionIdByUnique(this.deps, tenantId, field, value, false);
+      },
+      version,
+    );
   }
 
   private async toInfo(record: ExtensionRecord): Promise<ExtensionInfo> {

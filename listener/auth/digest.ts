@@ -1,4 +1,5 @@
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
+import { BoundedMap } from "../../layers/core/util/bounded-map.js";
 import type { DigestChallenge, DigestCredentials } from "../sip/auth-fields.js";
 import { randomToken } from "../sip/random.js";
 
@@ -27,13 +28,12 @@ export interface NonceOptions {
 export type NonceCheck = "ok" | "stale" | "invalid";
 
 export class NonceManager {
-  private readonly counts = new Map<string, { nc: number; until: number }>();
+  private readonly counts: BoundedMap<string, { nc: number; until: number }>;
   private readonly now: () => number;
-  private readonly maxTracked: number;
 
   constructor(private readonly options: NonceOptions) {
     this.now = options.now ?? Date.now;
-    this.maxTracked = options.maxTracked ?? 200_000;
+    this.counts = new BoundedMap(options.maxTracked ?? 200_000);
   }
 
   issue(realm: string): string {
@@ -66,15 +66,10 @@ export class NonceManager {
     if (!seen && ncHex === undefined) {
       // Without qop there is no count: such a nonce works once.
     }
-    this.counts.delete(nonce);
     this.counts.set(nonce, {
       nc: ncHex === undefined ? Number.MAX_SAFE_INTEGER : nc,
       until: now + this.options.lifetimeMs,
     });
-    if (this.counts.size > this.maxTracked) {
-      const oldest = this.counts.keys().next().value;
-      if (oldest !== undefined) this.counts.delete(oldest);
-    }
     return true;
   }
 

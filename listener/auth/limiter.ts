@@ -1,3 +1,5 @@
+import { BoundedMap } from "../../layers/core/util/bounded-map.js";
+
 /**
  * Failed-authentication limiter per source IP, in memory: more than `max` failures within
  * `windowMs` blocks the IP for `blockMs` (the registrar then answers 403 without checking
@@ -13,10 +15,12 @@ export interface LimiterOptions {
 }
 
 export class FailureLimiter {
-  private readonly failures = new Map<string, number[]>();
+  private readonly failures: BoundedMap<string, number[]>;
   private readonly blockedUntil = new Map<string, number>();
 
-  constructor(private readonly options: LimiterOptions) {}
+  constructor(private readonly options: LimiterOptions) {
+    this.failures = new BoundedMap(options.maxTracked ?? 50_000);
+  }
 
   blocked(ip: string, now = Date.now()): boolean {
     const until = this.blockedUntil.get(ip);
@@ -30,12 +34,7 @@ export class FailureLimiter {
   fail(ip: string, now = Date.now()): boolean {
     const recent = (this.failures.get(ip) ?? []).filter((at) => at > now - this.options.windowMs);
     recent.push(now);
-    this.failures.delete(ip);
     this.failures.set(ip, recent);
-    if (this.failures.size > (this.options.maxTracked ?? 50_000)) {
-      const oldest = this.failures.keys().next().value;
-      if (oldest !== undefined) this.failures.delete(oldest);
-    }
     if (recent.length > this.options.max) {
       this.blockedUntil.set(ip, now + this.options.blockMs);
       this.failures.delete(ip);

@@ -1,4 +1,5 @@
 import { logger } from "../../layers/core/logger.js";
+import { singleFlight } from "../../layers/core/util/single-flight.js";
 import type { Directory } from "../directory.js";
 import type { CallEvent } from "../events.js";
 import { type Client, type FrameSender, inTurns, type TenantState } from "./clients.js";
@@ -13,7 +14,7 @@ type PresenceListing = Map<string, Omit<PresenceEntry, "extensionId">>;
  */
 export class PresenceFeed {
   /** Presence listings in progress for snapshots, per tenant (shared by clients connecting meanwhile). */
-  private readonly snapshotLoads = new Map<string, Promise<PresenceListing>>();
+  private readonly snapshotLoads = singleFlight<string, PresenceListing>();
 
   constructor(
     private readonly directory: Directory,
@@ -95,13 +96,7 @@ export class PresenceFeed {
   async sendSnapshot(client: Client, tenant: TenantState): Promise<void> {
     // Clients connecting together (a reconnect storm after a task restart) share one listing of
     // the tenant's registrations instead of reading the whole partition once each.
-    let pending = this.snapshotLoads.get(client.tenantId);
-    if (!pending) {
-      const load = this.listing(client.tenantId, tenant).finally(() => this.snapshotLoads.delete(client.tenantId));
-      this.snapshotLoads.set(client.tenantId, load);
-      pending = load;
-    }
-    const current = await pending;
+    const current = await this.snapshotLoads(client.tenantId, () => this.listing(client.tenantId, tenant));
     const extensions: PresenceEntry[] = [];
     for (const [extensionId, entry] of current) {
       tenant.presence.set(extensionId, entry.state);

@@ -1,8 +1,12 @@
 import { createHash } from "node:crypto";
-import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import type { Deps } from "../../layers/core/deps.js";
-import { keys } from "../../layers/core/keys.js";
-import { isConditionalCheckFailed, queryAll, sortKeyStartsWith } from "../../layers/core/storage/db.js";
+import {
+  bumpRegistrationEpoch,
+  deleteRegistration,
+  putRegistration,
+  registrationEpoch,
+  storedBindings,
+} from "../../layers/core/entities/registration.js";
 import type { Flow } from "../transport/flow.js";
 
 /**
@@ -70,25 +74,11 @@ export function sameDevice(binding: Binding, candidate: Pick<Binding, "contact" 
 export class BindingStore implements BindingStorage {
   constructor(private readonly deps: Deps) {}
 
-  private get table() {
-    return this.deps.config.tableName;
-  }
-
   /** Live bindings of one extension (or of the whole tenant when extensionId is omitted). */
   async list(tenantId: string, extensionId?: string): Promise<Binding[]> {
-    const items = await queryAll<{ binding?: Binding }>(this.deps.db, {
-      TableName: this.table,
-      // The whole tenant's partition, or one extension's range of it.
-      ...(extensionId === undefined
-        ? {
-            KeyConditionExpression: "PK = :pk",
-            ExpressionAttributeValues: { ":pk": keys.registrationPartition(tenantId) },
-          }
-        : sortKeyStartsWith(keys.registrationPartition(tenantId), keys.registrationPrefix(extensionId))),
-      ConsistentRead: true,
-    });
+    const bindings = await storedBindings<Binding>(this.deps, tenantId, extensionId);
     const now = Date.now();
-    return items.flatMap(({ binding }) => (binding && binding.expiresAtMs > now ? [binding] : []));
+    return bindings.filter((binding) => binding.expiresAtMs > now);
   }
 
   /**
@@ -104,28 +94,20 @@ export class BindingStore implements BindingStorage {
       const slot = Number(bindingId.slice(1));
       if (slot > limit) continue;
       const item: Binding = { ...binding, bindingId };
-      try {
-        await this.deps.db.send(
-          new PutCommand({
-            TableName: this.table,
-            Item: this.itemOf(item),
-            // The slot's holder may have changed since `existing` was read: the device check is
-            // repeated against the stored item, so two devices racing for one slot cannot both win.
-            ConditionExpression:
-              "attribute_not_exists(PK) OR expiresAtMs < :now OR contact = :contact OR callId = :callId" +
-              (binding.instance === undefined ? "" : " OR instance = :instance"),
-            ExpressionAttributeValues: {
-              ":now": now,
-              ":contact": binding.contact,
-              ":callId": binding.callId === "" ? "\u0000" : binding.callId,
-              ...(binding.instance === undefined ? {} : { ":instance": binding.instance }),
-            },
-          }),
-        );
-        return { ok: true, binding: item };
-      } catch (error) {
-        if (!isConditionalCheckFailed(error)) throw error;
-      }
+      // The slot's holder may have changed since `existing` was read: the device check is
+      // repeated against the stored item, so two devices racing for one slot cannot both win.
+      const claimed = await putRegistration(this.deps, registrationOf(item), {
+        expression:
+          "attribute_not_exists(PK) OR expiresAtMs < :now OR contact = :contact OR callId = :callId" +
+          (binding.instance === undefined ? "" : " OR instance = :instance"),
+        values: {
+          ":now": now,
+          ":contact": binding.contact,
+          ":callId": binding.callId === "" ? "\u0000" : binding.callId,
+          ...(binding.instance === undefined ? {} : { ":instance": binding.instance }),
+        },
+      });
+      if (claimed) return { ok: true, binding: item };
     }
     return { ok: false, reason: "limit" };
   }
@@ -135,75 +117,37 @@ export class BindingStore implements BindingStorage {
    * slot went to another device meanwhile (then the phone claims again at its next REGISTER).
    */
   async rewritePhone(binding: Binding): Promise<Binding | undefined> {
-    try {
-      await this.deps.db.send(
-        new PutCommand({
-          TableName: this.table,
-          Item: this.itemOf(binding),
-          ConditionExpression: "contact = :contact OR attribute_not_exists(PK)",
-          ExpressionAttributeValues: { ":contact": binding.contact },
-        }),
-      );
-      return binding;
-    } catch (error) {
-      if (isConditionalCheckFailed(error)) return undefined;
-      throw error;
-    }
+    const written = await putRegistration(this.deps, registrationOf(binding), {
+      expression: "contact = :contact OR attribute_not_exists(PK)",
+      values: { ":contact": binding.contact },
+    });
+    return written ? binding : undefined;
   }
 
   async putLinkus(binding: Omit<Binding, "bindingId">): Promise<Binding> {
     const item: Binding = { ...binding, bindingId: linkusBindingId(binding.sessionId, binding.instance) };
-    await this.deps.db.send(new PutCommand({ TableName: this.table, Item: this.itemOf(item) }));
+    await putRegistration(this.deps, registrationOf(item));
     return item;
   }
 
   /** Removes a binding unless another contact took its slot meanwhile. */
   async remove(binding: Binding): Promise<void> {
-    await this.deps.db
-      .send(
-        new DeleteCommand({
-          TableName: this.table,
-          Key: keys.registration(binding.tenantId, binding.extensionId, binding.bindingId),
-          ConditionExpression: "contact = :contact",
-          ExpressionAttributeValues: { ":contact": binding.contact },
-        }),
-      )
-      .catch((error: unknown) => {
-        if (!isConditionalCheckFailed(error)) throw error;
-      });
+    await deleteRegistration(this.deps, binding);
   }
 
   /** Marks a change of some extension's registered state, for every task's presence. */
   async bumpEpoch(tenantId: string): Promise<void> {
-    await this.deps.db.send(
-      new UpdateCommand({
-        TableName: this.table,
-        Key: keys.registrationEpoch(tenantId),
-        UpdateExpression: "ADD epoch :one SET #type = :type",
-        ExpressionAttributeNames: { "#type": "type" },
-        ExpressionAttributeValues: { ":one": 1, ":type": "registrationEpoch" },
-      }),
-    );
+    await bumpRegistrationEpoch(this.deps, tenantId);
   }
 
   /** The tenant's registration epoch (0 before the first change). */
   async epoch(tenantId: string): Promise<number> {
-    const result = await this.deps.db.send(
-      new GetCommand({ TableName: this.table, Key: keys.registrationEpoch(tenantId), ConsistentRead: true }),
-    );
-    return (result.Item?.epoch as number | undefined) ?? 0;
+    return registrationEpoch(this.deps, tenantId);
   }
+}
 
-  private itemOf(binding: Binding) {
-    return {
-      ...keys.registration(binding.tenantId, binding.extensionId, binding.bindingId),
-      type: "registration",
-      contact: binding.contact,
-      callId: binding.callId,
-      ...(binding.instance === undefined ? {} : { instance: binding.instance }),
-      expiresAtMs: binding.expiresAtMs,
-      expiresAt: Math.ceil(binding.expiresAtMs / 1000),
-      binding,
-    };
-  }
+/** The stored item of a binding: the binding, and the fields its write conditions test. */
+function registrationOf(binding: Binding) {
+  const { tenantId, extensionId, bindingId, contact, callId, instance, expiresAtMs } = binding;
+  return { tenantId, extensionId, bindingId, contact, callId, instance, expiresAtMs, binding };
 }

@@ -1,6 +1,6 @@
 import type { Deps } from "../deps.js";
-import { keys } from "../keys.js";
-import { getItem, type Key, sendGuarded } from "./table.js";
+import { getBlockedIp } from "./login-security.js";
+import { type Key, sendGuarded } from "./table.js";
 
 /**
  * Login gate counters (`GATE#IP#<ip>` / `GATE`, and `GATE#TARGET#…` in the tenant's partition):
@@ -8,8 +8,7 @@ import { getItem, type Key, sendGuarded } from "./table.js";
  * tenant's blocked-IP item (`BLOCK#<ip>`) the gate checks first.
  */
 export async function blockedUntilMs(deps: Deps, realm: string, ip: string): Promise<number | undefined> {
-  const block = await getItem<{ blockedUntilMs?: number }>(deps, keys.blockedIp(realm, ip));
-  return block?.blockedUntilMs;
+  return (await getBlockedIp(deps, realm, ip))?.blockedUntilMs;
 }
 
 /** Adds one attempt; every attempt the counter holds afterwards. */

@@ -92,48 +92,27 @@ export function releaseOrganizationName(deps: Deps, tenantId: string, name: stri
   return { item: { Delete: { TableName: deps.config.tableName, Key: keys.organizationName(tenantId, name) } } };
 }
 
-/** Counts a member in or out of an organization, which must exist. */
-export function changeMemberCount(
+/** Counts a member (`memberCount`) or a child (`childCount`) in or out of an organization, which must exist. */
+export function changeCount(
   deps: Deps,
   tenantId: string,
   organizationId: string,
+  counter: "memberCount" | "childCount",
   delta: 1 | -1,
   onMissing: () => DomainError,
-) {
+): GuardedItem {
   return {
     item: {
       Update: {
         TableName: deps.config.tableName,
         Key: keys.organization(tenantId, organizationId),
-        UpdateExpression: "ADD memberCount :delta",
+        UpdateExpression: `ADD ${counter} :delta`,
         ConditionExpression: "attribute_exists(PK)",
         ExpressionAttributeValues: { ":delta": delta },
       },
     },
     onConditionFailed: onMissing,
-  } satisfies GuardedItem;
-}
-
-/** Counts a child in or out of its parent, which must exist. */
-export function changeChildCount(
-  deps: Deps,
-  tenantId: string,
-  parentId: string,
-  delta: 1 | -1,
-  onMissing: () => DomainError,
-) {
-  return {
-    item: {
-      Update: {
-        TableName: deps.config.tableName,
-        Key: keys.organization(tenantId, parentId),
-        UpdateExpression: "ADD childCount :delta",
-        ConditionExpression: "attribute_exists(PK)",
-        ExpressionAttributeValues: { ":delta": delta },
-      },
-    },
-    onConditionFailed: onMissing,
-  } satisfies GuardedItem;
+  };
 }
 
 /** Every organization's id and parent: the tree, without the rest of each item. */

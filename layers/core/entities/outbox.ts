@@ -2,7 +2,7 @@ import type { Deps } from "../deps.js";
 import type { EventType } from "../events/catalog.js";
 import { keys, partitionOf } from "../keys.js";
 import { type GuardedItem, sortKeyStartsWith } from "../storage/db.js";
-import { getItem, type Key, queryEvery, queryPage, type SingleWrite, sendGuarded } from "./table.js";
+import { getItem, type Key, putItem, queryEvery, queryPage, type SingleWrite, sendGuarded } from "./table.js";
 
 /**
  * The outbox (`OUTBOX#<id>`): one item per email to send, listed while due on GSI1
@@ -60,6 +60,9 @@ export function outboxItem(deps: Deps, tenantId: string, message: OutboxMessage)
     createdAt: now,
   };
 }
+
+/** Stores a new message on its own (a welcome email, queued before it is tried). */
+export const storeOutboxItem: (deps: Deps, item: ReturnType<typeof outboxItem>) => Promise<void> = putItem;
 
 /** Writes a new message in the caller's transaction (an event and its notifications together). */
 export function putOutboxItem(deps: Deps, item: ReturnType<typeof outboxItem>): GuardedItem {

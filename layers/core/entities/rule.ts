@@ -2,7 +2,7 @@ import type { Deps } from "../deps.js";
 import type { DomainError } from "../errors.js";
 import { keys, partitionOf } from "../keys.js";
 import { type GuardedItem, sortKeyStartsWith } from "../storage/db.js";
-import { getItem, queryEvery } from "./table.js";
+import { existingSortKeys, getItem, queryEvery } from "./table.js";
 
 /** Linkus client permission rules and Company Contacts rules (`RULE#<family>#<id>`). */
 export type RuleFamily = "linkus" | "companyContacts";
@@ -55,5 +55,23 @@ export function deleteRuleItem(
       },
     },
     onConditionFailed: onMissing,
+  };
+}
+
+/** Which of the extensions and organizations a rule names exist in this tenant (by id). */
+export async function existingRuleMembers(
+  deps: Deps,
+  tenantId: string,
+  members: { extensions: readonly string[]; organizations: readonly string[] },
+): Promise<{ extensions: Set<string>; organizations: Set<string> }> {
+  const found = await existingSortKeys(deps, [
+    ...members.extensions.map((id) => keys.extension(tenantId, id)),
+    ...members.organizations.map((id) => keys.organization(tenantId, id)),
+  ]);
+  const having = (ids: readonly string[], key: (id: string) => { SK: string }) =>
+    new Set(ids.filter((id) => found.has(key(id).SK)));
+  return {
+    extensions: having(members.extensions, (id) => keys.extension(tenantId, id)),
+    organizations: having(members.organizations, (id) => keys.organization(tenantId, id)),
   };
 }

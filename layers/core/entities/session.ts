@@ -28,8 +28,13 @@ export function putSession(deps: Deps, session: SessionRecord): Promise<void> {
   return putItem(deps, session);
 }
 
-export function getSessionRecord(deps: Deps, tenantId: string, sessionId: string): Promise<SessionRecord | undefined> {
-  return getItem<SessionRecord>(deps, keys.session(tenantId, sessionId));
+export function getSessionRecord(
+  deps: Deps,
+  tenantId: string,
+  sessionId: string,
+  consistent = true,
+): Promise<SessionRecord | undefined> {
+  return getItem<SessionRecord>(deps, keys.session(tenantId, sessionId), consistent);
 }
 
 /** Ends a session (the first revocation's time and reason stay); a missing session is left alone. */

@@ -141,12 +141,16 @@ export function queryEvery<T>(deps: Deps, query: TableQuery): Promise<T[]> {
   return queryAll<T>(deps.db, { ...query, TableName: deps.config.tableName });
 }
 
-/** Puts and deletes in batches of `size` (≤ 25), unprocessed requests retried with backoff. */
+/**
+ * Puts and deletes in batches of `size` (≤ 25; fewer when items are large: a request holds at most
+ * 16 MB), unprocessed requests retried with backoff up to `attempts` times a batch.
+ */
 export async function writeBatches(
   deps: Deps,
   requests: readonly ({ put: object } | { delete: Key })[],
-  size = 25,
+  options: { size?: number; attempts?: number } = {},
 ): Promise<void> {
+  const { size = 25, attempts = 8 } = options;
   const TableName = deps.config.tableName;
   for (let i = 0; i < requests.length; i += size) {
     let pending: Values[] = requests
@@ -155,7 +159,7 @@ export async function writeBatches(
         "put" in request ? { PutRequest: { Item: request.put } } : { DeleteRequest: { Key: request.delete } },
       );
     for (let attempt = 0; pending.length > 0; attempt++) {
-      if (attempt >= 8) throw new Error("BatchWriteItem kept returning unprocessed items");
+      if (attempt >= attempts) throw new Error("BatchWriteItem kept returning unprocessed items");
       if (attempt > 0) await pause(20 * 2 ** attempt);
       const result = await deps.db.send(new BatchWriteCommand({ RequestItems: { [TableName]: pending } }));
       pending = (result.UnprocessedItems?.[TableName] ?? []) as Values[];

@@ -2,6 +2,7 @@ import type * as z from "zod";
 import { hashPassword, verifyPassword } from "../auth/password.js";
 import { verifyAccessToken } from "../auth/token.js";
 import type { Deps } from "../deps.js";
+import { bumpDirectoryVersion } from "../entities/directory-version.js";
 import {
   type ExtensionRecord,
   extensionIdByUnique,
@@ -9,11 +10,10 @@ import {
   replacePasswordHash,
   requireExtensionRecord,
 } from "../entities/extension.js";
-import { getItems } from "../entities/table.js";
+import { principalRecords } from "../entities/principal.js";
 import type { TenantRecord } from "../entities/tenant.js";
 import { ForbiddenError, UnauthorizedError, ValidationError } from "../errors.js";
 import type { EventType } from "../events/catalog.js";
-import { keys } from "../keys.js";
 import { logger } from "../logger.js";
 import type { Permission } from "../permissions.js";
 import type { Client, loginBody } from "../schemas/auth.js";
@@ -21,20 +21,12 @@ import { iceServersFor } from "../sip/ice-servers.js";
 import { linkusSipCredentials } from "../sip/linkus-credentials.js";
 import { admitLogin, gateTarget, type LoginAttempt, loginFailed, loginRealm, loginSucceeded } from "./auth-gate.js";
 import type { TenantCaller } from "./caller.js";
-import { bumpDirectoryVersion } from "./directory-version.js";
 import { recordEvent } from "./events.js";
 import { effectivePermissions } from "./linkus-permissions.js";
 import type { ClientKind } from "./login-security.js";
 import { consumeQuickLoginToken } from "./quick-login.js";
 import { assertCanAssignRole, permissionsFor, resolveRole } from "./roles.js";
-import {
-  carrySessionOver,
-  getSession,
-  revokeSession,
-  type SessionRecord,
-  sessionIsLive,
-  startSession,
-} from "./sessions.js";
+import { carrySessionOver, getSession, revokeSession, sessionIsLive, startSession } from "./sessions.js";
 import { findTenantBySlug } from "./tenants.js";
 
 /** One answer for every wrong server, user or password: nothing tells them apart. */
@@ -201,14 +193,7 @@ export async function authorizeAccessToken(deps: Deps, token: string): Promise<A
   const { tokenKey } = await deps.keys();
   const claims = verifyAccessToken(token, tokenKey, deps.now().getTime());
   if (!claims) return { outcome: "unauthorized" };
-  const items = await getItems<{ type?: string }>(deps, [
-    keys.tenant(claims.tid),
-    keys.extension(claims.tid, claims.sub),
-    keys.session(claims.tid, claims.sid),
-  ]);
-  const tenant = items.find((item) => item.type === "tenant") as TenantRecord | undefined;
-  const extension = items.find((item) => item.type === "extension") as ExtensionRecord | undefined;
-  const session = items.find((item) => item.type === "session") as SessionRecord | undefined;
+  const { tenant, extension, session } = await principalRecords(deps, claims.tid, claims.sub, claims.sid);
   if (!tenant || tenant.deleting || !extension || extension.credentialVersion !== claims.cv) {
     return { outcome: "unauthorized" };
   }
@@ -234,12 +219,7 @@ export async function currentPrincipal(deps: Deps, caller: TenantCaller) {
 }
 
 async function loadCaller(deps: Deps, caller: TenantCaller) {
-  const items = await getItems<{ type?: string }>(deps, [
-    keys.tenant(caller.tenantId),
-    keys.extension(caller.tenantId, caller.extensionId),
-  ]);
-  const tenant = items.find((item) => item.type === "tenant") as TenantRecord | undefined;
-  const extension = items.find((item) => item.type === "extension") as ExtensionRecord | undefined;
+  const { tenant, extension } = await principalRecords(deps, caller.tenantId, caller.extensionId);
   if (!tenant || !extension) throw new UnauthorizedError();
   return { tenant, extension };
 }

@@ -3,7 +3,16 @@ import type * as z from "zod";
 import { csvRecordToContactInput, parseCsv } from "../contacts/formats/csv.js";
 import { parseVcards } from "../contacts/formats/vcard.js";
 import type { Deps } from "../deps.js";
-import { getItem, putItem, writeBatches } from "../entities/table.js";
+import {
+  deleteImportChunks,
+  getImportJobRecord,
+  type ImportJobRecord,
+  type ImportRow,
+  importLockHolder,
+  putFinishedImportJob,
+  putImportChunks,
+  queueImportJobWrites,
+} from "../entities/import-job.js";
 import { ConflictError, DomainError, NotFoundError, PayloadTooLargeError, ValidationError } from "../errors.js";
 import { formatBytes } from "../http/file-body.js";
 import { keys } from "../keys.js";
@@ -12,7 +21,7 @@ import { IMPORT_MAX_FILE_BYTES, IMPORT_MAX_ROWS, type ImportJob, type importBody
 import { contactInput } from "../schemas/contacts.js";
 import { transactWrite } from "../storage/db.js";
 import { pickFields } from "../storage/pick.js";
-import { processImportJob, type Row, type StoredJob } from "./import-worker.js";
+import { processImportJob } from "./import-worker.js";
 
 /**
  * Importing company contacts from CSV or vCard, as a job. The request:
@@ -58,7 +67,7 @@ export async function startImport(
   const now = deps.now().toISOString();
   const rejected = input.mode === "all_or_nothing" && invalid > 0;
   const chunks = rejected ? [] : chunkRows(valid);
-  const job: StoredJob = {
+  const job: ImportJobRecord = {
     ...keys.importJob(tenantId, id),
     type: "importJob",
     tenantId,
@@ -80,27 +89,20 @@ export async function startImport(
     ...(rejected || chunks.length === 0 ? { finishedAt: now } : {}),
   };
   if (job.status !== "queued") {
-    await putItem(deps, job);
+    await putFinishedImportJob(deps, job);
     return toJob(job);
   }
 
-  await writeChunks(deps, tenantId, id, chunks);
+  await putImportChunks(deps, tenantId, id, chunks);
   try {
-    await transactWrite(deps.db, [
-      // Queued jobs are found through GSI1 by the worker, across tenants.
-      {
-        item: {
-          Put: {
-            TableName: deps.config.tableName,
-            Item: { ...job, GSI1PK: "IMPORT#ACTIVE", GSI1SK: `${now}#${tenantId}#${id}` },
-          },
-        },
-      },
-      lockWrite(deps, tenantId, id, staleLock),
-    ]);
+    // Queued jobs are found through GSI1 by the worker, across tenants.
+    await transactWrite(
+      deps.db,
+      queueImportJobWrites(deps, job, staleLock, () => runningImportError("(another)")),
+    );
   } catch (error) {
     // Lost the race for the lock to a concurrent import: take the chunks back, leave no job.
-    if (error instanceof ConflictError) await deleteChunks(deps, tenantId, id, chunks.length);
+    if (error instanceof ConflictError) await deleteImportChunks(deps, tenantId, id, chunks.length);
     throw error;
   }
   if (valid.length <= INLINE_ROWS) {
@@ -127,29 +129,15 @@ function runningImportError(jobId: string) {
  * new import can take it over conditionally.
  */
 async function assertNoRunningImport(deps: Deps, tenantId: string): Promise<string | undefined> {
-  const holder = (await getItem<{ jobId?: string }>(deps, keys.importLock(tenantId)))?.jobId;
+  const holder = await importLockHolder(deps, tenantId);
   if (!holder) return undefined;
-  const status = (await getItem<StoredJob>(deps, keys.importJob(tenantId, holder)))?.status;
+  const status = (await getImportJobRecord(deps, tenantId, holder))?.status;
   if (status === "queued" || status === "running") throw runningImportError(holder);
   return holder;
 }
 
-function lockWrite(deps: Deps, tenantId: string, jobId: string, staleHolder: string | undefined) {
-  return {
-    item: {
-      Put: {
-        TableName: deps.config.tableName,
-        Item: { ...keys.importLock(tenantId), type: "importLock", jobId, takenAt: deps.now().toISOString() },
-        ConditionExpression: staleHolder ? "attribute_not_exists(PK) OR jobId = :stale" : "attribute_not_exists(PK)",
-        ExpressionAttributeValues: staleHolder ? { ":stale": staleHolder } : undefined,
-      },
-    },
-    onConditionFailed: () => runningImportError("(another)"),
-  };
-}
-
 /** Cuts the rows into chunks of at most CHUNK_BYTES of JSON (and CHUNK_MAX_ROWS rows). */
-export function chunkRows(rows: Row[]): string[] {
+export function chunkRows(rows: ImportRow[]): string[] {
   const chunks: string[] = [];
   let current: string[] = [];
   let bytes = 2;
@@ -166,32 +154,6 @@ export function chunkRows(rows: Row[]): string[] {
   }
   if (current.length > 0) chunks.push(`[${current.join(",")}]`);
   return chunks;
-}
-
-async function writeChunks(deps: Deps, tenantId: string, jobId: string, chunks: string[]) {
-  const expiresAt = Math.floor(deps.now().getTime() / 1000) + 7 * 86400;
-  // Eight at a time: each is up to 160 KB.
-  for (let i = 0; i < chunks.length; i += 8) {
-    await Promise.all(
-      chunks
-        .slice(i, i + 8)
-        .map((rows, j) =>
-          putItem(deps, { ...keys.importChunk(tenantId, jobId, i + j), type: "importChunk", rows, expiresAt }),
-        ),
-    );
-  }
-}
-
-async function deleteChunks(deps: Deps, tenantId: string, jobId: string, count: number) {
-  for (let i = 0; i < count; i += 25) {
-    const keysToDelete = Array.from({ length: Math.min(25, count - i) }, (_, j) =>
-      keys.importChunk(tenantId, jobId, i + j),
-    );
-    await writeBatches(
-      deps,
-      keysToDelete.map((key) => ({ delete: key })),
-    );
-  }
 }
 
 /** The file's text; a gzip body is inflated as a stream that stops at the file limit. */
@@ -233,7 +195,7 @@ export function gunzipBounded(data: Buffer, limit: number): Promise<Buffer> {
 }
 
 async function validateRows(format: "csv" | "vcard", text: string) {
-  const valid: Row[] = [];
+  const valid: ImportRow[] = [];
   const errors: ImportJob["errors"] = [];
   let total = 0;
   let invalid = 0;
@@ -280,7 +242,7 @@ function* readRecords(format: "csv" | "vcard", text: string): Generator<{ line: 
 }
 
 export async function getImportJob(deps: Deps, tenantId: string, jobId: string): Promise<ImportJob> {
-  const job = await getItem<StoredJob>(deps, keys.importJob(tenantId, jobId));
+  const job = await getImportJobRecord(deps, tenantId, jobId);
   if (!job) throw new NotFoundError("Import job");
   return toJob(job);
 }
@@ -302,6 +264,6 @@ const JOB_FIELDS = [
   "finishedAt",
 ] as const satisfies readonly (keyof ImportJob)[];
 
-function toJob(job: StoredJob): ImportJob {
+function toJob(job: ImportJobRecord): ImportJob {
   return pickFields(job, JOB_FIELDS);
 }

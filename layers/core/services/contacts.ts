@@ -1,118 +1,53 @@
-import { BatchGetCommand } from "@aws-sdk/lib-dynamodb";
 import * as z from "zod";
-import { TEXT_FIELDS } from "../contacts/formats/common.js";
 import { contactIdOf, indexTokens, sortName, sortToken, tokenPrefix } from "../contacts/index-entries.js";
 import { digitsOf, nameKey } from "../contacts/normalize.js";
 import type { Deps } from "../deps.js";
-import { getItem, queryPage } from "../entities/table.js";
+import {
+  contactIndexPage,
+  deleteCompanyContactWrites,
+  getCompanyContactRecord,
+  inputOf,
+  loadCompanyContactRecords,
+  newCompanyContact,
+  replaceCompanyContact,
+  type StoredContact,
+  toContact,
+} from "../entities/contact.js";
 import { ConflictError, NotFoundError } from "../errors.js";
-import { keys } from "../keys.js";
 import type { Contact, ContactInput } from "../schemas/contacts.js";
 import { cursorCodec } from "../storage/cursor.js";
-import { deleteIfUnchanged, type GuardedItem, putIfUnchanged, sortKeyStartsWith } from "../storage/db.js";
 import { appendChanges, type Change } from "./change-feed.js";
 
 /**
  * Company contacts (a tenant's shared directory, seed 001; personal contacts, one extension's
- * own, are in personal-contacts.ts and share the stored shape). Company contacts carry a search index (contacts/index-entries.ts) written
- * in the same transaction as the contact and its entry in the "contacts" change feed, so the
- * directory, its index and the feed Linkus clients follow never disagree.
+ * own, are in personal-contacts.ts and share the stored shape). Company contacts carry a search
+ * index (contacts/index-entries.ts, stored by entities/contact.ts) written in the same transaction
+ * as the contact and its entry in the "contacts" change feed, so the directory, its index and the
+ * feed Linkus clients follow never disagree.
  */
-export interface StoredContact extends Contact {
-  PK: string;
-  SK: string;
-  type: "companyContact" | "personalContact";
-  sortName: string;
-  /** The index tokens written for this version, so an update knows exactly what to remove. */
-  tokens?: string[];
-  ownerId?: string;
-}
-
-const FIELDS = [...TEXT_FIELDS, "numbers"] as const;
-
-export function toContact(item: object): Contact {
-  const stored = item as StoredContact;
-  const contact = { id: stored.id, directory: stored.directory } as Contact;
-  for (const field of FIELDS) (contact as Record<string, unknown>)[field] = stored[field];
-  return { ...contact, version: stored.version, createdAt: stored.createdAt, updatedAt: stored.updatedAt };
-}
-
-export function inputOf(contact: Contact): ContactInput {
-  const input = {} as Record<string, unknown>;
-  for (const field of FIELDS) input[field] = contact[field];
-  return input as ContactInput;
-}
-
-function indexItem(tenantId: string, token: string, contactId: string) {
-  return { PK: keys.contactIndexPartition(tenantId), SK: token, contactId };
-}
+const changedMeanwhile = (current?: StoredContact) =>
+  new ConflictError(
+    "version",
+    "The contact was changed by someone else",
+    current ? { current: toContact(current) } : undefined,
+  );
 
 // ---------------------------------------------------------------------------------------------
 // Company contacts
 
 /** The writes that create one company contact with its index (for single creates and imports). */
 export function companyContactWrites(deps: Deps, tenantId: string, input: ContactInput, id = deps.newId()) {
-  const now = deps.now().toISOString();
-  const tokens = indexTokens(input, id);
-  const item: StoredContact = {
-    ...keys.companyContact(tenantId, id),
-    type: "companyContact",
-    id,
-    directory: "company",
-    ...input,
-    sortName: sortName(input),
-    tokens,
-    version: 1,
-    createdAt: now,
-    updatedAt: now,
-  };
-  const writes: GuardedItem[] = [
-    {
-      item: { Put: { TableName: deps.config.tableName, Item: item, ConditionExpression: "attribute_not_exists(PK)" } },
-    },
-    ...tokens.map((token) => ({
-      item: { Put: { TableName: deps.config.tableName, Item: indexItem(tenantId, token, id) } },
-    })),
-  ];
-  const contact = toContact(item);
-  return { contact, writes, change: { action: "created", entity: "contact", id, data: contact } as Change };
+  const { record, items, writes } = newCompanyContact(deps, tenantId, input, id, deps.now().toISOString());
+  const contact = toContact(record);
+  return { contact, items, writes, change: { action: "created", entity: "contact", id, data: contact } as Change };
 }
 
 /** The writes that replace a company contact's fields, moving its index with it. */
 export function companyContactUpdateWrites(deps: Deps, tenantId: string, current: StoredContact, input: ContactInput) {
-  const tokens = indexTokens(input, current.id);
-  const before = new Set(current.tokens ?? []);
-  const after = new Set(tokens);
-  const next: StoredContact = {
-    ...current,
-    ...input,
-    sortName: sortName(input),
-    tokens,
-    version: current.version + 1,
-    updatedAt: deps.now().toISOString(),
-  };
-  const contact = toContact(next);
-  const writes: GuardedItem[] = [
-    putIfUnchanged(
-      deps.config.tableName,
-      next,
-      "version",
-      current.version,
-      () => new ConflictError("version", "The contact was changed by someone else", { current: toContact(current) }),
-    ),
-    ...[...before]
-      .filter((token) => !after.has(token))
-      .map((token) => ({
-        item: {
-          Delete: { TableName: deps.config.tableName, Key: { PK: keys.contactIndexPartition(tenantId), SK: token } },
-        },
-      })),
-    ...tokens
-      .filter((token) => !before.has(token))
-      .map((token) => ({
-        item: { Put: { TableName: deps.config.tableName, Item: indexItem(tenantId, token, current.id) } },
-      })),
-  ];
+  const { record, writes } = replaceCompanyContact(deps, tenantId, current, input, deps.now().toISOString(), () =>
+    changedMeanwhile(current),
+  );
+  const contact = toContact(record);
   return { contact, writes, change: { action: "updated", entity: "contact", id: current.id, data: contact } as Change };
 }
 
@@ -123,7 +58,7 @@ export async function createCompanyContact(deps: Deps, tenantId: string, input: 
 }
 
 async function getStoredCompanyContact(deps: Deps, tenantId: string, contactId: string) {
-  const contact = await getItem<StoredContact>(deps, keys.companyContact(tenantId, contactId));
+  const contact = await getCompanyContactRecord(deps, tenantId, contactId);
   if (!contact) throw new NotFoundError("Contact");
   return contact;
 }
@@ -144,9 +79,7 @@ export async function updateCompanyContact(
   version: number,
 ): Promise<Contact> {
   const current = await getStoredCompanyContact(deps, tenantId, contactId);
-  if (current.version !== version) {
-    throw new ConflictError("version", "The contact was changed by someone else", { current: toContact(current) });
-  }
+  if (current.version !== version) throw changedMeanwhile(current);
   const { contact, writes, change } = companyContactUpdateWrites(deps, tenantId, current, input);
   try {
     await appendChanges(deps, tenantId, "contacts", [change], writes);
@@ -162,93 +95,28 @@ export async function updateCompanyContact(
 
 export async function deleteCompanyContact(deps: Deps, tenantId: string, contactId: string, version?: number) {
   const current = await getStoredCompanyContact(deps, tenantId, contactId);
-  if (version !== undefined && current.version !== version) {
-    throw new ConflictError("version", "The contact was changed by someone else", { current: toContact(current) });
-  }
+  if (version !== undefined && current.version !== version) throw changedMeanwhile(current);
   await appendChanges(
     deps,
     tenantId,
     "contacts",
     [{ action: "deleted", entity: "contact", id: contactId }],
-    [
-      deleteIfUnchanged(
-        deps.config.tableName,
-        keys.companyContact(tenantId, contactId),
-        "version",
-        current.version,
-        () => new ConflictError("version", "The contact was changed by someone else"),
-      ),
-      ...(current.tokens ?? []).map((token) => ({
-        item: {
-          Delete: { TableName: deps.config.tableName, Key: { PK: keys.contactIndexPartition(tenantId), SK: token } },
-        },
-      })),
-    ],
+    deleteCompanyContactWrites(deps, tenantId, current, () => changedMeanwhile()),
   );
 }
 
-/** BatchGetItem takes 100 keys; this many batches are in flight at once for a large page. */
-const PARALLEL_BATCHES = 8;
-
 /** Loads company contacts by id, in the order given (missing ones skipped). */
 export async function loadCompanyContacts(deps: Deps, tenantId: string, ids: string[]): Promise<Contact[]> {
-  const found = await loadStoredCompanyContacts(deps, tenantId, ids);
+  const found = await loadCompanyContactRecords(deps, tenantId, ids);
   return ids.flatMap((id) => {
     const contact = found.get(id);
     return contact ? [toContact(contact)] : [];
   });
 }
 
-/** The stored items of company contacts by id (BatchGetItem, eight batches of 100 side by side). */
-export async function loadStoredCompanyContacts(
-  deps: Deps,
-  tenantId: string,
-  ids: string[],
-  options: { consistent?: boolean } = {},
-): Promise<Map<string, StoredContact>> {
-  const found = new Map<string, StoredContact>();
-  const loadBatch = async (batch: string[]) => {
-    let request: Record<string, unknown>[] | undefined = batch.map((id) => keys.companyContact(tenantId, id));
-    for (let attempt = 0; request && request.length > 0 && attempt < 8; attempt++) {
-      const result = await deps.db.send(
-        new BatchGetCommand({
-          RequestItems: { [deps.config.tableName]: { Keys: request, ConsistentRead: options.consistent } },
-        }),
-      );
-      for (const item of result.Responses?.[deps.config.tableName] ?? [])
-        found.set(item.id as string, item as StoredContact);
-      request = result.UnprocessedKeys?.[deps.config.tableName]?.Keys as Record<string, unknown>[] | undefined;
-      if (request?.length) await new Promise((resolve) => setTimeout(resolve, 20 * 2 ** attempt));
-    }
-    // Still unread after every retry (throttling): failing is better than a page or an export
-    // that silently leaves contacts out while its cursor moves past them.
-    if (request?.length) throw new Error(`BatchGetItem left ${request.length} contacts unread after retries`);
-  };
-  const unique = [...new Set(ids)];
-  for (let i = 0; i < unique.length; i += 100 * PARALLEL_BATCHES) {
-    const batches = [];
-    for (let j = i; j < Math.min(unique.length, i + 100 * PARALLEL_BATCHES); j += 100) {
-      batches.push(unique.slice(j, j + 100));
-    }
-    await Promise.all(batches.map(loadBatch));
-  }
-  return found;
-}
-
 export interface SearchPage {
   items: Contact[];
   nextCursor?: string;
-}
-
-/** One page of index entries under a prefix, from an optional position. */
-async function indexPage(deps: Deps, tenantId: string, prefix: string, after: string | undefined, limit: number) {
-  const page = await queryPage<{ SK: string }>(deps, {
-    ...sortKeyStartsWith(keys.contactIndexPartition(tenantId), prefix),
-    ExclusiveStartKey: after ? { PK: keys.contactIndexPartition(tenantId), SK: after } : undefined,
-    Limit: limit,
-    ProjectionExpression: "SK",
-  });
-  return { tokens: page.items.map((item) => item.SK), more: Boolean(page.lastKey) };
 }
 
 /**
@@ -272,7 +140,7 @@ async function walkIndex(
       prefixes.map((prefix, i) =>
         positions[i] === null
           ? { tokens: [], more: false }
-          : indexPage(deps, tenantId, prefix, positions[i] ?? undefined, limit - items.length),
+          : contactIndexPage(deps, tenantId, prefix, positions[i] ?? undefined, limit - items.length),
       ),
     );
     const hits = pages.flatMap((page, i) => page.tokens.map((token) => ({ token, stream: i })));

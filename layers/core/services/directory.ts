@@ -2,6 +2,7 @@ import * as z from "zod";
 import { sortName } from "../contacts/index-entries.js";
 import { digitsOf } from "../contacts/normalize.js";
 import type { Deps } from "../deps.js";
+import { inputOf } from "../entities/contact.js";
 import { ForbiddenError, ValidationError } from "../errors.js";
 import { parsePart } from "../http/validate.js";
 import type { RecordKind } from "../schemas/communications.js";
@@ -14,7 +15,6 @@ import {
   companyListCursorAfter,
   createCompanyContact,
   getCompanyContact,
-  inputOf,
   matchesQuery,
   searchCompanyContacts,
   updateCompanyContact,

@@ -1,6 +1,7 @@
 import { generatePassword, generateRegistrationName, hashPassword } from "../auth/password.js";
 import { seal, unseal } from "../auth/sealed.js";
 import type { Deps } from "../deps.js";
+import { directoryChangedItem } from "../entities/directory-version.js";
 import {
   claimUniqueValue,
   deleteExtensionIfUnchanged,
@@ -13,7 +14,7 @@ import {
   replaceExtensionIfUnchanged,
   toExtension,
 } from "../entities/extension.js";
-import { changeMemberCount } from "../entities/organization.js";
+import { changeCount } from "../entities/organization.js";
 import { deleteQuickLogin } from "../entities/quick-login.js";
 import { changeSuperAdminCount, requireTenant, type TenantRecord } from "../entities/tenant.js";
 import { ConflictError, DomainError, ForbiddenError, NotFoundError, ValidationError } from "../errors.js";
@@ -26,7 +27,6 @@ import type {
 } from "../schemas/extensions.js";
 import { type GuardedItem, transactWrite } from "../storage/db.js";
 import type { TenantCaller } from "./caller.js";
-import { directoryChangedItem } from "./directory-version.js";
 import { assertCanAssignRole, requireAssignableRole, resolveRole, roleMemberCountChange } from "./roles.js";
 import { sendWelcomeEmails } from "./welcome.js";
 
@@ -97,7 +97,7 @@ function guardDelete(deps: Deps, record: ExtensionRecord, field: UniqueField): G
 }
 
 function memberCountChange(deps: Deps, tenantId: string, organizationId: string, delta: 1 | -1, index: number) {
-  return changeMemberCount(deps, tenantId, organizationId, delta, () =>
+  return changeCount(deps, tenantId, organizationId, "memberCount", delta, () =>
     ValidationError.one(`organizations.${index}`, "is not an organization of this PBX"),
   );
 }
@@ -138,7 +138,7 @@ export async function createExtension(deps: Deps, caller: TenantCaller, input: C
   const { record, initialUserPassword } = await buildExtensionRecord(deps, caller.tenantId, input);
   await transactWrite(deps.db, extensionCreateItems(deps, record));
   const welcomeEmail = input.sendWelcomeEmail
-    ? (await sendWelcomeEmails(deps, caller, [record.id])).results[0]
+    ? (await sendWelcomeEmails(deps, caller.tenantId, [record.id])).results[0]
     : undefined;
   return {
     ...toExtension(record),
@@ -153,8 +153,8 @@ async function requireExtension(deps: Deps, tenantId: string, extensionId: strin
   return record;
 }
 
-export async function getExtension(deps: Deps, caller: TenantCaller, extensionId: string): Promise<Extension> {
-  return toExtension(await requireExtension(deps, caller.tenantId, extensionId));
+export async function getExtension(deps: Deps, tenantId: string, extensionId: string): Promise<Extension> {
+  return toExtension(await requireExtension(deps, tenantId, extensionId));
 }
 
 const MAX_UPDATE_ATTEMPTS = 5;
@@ -285,8 +285,8 @@ export async function deleteExtension(deps: Deps, caller: TenantCaller, extensio
  * searches, sorts and pages in memory. A PBX holds thousands of extensions, not millions,
  * so one paged Query is cheaper than an index per sort order (see docs/data-model.md).
  */
-export async function listExtensions(deps: Deps, caller: TenantCaller, query: ListExtensionsQuery) {
-  const all = await queryAllExtensions(deps, caller.tenantId);
+export async function listExtensions(deps: Deps, tenantId: string, query: ListExtensionsQuery) {
+  const all = await queryAllExtensions(deps, tenantId);
   const needle = query.search?.toLowerCase();
   const matching = needle
     ? all.filter((ext) =>

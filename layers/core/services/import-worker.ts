@@ -1,16 +1,33 @@
-import { BatchWriteCommand, DeleteCommand, GetCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { TEXT_FIELDS } from "../contacts/formats/common.js";
 import { contactIdOf, matchKey, tokenPrefix } from "../contacts/index-entries.js";
 import { digitsOf } from "../contacts/normalize.js";
 import type { Deps } from "../deps.js";
+import {
+  contactIndexEntries,
+  loadCompanyContactRecords,
+  putCompanyContactItems,
+  toContact,
+} from "../entities/contact.js";
+import {
+  activeImportJobs,
+  chunkAnnounced,
+  claimImportJob,
+  getImportChunk,
+  type ImportJobRecord,
+  type ImportRow,
+  markChunkWritten,
+  releaseImportLease,
+  releaseImportLock,
+  saveChunkPlan,
+  saveImportProgress,
+} from "../entities/import-job.js";
+import type { Key } from "../entities/table.js";
 import { ConflictError } from "../errors.js";
-import { keys } from "../keys.js";
 import { logger } from "../logger.js";
-import type { ImportJob } from "../schemas/contact-files.js";
 import type { ContactInput } from "../schemas/contacts.js";
-import { isConditionalCheckFailed, sortKeyStartsWith, transactWrite } from "../storage/db.js";
+import { transactWrite } from "../storage/db.js";
 import { appendBuiltChanges, type Change, isFeedContention } from "./change-feed.js";
-import { companyContactUpdateWrites, companyContactWrites, loadStoredCompanyContacts, toContact } from "./contacts.js";
+import { companyContactUpdateWrites, companyContactWrites } from "./contacts.js";
 
 /**
  * The import worker: writes a job's chunks one after the other, each in three steps that can
@@ -34,21 +51,6 @@ const WRITE_CONCURRENCY = 8;
 /** A feed transaction: the counter, the chunk's progress and this many entries (100 items at most). */
 const FEED_SLICE = 98;
 
-export interface StoredJob extends ImportJob {
-  PK: string;
-  SK: string;
-  type: "importJob";
-  tenantId: string;
-  chunks: number;
-  nextChunk: number;
-  leaseUntil?: number;
-}
-
-export interface Row {
-  line: number;
-  contact: ContactInput;
-}
-
 interface PlannedWrite {
   /** Index of the row (in the chunk) whose data the contact gets. */
   row: number;
@@ -68,19 +70,10 @@ interface Plan {
 /** Runs every queued or unfinished import job a while (the scheduled worker). */
 export async function processImportJobs(deps: Deps, budgetMs = 40_000): Promise<number> {
   const deadline = Date.now() + budgetMs;
-  const page = await deps.db.send(
-    new QueryCommand({
-      TableName: deps.config.tableName,
-      IndexName: "GSI1",
-      KeyConditionExpression: "GSI1PK = :pk",
-      ExpressionAttributeValues: { ":pk": "IMPORT#ACTIVE" },
-      Limit: 10,
-    }),
-  );
   let processed = 0;
-  for (const item of page.Items ?? []) {
+  for (const job of await activeImportJobs(deps, 10)) {
     if (Date.now() > deadline) break;
-    await processImportJob(deps, item.tenantId as string, item.id as string, deadline);
+    await processImportJob(deps, job.tenantId, job.id, deadline);
     processed++;
   }
   return processed;
@@ -103,7 +96,7 @@ export async function processImportJob(deps: Deps, tenantId: string, jobId: stri
     while (state.nextChunk < state.chunks && Date.now() < deadline) {
       const chunk = await writeChunk(deps, state, matches);
       await announcing;
-      const next: StoredJob = {
+      const next: ImportJobRecord = {
         ...state,
         nextChunk: state.nextChunk + 1,
         done: state.done + chunk.rows,
@@ -119,28 +112,25 @@ export async function processImportJob(deps: Deps, tenantId: string, jobId: stri
       state = next;
     }
     await announcing;
-    if (state.nextChunk < state.chunks) await release(deps, state);
+    if (state.nextChunk < state.chunks) await releaseImportLease(deps, state);
   } catch (error) {
     logger.error("import job failed", { jobId, error: (error as Error).name });
     // Progress is what was saved: the next run repeats from there (every step can be repeated).
     // The lease goes only once nothing of this run is still writing.
     await announcing.catch(() => undefined);
-    await release(deps, state);
+    await releaseImportLease(deps, state);
     throw error;
   }
 }
 
 /** Steps 1 and 2 for the job's next chunk: plan it (or read its stored plan) and write its contacts. */
-async function writeChunk(deps: Deps, job: StoredJob, matches: Map<string, string[]>) {
-  const key = keys.importChunk(job.tenantId, job.id, job.nextChunk);
-  // Consistent: the stream starts a job moments after its chunks were written.
-  const chunk = await deps.db.send(
-    new GetCommand({ TableName: deps.config.tableName, Key: key, ConsistentRead: true }),
-  );
+async function writeChunk(deps: Deps, job: ImportJobRecord, matches: Map<string, string[]>) {
+  const chunk = await getImportChunk(deps, job.tenantId, job.id, job.nextChunk);
   // A missing chunk is a fault to retry, never rows to skip silently.
-  if (!chunk.Item) throw new Error(`Import job ${job.id}: chunk ${job.nextChunk} is missing`);
-  const rows = (typeof chunk.Item.rows === "string" ? JSON.parse(chunk.Item.rows) : chunk.Item.rows) as Row[];
-  const stored = typeof chunk.Item.plan === "string" ? (JSON.parse(chunk.Item.plan) as Plan) : undefined;
+  if (!chunk) throw new Error(`Import job ${job.id}: chunk ${job.nextChunk} is missing`);
+  const key: Key = { PK: chunk.PK, SK: chunk.SK };
+  const rows = (typeof chunk.rows === "string" ? JSON.parse(chunk.rows) : chunk.rows) as ImportRow[];
+  const stored = typeof chunk.plan === "string" ? (JSON.parse(chunk.plan) as Plan) : undefined;
   const plan = stored ?? (await makePlan(deps, job.tenantId, rows, matches));
   if (stored) {
     // A repeated chunk: its new contacts may be written already; later rows must match them.
@@ -150,40 +140,30 @@ async function writeChunk(deps: Deps, job: StoredJob, matches: Map<string, strin
       if (!ids.includes(write.id)) matches.set(contactKey, [...ids, write.id]);
     }
   } else {
-    await deps.db.send(
-      new UpdateCommand({
-        TableName: deps.config.tableName,
-        Key: key,
-        UpdateExpression: "SET #plan = :plan, feedDone = :zero",
-        ExpressionAttributeNames: { "#plan": "plan" },
-        ExpressionAttributeValues: { ":plan": JSON.stringify(plan), ":zero": 0 },
-      }),
-    );
+    await saveChunkPlan(deps, key, JSON.stringify(plan));
   }
-  if (chunk.Item.written !== true) {
+  if (chunk.written !== true) {
     await writePlan(deps, job.tenantId, rows, plan, { repeated: Boolean(stored) });
-    await deps.db.send(
-      new UpdateCommand({
-        TableName: deps.config.tableName,
-        Key: key,
-        UpdateExpression: "SET written = :true",
-        ExpressionAttributeValues: { ":true": true },
-      }),
-    );
+    await markChunkWritten(deps, key);
   }
-  return { key, plan, rows: rows.length, feedDone: (chunk.Item.feedDone as number | undefined) ?? 0 };
+  return { key, plan, rows: rows.length, feedDone: chunk.feedDone ?? 0 };
 }
 
-function rowOf(rows: Row[], write: PlannedWrite): Row {
+function rowOf(rows: ImportRow[], write: PlannedWrite): ImportRow {
   const row = rows[write.row];
   if (!row) throw new Error(`import plan names row ${write.row} of ${rows.length}`);
   return row;
 }
 
 /** Step 1: what each row does. Rows of the file that match each other end in one contact. */
-async function makePlan(deps: Deps, tenantId: string, rows: Row[], matches: Map<string, string[]>): Promise<Plan> {
+async function makePlan(
+  deps: Deps,
+  tenantId: string,
+  rows: ImportRow[],
+  matches: Map<string, string[]>,
+): Promise<Plan> {
   const candidates = [...new Set(rows.flatMap((row) => matches.get(matchKey(row.contact)) ?? []))];
-  const stored = await loadStoredCompanyContacts(deps, tenantId, candidates, { consistent: true });
+  const stored = await loadCompanyContactRecords(deps, tenantId, candidates, { consistent: true });
   const plan: Plan = { at: deps.now().toISOString(), writes: [], counts: { created: 0, updated: 0, unchanged: 0 } };
   /** This chunk's planned writes by contact id, with the data they will write. */
   const planned = new Map<string, { write: PlannedWrite; contact: ContactInput }>();
@@ -223,7 +203,7 @@ async function makePlan(deps: Deps, tenantId: string, rows: Row[], matches: Map<
 }
 
 /** Step 2: the contacts and their index entries, side by side. */
-async function writePlan(deps: Deps, tenantId: string, rows: Row[], plan: Plan, options: { repeated: boolean }) {
+async function writePlan(deps: Deps, tenantId: string, rows: ImportRow[], plan: Plan, options: { repeated: boolean }) {
   const stamped: Deps = { ...deps, now: () => new Date(plan.at) };
   const creates = plan.writes.filter((w) => w.action === "created");
   const updates = plan.writes.filter((w) => w.action === "updated");
@@ -238,17 +218,15 @@ async function writePlan(deps: Deps, tenantId: string, rows: Row[], plan: Plan, 
       }
     });
   } else {
-    const puts = creates.flatMap((write) =>
-      companyContactWrites(stamped, tenantId, rowOf(rows, write).contact, write.id).writes.map(
-        (w) => w.item.Put?.Item as Record<string, unknown>,
-      ),
+    const puts = creates.flatMap(
+      (write) => companyContactWrites(stamped, tenantId, rowOf(rows, write).contact, write.id).items,
     );
     const batches = [];
     for (let i = 0; i < puts.length; i += 25) batches.push(puts.slice(i, i + 25));
-    await inParallel(batches, (batch) => batchPut(deps, batch));
+    await inParallel(batches, (batch) => putCompanyContactItems(deps, batch));
   }
   await inParallel(updates, async (write) => {
-    const current = (await loadStoredCompanyContacts(deps, tenantId, [write.id], { consistent: true })).get(write.id);
+    const current = (await loadCompanyContactRecords(deps, tenantId, [write.id], { consistent: true })).get(write.id);
     // Gone, or edited since the plan (by someone, or by this plan before a crash): that version stands.
     if (!current || current.version !== write.from) return;
     const { writes } = companyContactUpdateWrites(stamped, tenantId, current, rowOf(rows, write).contact);
@@ -263,16 +241,6 @@ async function writePlan(deps: Deps, tenantId: string, rows: Row[], plan: Plan, 
 function isTransactionConditionFailure(error: unknown): boolean {
   const reasons = (error as { CancellationReasons?: { Code?: string }[] }).CancellationReasons;
   return Boolean(reasons?.some((reason) => reason.Code === "ConditionalCheckFailed"));
-}
-
-async function batchPut(deps: Deps, items: Record<string, unknown>[]) {
-  let pending = items.map((Item) => ({ PutRequest: { Item } }));
-  for (let attempt = 0; pending.length > 0; attempt++) {
-    if (attempt >= 10) throw new Error(`BatchWriteItem left ${pending.length} items unwritten after retries`);
-    const result = await deps.db.send(new BatchWriteCommand({ RequestItems: { [deps.config.tableName]: pending } }));
-    pending = (result.UnprocessedItems?.[deps.config.tableName] ?? []) as typeof pending;
-    if (pending.length > 0) await new Promise((resolve) => setTimeout(resolve, 20 * 2 ** attempt));
-  }
 }
 
 /**
@@ -298,7 +266,7 @@ async function inParallel<T>(items: T[], run: (item: T) => Promise<void>) {
 }
 
 /** Step 3: the chunk's changes into the feed, in plan order, each slice exactly once. */
-async function announce(deps: Deps, tenantId: string, chunkKey: Record<string, string>, plan: Plan, from: number) {
+async function announce(deps: Deps, tenantId: string, chunkKey: Key, plan: Plan, from: number) {
   // A slice's attempt (reading its contacts back, a 100-item transaction) is slower than a
   // person's edit, so steady editing could fail every attempt: after a slice loses its retries
   // to edits, the next attempts take half as many contacts (a shorter window), down to one.
@@ -320,14 +288,14 @@ async function announce(deps: Deps, tenantId: string, chunkKey: Record<string, s
 async function announceSlice(
   deps: Deps,
   tenantId: string,
-  chunkKey: Record<string, string>,
+  chunkKey: Key,
   slice: Plan["writes"],
   start: number,
   end: number,
 ) {
   await appendBuiltChanges(deps, tenantId, "contacts", async () => {
     // Read after the counter: an edit committed later moves the counter and this attempt fails.
-    const current = await loadStoredCompanyContacts(
+    const current = await loadCompanyContactRecords(
       deps,
       tenantId,
       slice.map((w) => w.id),
@@ -338,119 +306,33 @@ async function announceSlice(
       // Deleted since it was written: its deletion is in the feed, and there is nothing to announce.
       return contact ? [{ action: write.action, entity: "contact", id: write.id, data: toContact(contact) }] : [];
     });
-    const progress = {
-      item: {
-        Update: {
-          TableName: deps.config.tableName,
-          Key: chunkKey,
-          UpdateExpression: "SET feedDone = :end",
-          ConditionExpression: "feedDone = :start",
-          ExpressionAttributeValues: { ":start": start, ":end": end },
-        },
-      },
-    };
-    return { changes, writes: [progress] };
+    return { changes, writes: [chunkAnnounced(deps, chunkKey, start, end)] };
   });
 }
 
-async function claim(deps: Deps, tenantId: string, jobId: string): Promise<StoredJob | undefined> {
+function claim(deps: Deps, tenantId: string, jobId: string): Promise<ImportJobRecord | undefined> {
   const now = Date.now();
-  try {
-    const result = await deps.db.send(
-      new UpdateCommand({
-        TableName: deps.config.tableName,
-        Key: keys.importJob(tenantId, jobId),
-        UpdateExpression: "SET #status = :running, leaseUntil = :lease",
-        ConditionExpression:
-          "#status IN (:queued, :running) AND (attribute_not_exists(leaseUntil) OR leaseUntil < :now)",
-        ExpressionAttributeNames: { "#status": "status" },
-        ExpressionAttributeValues: {
-          ":running": "running",
-          ":queued": "queued",
-          ":lease": now + LEASE_MS,
-          ":now": now,
-        },
-        ReturnValues: "ALL_NEW",
-      }),
-    );
-    return result.Attributes as StoredJob;
-  } catch (error) {
-    if (isConditionalCheckFailed(error)) return undefined;
-    throw error;
-  }
+  return claimImportJob(deps, tenantId, jobId, now, now + LEASE_MS);
 }
 
-async function saveProgress(deps: Deps, job: StoredJob, finished: boolean) {
-  await deps.db.send(
-    new UpdateCommand({
-      TableName: deps.config.tableName,
-      Key: keys.importJob(job.tenantId, job.id),
-      UpdateExpression: finished
-        ? "SET nextChunk = :next, done = :done, created = :created, updated = :updated, unchanged = :unchanged, #status = :completed, finishedAt = :now REMOVE leaseUntil, GSI1PK, GSI1SK"
-        : "SET nextChunk = :next, done = :done, created = :created, updated = :updated, unchanged = :unchanged, leaseUntil = :lease",
-      ExpressionAttributeNames: finished ? { "#status": "status" } : undefined,
-      ExpressionAttributeValues: {
-        ":next": job.nextChunk,
-        ":done": job.done,
-        ":created": job.created,
-        ":updated": job.updated,
-        ":unchanged": job.unchanged,
-        ...(finished
-          ? { ":completed": "completed", ":now": deps.now().toISOString() }
-          : { ":lease": Date.now() + LEASE_MS }),
-      },
-    }),
+async function saveProgress(deps: Deps, job: ImportJobRecord, finished: boolean) {
+  await saveImportProgress(
+    deps,
+    job,
+    finished ? { completedAt: deps.now().toISOString() } : { leaseUntil: Date.now() + LEASE_MS },
   );
+  // The tenant may import again. Only this job's lock is removed; a takeover's stays.
   if (finished) await releaseImportLock(deps, job.tenantId, job.id);
-}
-
-/** The tenant may import again. Only this job's lock is removed; a takeover's stays. */
-async function releaseImportLock(deps: Deps, tenantId: string, jobId: string) {
-  try {
-    await deps.db.send(
-      new DeleteCommand({
-        TableName: deps.config.tableName,
-        Key: keys.importLock(tenantId),
-        ConditionExpression: "jobId = :job",
-        ExpressionAttributeValues: { ":job": jobId },
-      }),
-    );
-  } catch (error) {
-    if (!isConditionalCheckFailed(error)) throw error;
-  }
-}
-
-async function release(deps: Deps, job: StoredJob) {
-  await deps.db.send(
-    new UpdateCommand({
-      TableName: deps.config.tableName,
-      Key: keys.importJob(job.tenantId, job.id),
-      UpdateExpression: "REMOVE leaseUntil",
-    }),
-  );
 }
 
 /** matchKey → ids of contacts with that name and company; kept current as the job creates contacts. */
 async function loadMatchIndex(deps: Deps, tenantId: string): Promise<Map<string, string[]>> {
   const index = new Map<string, string[]>();
-  let startKey: Record<string, unknown> | undefined;
   const prefix = tokenPrefix("k", "");
-  do {
-    const page = await deps.db.send(
-      new QueryCommand({
-        TableName: deps.config.tableName,
-        ...sortKeyStartsWith(keys.contactIndexPartition(tenantId), prefix),
-        ProjectionExpression: "SK",
-        ExclusiveStartKey: startKey,
-      }),
-    );
-    for (const item of page.Items ?? []) {
-      const sk = item.SK as string;
-      const key = sk.slice(prefix.length, sk.lastIndexOf("\u0001"));
-      index.set(key, [...(index.get(key) ?? []), contactIdOf(sk)]);
-    }
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
+  for (const sk of await contactIndexEntries(deps, tenantId, prefix)) {
+    const key = sk.slice(prefix.length, sk.lastIndexOf("\u0001"));
+    index.set(key, [...(index.get(key) ?? []), contactIdOf(sk)]);
+  }
   return index;
 }
 

@@ -2,10 +2,15 @@ import type * as z from "zod";
 import type { Deps } from "../deps.js";
 import { type ExtensionRecord, getExtensionRecord } from "../entities/extension.js";
 import { organizationParents } from "../entities/organization.js";
-import { deleteRuleItem, getRuleItem, listRuleItems, putRule, type RuleFamily } from "../entities/rule.js";
-import { existingSortKeys } from "../entities/table.js";
+import {
+  deleteRuleItem,
+  existingRuleMembers,
+  getRuleItem,
+  listRuleItems,
+  putRule,
+  type RuleFamily,
+} from "../entities/rule.js";
 import { type FieldError, ForbiddenError, NotFoundError, ValidationError } from "../errors.js";
-import { keys } from "../keys.js";
 import { type CompanyContactsAccess, MENUS, type Menu, OPERATIONS, type Operation } from "../linkus.js";
 import type {
   CompanyContactsRule,
@@ -185,23 +190,14 @@ function toCompanyContactsRule(item: Record<string, unknown>): CompanyContactsRu
 
 /** Named members must be this PBX's extensions and organizations. */
 async function assertMembersExist(deps: Deps, tenantId: string, ruleMembers: Members): Promise<void> {
-  const wanted = [
-    ...ruleMembers.extensions.map((id, index) => ({
-      key: keys.extension(tenantId, id),
-      field: `members.extensions.${index}`,
-    })),
-    ...ruleMembers.organizations.map((id, index) => ({
-      key: keys.organization(tenantId, id),
-      field: `members.organizations.${index}`,
-    })),
-  ];
-  const found = await existingSortKeys(
-    deps,
-    wanted.map((w) => w.key),
+  const found = await existingRuleMembers(deps, tenantId, ruleMembers);
+  const missing: FieldError[] = (["extensions", "organizations"] as const).flatMap((kind) =>
+    ruleMembers[kind].flatMap((id, index) =>
+      found[kind].has(id)
+        ? []
+        : [{ in: "body", field: `members.${kind}.${index}`, message: "is not a member of this PBX" }],
+    ),
   );
-  const missing: FieldError[] = wanted
-    .filter((w) => !found.has(w.key.SK))
-    .map((w) => ({ in: "body", field: w.field, message: "is not a member of this PBX" }));
   if (missing.length > 0) throw new ValidationError(missing);
 }
 

@@ -1,11 +1,19 @@
 import { BlockList, isIP } from "node:net";
 import type { Deps } from "../deps.js";
-import { deleteItem, getItem, type Key, putItem, queryEvery, sendGuarded } from "../entities/table.js";
+import { bumpDirectoryVersion } from "../entities/directory-version.js";
+import {
+  type ClientKind,
+  clearLoginFailures,
+  deleteLiveBlockedIp,
+  getBlockedIp,
+  getLoginSecuritySettings,
+  listBlockedIpRecords,
+  putBlockedIp,
+  putLoginSecuritySettings,
+  recordLoginFailure,
+} from "../entities/login-security.js";
 import { DomainError, NotFoundError } from "../errors.js";
-import { keys } from "../keys.js";
 import { DEFAULT_LOGIN_SECURITY, type LoginSecuritySettings } from "../schemas/security.js";
-import { sortKeyStartsWith } from "../storage/db.js";
-import { bumpDirectoryVersion } from "./directory-version.js";
 
 /**
  * Defence against password guessing, per tenant: failed logins are counted per source IP and
@@ -14,7 +22,7 @@ import { bumpDirectoryVersion } from "./directory-version.js";
  * the block is one conditional write, so however many requests race past the limit, exactly
  * one of them blocks the IP and reports it.
  */
-export type ClientKind = "web" | "linkus";
+export type { ClientKind };
 
 export class BlockedIpError extends DomainError {
   constructor(blockedUntilMs: number, nowMs: number) {
@@ -26,16 +34,8 @@ export class BlockedIpError extends DomainError {
   }
 }
 
-export interface BlockRecord {
-  ip: string;
-  clientKind: ClientKind;
-  blockedAt: string;
-  blockedUntil: string;
-  blockedUntilMs: number;
-}
-
 export async function loginSecuritySettings(deps: Deps, tenantId: string): Promise<LoginSecuritySettings> {
-  const stored = await getItem<Partial<LoginSecuritySettings>>(deps, keys.loginSecuritySettings(tenantId), false);
+  const stored = await getLoginSecuritySettings(deps, tenantId);
   return {
     maxFailures: stored?.maxFailures ?? DEFAULT_LOGIN_SECURITY.maxFailures,
     windowMinutes: stored?.windowMinutes ?? DEFAULT_LOGIN_SECURITY.windowMinutes,
@@ -50,7 +50,7 @@ export async function updateLoginSecuritySettings(
   patch: Partial<LoginSecuritySettings>,
 ): Promise<LoginSecuritySettings> {
   const next = { ...(await loginSecuritySettings(deps, tenantId)), ...patch };
-  await putItem(deps, { ...keys.loginSecuritySettings(tenantId), type: "loginSecuritySettings", ...next });
+  await putLoginSecuritySettings(deps, tenantId, next);
   await bumpDirectoryVersion(deps, tenantId); // listener tasks cache the settings by version
   return next;
 }
@@ -71,7 +71,7 @@ export function isAllowlisted(settings: LoginSecuritySettings, ip: string): bool
 /** Refuses a blocked IP before anything else happens: not even the password is checked. */
 export async function assertNotBlocked(deps: Deps, tenantId: string, ip: string, settings: LoginSecuritySettings) {
   if (!ip || isAllowlisted(settings, ip)) return;
-  const block = await getItem<BlockRecord>(deps, keys.blockedIp(tenantId, ip));
+  const block = await getBlockedIp(deps, tenantId, ip);
   const now = deps.now().getTime();
   if (block && block.blockedUntilMs > now) throw new BlockedIpError(block.blockedUntilMs, now);
 }
@@ -89,40 +89,9 @@ export async function countFailedLogin(
 ): Promise<boolean> {
   if (!ip || isAllowlisted(settings, ip)) return false;
   const now = deps.now().getTime();
-  const windowMs = settings.windowMinutes * 60_000;
-  const key = keys.loginFailures(tenantId, kind, ip);
-  const updated = await sendGuarded<{ failures?: number[] }>(deps, {
-    Update: {
-      Key: key,
-      UpdateExpression:
-        "SET failures = list_append(if_not_exists(failures, :empty), :now), #type = :type, expiresAt = :ttl",
-      ExpressionAttributeNames: { "#type": "type" },
-      ExpressionAttributeValues: {
-        ":empty": [],
-        ":now": [now],
-        ":type": "loginFailures",
-        ":ttl": Math.ceil((now + windowMs) / 1000),
-      },
-      ReturnValues: "ALL_NEW",
-    },
-  });
-  const failures = (updated.written && updated.attributes?.failures) || [];
-  const recent = failures.filter((at) => at > now - windowMs);
-  if (recent.length < failures.length) await trimFailures(deps, key, failures.length, recent);
+  const recent = await recordLoginFailure(deps, tenantId, kind, ip, now, settings.windowMinutes * 60_000);
   if (recent.length < settings.maxFailures) return false;
   return block(deps, tenantId, ip, kind, settings, now);
-}
-
-/** Drops failures older than the window, unless the list changed meanwhile (then the next call trims). */
-async function trimFailures(deps: Deps, key: Key, seenLength: number, recent: number[]) {
-  await sendGuarded(deps, {
-    Update: {
-      Key: key,
-      UpdateExpression: "SET failures = :recent",
-      ConditionExpression: "size(failures) = :seen",
-      ExpressionAttributeValues: { ":recent": recent, ":seen": seenLength },
-    },
-  });
 }
 
 async function block(
@@ -134,56 +103,33 @@ async function block(
   now: number,
 ): Promise<boolean> {
   const until = now + settings.blockMinutes * 60_000;
-  const put = await sendGuarded(deps, {
-    Put: {
-      Item: {
-        ...keys.blockedIp(tenantId, ip),
-        type: "blockedIp",
-        ip,
-        clientKind: kind,
-        blockedAt: new Date(now).toISOString(),
-        blockedUntil: new Date(until).toISOString(),
-        blockedUntilMs: until,
-        expiresAt: Math.ceil(until / 1000),
-      },
-      ConditionExpression: "attribute_not_exists(PK) OR blockedUntilMs <= :now",
-      ExpressionAttributeValues: { ":now": now },
+  const blocked = await putBlockedIp(
+    deps,
+    tenantId,
+    {
+      ip,
+      clientKind: kind,
+      blockedAt: new Date(now).toISOString(),
+      blockedUntil: new Date(until).toISOString(),
+      blockedUntilMs: until,
     },
-  });
-  if (!put.written) return false;
-  // Listener tasks hold the tenant's blocks by directory version: registered phones on this IP stop within a second.
-  await Promise.all([clearFailures(deps, tenantId, ip), bumpDirectoryVersion(deps, tenantId)]);
-  return true;
-}
-
-async function clearFailures(deps: Deps, tenantId: string, ip: string) {
-  await Promise.all(
-    (["web", "linkus"] as const).map((kind) => deleteItem(deps, keys.loginFailures(tenantId, kind, ip))),
+    now,
   );
+  if (!blocked) return false;
+  // Listener tasks hold the tenant's blocks by directory version: registered phones on this IP stop within a second.
+  await Promise.all([clearLoginFailures(deps, tenantId, ip), bumpDirectoryVersion(deps, tenantId)]);
+  return true;
 }
 
 export async function listBlockedIps(deps: Deps, tenantId: string) {
   const now = deps.now().getTime();
-  const items = await queryEvery<BlockRecord>(deps, {
-    ...sortKeyStartsWith(keys.tenant(tenantId).PK, keys.blockedIpPrefix, { ":now": now }),
-    FilterExpression: "blockedUntilMs > :now",
-  });
+  const items = await listBlockedIpRecords(deps, tenantId, { liveAt: now });
   return {
     items: items.map(({ ip, clientKind, blockedAt, blockedUntil }) => ({ ip, clientKind, blockedAt, blockedUntil })),
   };
 }
 
 export async function unblockIp(deps: Deps, tenantId: string, ip: string): Promise<void> {
-  await sendGuarded(
-    deps,
-    {
-      Delete: {
-        Key: keys.blockedIp(tenantId, ip),
-        ConditionExpression: "blockedUntilMs > :now",
-        ExpressionAttributeValues: { ":now": deps.now().getTime() },
-      },
-    },
-    () => new NotFoundError("Blocked IP"),
-  );
-  await Promise.all([clearFailures(deps, tenantId, ip), bumpDirectoryVersion(deps, tenantId)]);
+  await deleteLiveBlockedIp(deps, tenantId, ip, deps.now().getTime(), () => new NotFoundError("Blocked IP"));
+  await Promise.all([clearLoginFailures(deps, tenantId, ip), bumpDirectoryVersion(deps, tenantId)]);
 }

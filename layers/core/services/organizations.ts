@@ -1,7 +1,7 @@
 import type * as z from "zod";
 import type { Deps } from "../deps.js";
 import {
-  changeChildCount,
+  changeCount,
   claimOrganizationName,
   deleteOrganizationIfEmpty,
   getOrganizationRecord,
@@ -16,7 +16,6 @@ import { ConflictError, NotFoundError, ValidationError } from "../errors.js";
 import { keys } from "../keys.js";
 import type { createOrganizationBody, Organization, updateOrganizationBody } from "../schemas/organizations.js";
 import { type GuardedItem, transactWrite } from "../storage/db.js";
-import type { TenantCaller } from "./caller.js";
 
 /**
  * Organizations form a tree (a parent and children). Member and child counters live on
@@ -30,13 +29,13 @@ const notAParent = () => ValidationError.one("parentId", "is not an organization
 
 export async function createOrganization(
   deps: Deps,
-  caller: TenantCaller,
+  tenantId: string,
   input: z.output<typeof createOrganizationBody>,
 ): Promise<Organization> {
   const id = deps.newId();
   const now = deps.now().toISOString();
   const record: OrganizationRecord = {
-    ...keys.organization(caller.tenantId, id),
+    ...keys.organization(tenantId, id),
     type: "organization",
     id,
     name: input.name,
@@ -49,10 +48,10 @@ export async function createOrganization(
   };
   const items: GuardedItem[] = [
     putNewOrganization(deps, record),
-    claimOrganizationName(deps, caller.tenantId, input.name, id, nameTaken),
+    claimOrganizationName(deps, tenantId, input.name, id, nameTaken),
   ];
   if (input.parentId) {
-    items.push(changeChildCount(deps, caller.tenantId, input.parentId, 1, notAParent));
+    items.push(changeCount(deps, tenantId, input.parentId, "childCount", 1, notAParent));
   }
   await transactWrite(deps.db, items);
   return toOrganization(record);
@@ -64,23 +63,23 @@ async function requireOrganization(deps: Deps, tenantId: string, organizationId:
   return record;
 }
 
-export async function getOrganization(deps: Deps, caller: TenantCaller, organizationId: string) {
-  return toOrganization(await requireOrganization(deps, caller.tenantId, organizationId));
+export async function getOrganization(deps: Deps, tenantId: string, organizationId: string) {
+  return toOrganization(await requireOrganization(deps, tenantId, organizationId));
 }
 
-export async function listOrganizations(deps: Deps, caller: TenantCaller) {
-  const records = await listOrganizationRecords(deps, caller.tenantId);
+export async function listOrganizations(deps: Deps, tenantId: string) {
+  const records = await listOrganizationRecords(deps, tenantId);
   const collator = new Intl.Collator("en", { sensitivity: "base", numeric: true });
   return { items: records.sort((a, b) => collator.compare(a.name, b.name)).map(toOrganization) };
 }
 
 export async function updateOrganization(
   deps: Deps,
-  caller: TenantCaller,
+  tenantId: string,
   organizationId: string,
   patch: z.output<typeof updateOrganizationBody>,
 ): Promise<Organization> {
-  const current = await requireOrganization(deps, caller.tenantId, organizationId);
+  const current = await requireOrganization(deps, tenantId, organizationId);
   const next: OrganizationRecord = { ...current, ...patch, updatedAt: deps.now().toISOString() };
   const items: GuardedItem[] = [
     replaceOrganizationIfUnchanged(
@@ -91,16 +90,16 @@ export async function updateOrganization(
     ),
   ];
   if (next.name.toLowerCase() !== current.name.toLowerCase()) {
-    items.push(releaseOrganizationName(deps, caller.tenantId, current.name));
-    items.push(claimOrganizationName(deps, caller.tenantId, next.name, organizationId, nameTaken));
+    items.push(releaseOrganizationName(deps, tenantId, current.name));
+    items.push(claimOrganizationName(deps, tenantId, next.name, organizationId, nameTaken));
   }
   if (next.parentId !== current.parentId) {
-    if (next.parentId) await assertNoCycle(deps, caller.tenantId, organizationId, next.parentId);
+    if (next.parentId) await assertNoCycle(deps, tenantId, organizationId, next.parentId);
     if (current.parentId) {
-      items.push(changeChildCount(deps, caller.tenantId, current.parentId, -1, notAParent));
+      items.push(changeCount(deps, tenantId, current.parentId, "childCount", -1, notAParent));
     }
     if (next.parentId) {
-      items.push(changeChildCount(deps, caller.tenantId, next.parentId, 1, notAParent));
+      items.push(changeCount(deps, tenantId, next.parentId, "childCount", 1, notAParent));
     }
   }
   await transactWrite(deps.db, items);
@@ -118,19 +117,19 @@ async function assertNoCycle(deps: Deps, tenantId: string, organizationId: strin
   }
 }
 
-export async function deleteOrganization(deps: Deps, caller: TenantCaller, organizationId: string): Promise<void> {
-  const current = await requireOrganization(deps, caller.tenantId, organizationId);
+export async function deleteOrganization(deps: Deps, tenantId: string, organizationId: string): Promise<void> {
+  const current = await requireOrganization(deps, tenantId, organizationId);
   const items: GuardedItem[] = [
     deleteOrganizationIfEmpty(
       deps,
-      caller.tenantId,
+      tenantId,
       organizationId,
       () => new ConflictError("organization", "Move this organization's members and child organizations out first"),
     ),
-    releaseOrganizationName(deps, caller.tenantId, current.name),
+    releaseOrganizationName(deps, tenantId, current.name),
   ];
   if (current.parentId) {
-    items.push(changeChildCount(deps, caller.tenantId, current.parentId, -1, notAParent));
+    items.push(changeCount(deps, tenantId, current.parentId, "childCount", -1, notAParent));
   }
   await transactWrite(deps.db, items);
 }

@@ -1,24 +1,24 @@
 import { sortName } from "../contacts/index-entries.js";
 import type { Deps } from "../deps.js";
-import { getItem, putItem, sendGuarded } from "../entities/table.js";
+import { inputOf, type StoredContact, toContact } from "../entities/contact.js";
+import {
+  deletePersonalContactRecord,
+  getPersonalContactRecord,
+  listPersonalContactRecords,
+  putNewPersonalContact,
+  replacePersonalContact,
+} from "../entities/personal-contact.js";
 import { ConflictError, NotFoundError } from "../errors.js";
 import { keys } from "../keys.js";
 import type { Contact, ContactInput } from "../schemas/contacts.js";
-import { queryAll, sortKeyStartsWith } from "../storage/db.js";
 import type { TenantCaller } from "./caller.js";
-import { createCompanyContact, inputOf, type StoredContact, sortByName, toContact } from "./contacts.js";
+import { createCompanyContact, sortByName } from "./contacts.js";
 
 // Personal contacts: one extension's own; a few thousand at most, listed with one Query. No
 // search index and no change feed (only their owner sees them).
 
 export async function listPersonalContacts(deps: Deps, caller: TenantCaller): Promise<Contact[]> {
-  const items = await queryAll(deps.db, {
-    TableName: deps.config.tableName,
-    ...sortKeyStartsWith(
-      keys.personalContact(caller.tenantId, caller.extensionId, "").PK,
-      keys.personalContactPrefix(caller.extensionId),
-    ),
-  });
+  const items = await listPersonalContactRecords(deps, caller.tenantId, caller.extensionId);
   return sortByName(items.map(toContact));
 }
 
@@ -37,15 +37,12 @@ export async function createPersonalContact(deps: Deps, caller: TenantCaller, in
     createdAt: now,
     updatedAt: now,
   };
-  await putItem(deps, item);
+  await putNewPersonalContact(deps, item);
   return toContact(item);
 }
 
 async function getStoredPersonalContact(deps: Deps, caller: TenantCaller, contactId: string) {
-  const contact = await getItem<StoredContact>(
-    deps,
-    keys.personalContact(caller.tenantId, caller.extensionId, contactId),
-  );
+  const contact = await getPersonalContactRecord(deps, caller.tenantId, caller.extensionId, contactId);
   if (!contact) throw new NotFoundError("Contact");
   return contact;
 }
@@ -69,29 +66,21 @@ export async function updatePersonalContact(
     version: current.version + 1,
     updatedAt: deps.now().toISOString(),
   };
-  await sendGuarded(
+  await replacePersonalContact(
     deps,
-    {
-      Put: {
-        Item: next,
-        ConditionExpression: "version = :version",
-        ExpressionAttributeValues: { ":version": version },
-      },
-    },
+    next,
+    version,
     () => new ConflictError("version", "The contact was changed meanwhile", { current: toContact(current) }),
   );
   return toContact(next);
 }
 
 export async function deletePersonalContact(deps: Deps, caller: TenantCaller, contactId: string) {
-  await sendGuarded(
+  await deletePersonalContactRecord(
     deps,
-    {
-      Delete: {
-        Key: keys.personalContact(caller.tenantId, caller.extensionId, contactId),
-        ConditionExpression: "attribute_exists(PK)",
-      },
-    },
+    caller.tenantId,
+    caller.extensionId,
+    contactId,
     () => new NotFoundError("Contact"),
   );
 }

@@ -1,19 +1,21 @@
 import { gunzipSync, gzipSync } from "node:zlib";
-import {
-  BatchGetCommand,
-  BatchWriteCommand,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  UpdateCommand,
-} from "@aws-sdk/lib-dynamodb";
 import { type PhonebookFormat, phonebookXml } from "../contacts/formats/phonebook.js";
 import { vcardChunks } from "../contacts/formats/vcard.js";
 import type { Deps } from "../deps.js";
-import { keys } from "../keys.js";
+import {
+  type BookHead,
+  clearBookStale,
+  deleteBookParts,
+  getBookHead,
+  getBookParts,
+  markBookStale,
+  putBookHead,
+  putBookParts,
+  staleBookTenants,
+} from "../entities/phonebook.js";
+import { getPhonebookCredential } from "../entities/phonebook-credential.js";
 import { PHONEBOOK_FILES } from "../schemas/contact-files.js";
 import type { Contact } from "../schemas/contacts.js";
-import { isConditionalCheckFailed } from "../storage/db.js";
 import { BoundedMap } from "../util/bounded-map.js";
 import { feedSequence } from "./change-feed.js";
 import { allCompanyContacts } from "./contacts.js";
@@ -36,7 +38,6 @@ export type PhonebookFile = (typeof PHONEBOOK_FILES)[number];
 export const PHONEBOOK_MAX_CONTACTS = 10_000;
 /** A stored part of a compressed file: far below DynamoDB's 400 KB item limit. */
 const PART_BYTES = 300_000;
-const STALE = "PHONEBOOK#STALE";
 
 /**
  * How often a change rebuilds a large book (the notifier passes this): during a bulk import every
@@ -47,32 +48,10 @@ const STALE = "PHONEBOOK#STALE";
  */
 export const CHANGE_DEBOUNCE = { minContacts: 1_000, windowMs: 30_000 };
 
-interface BookHead {
-  sequence: number;
-  builtAt: string;
-  /** Contacts in the build (absent on books built before it was recorded). */
-  contacts?: number;
-  /** Parts per file. */
-  files: Record<string, number>;
-}
-
 export interface StoredBook {
   sequence: number;
   etag: string;
   body: string;
-}
-
-const headKey = (tenantId: string) => ({ PK: `T#${tenantId}`, SK: "PHONEBOOK#HEAD" });
-const partKey = (tenantId: string, sequence: number, file: string, part: number) => ({
-  PK: `T#${tenantId}`,
-  SK: `PHONEBOOK#PART#${String(sequence).padStart(12, "0")}#${file}#${part}`,
-});
-
-async function readHead(deps: Deps, tenantId: string): Promise<BookHead | undefined> {
-  const result = await deps.db.send(
-    new GetCommand({ TableName: deps.config.tableName, Key: headKey(tenantId), ConsistentRead: true }),
-  );
-  return result.Item as BookHead | undefined;
 }
 
 /**
@@ -86,19 +65,16 @@ export async function refreshPhonebooks(
   tenantId: string,
   options: { debounce?: typeof CHANGE_DEBOUNCE } = {},
 ): Promise<boolean> {
-  const settings = await deps.db.send(
-    new GetCommand({ TableName: deps.config.tableName, Key: keys.phonebookSettings(tenantId) }),
-  );
-  if (!settings.Item) return false;
+  if (!(await getPhonebookCredential(deps, tenantId))) return false;
   // The sequence first: contacts read after it are at least that new, so the book is never older than its ETag.
   const sequence = await feedSequence(deps, tenantId, "contacts");
-  const head = await readHead(deps, tenantId);
+  const head = await getBookHead(deps, tenantId);
   if (head && head.sequence >= sequence) {
-    if ((head as { GSI1PK?: string }).GSI1PK) await clearStale(deps, tenantId);
+    if (head.GSI1PK) await clearBookStale(deps, tenantId);
     return false;
   }
   if (head && options.debounce && recentlyBuiltLarge(deps, head, options.debounce)) {
-    await markStale(deps, tenantId);
+    await markBookStale(deps, tenantId);
     return false;
   }
   const tenant = await getTenant(deps, tenantId);
@@ -110,44 +86,23 @@ export async function refreshPhonebooks(
   }
   const limited = contacts.slice(0, PHONEBOOK_MAX_CONTACTS);
   const files: Record<string, number> = {};
-  const parts: Record<string, unknown>[] = [];
+  const parts: { file: string; part: number; data: Uint8Array }[] = [];
   for (const file of PHONEBOOK_FILES) {
     const compressed = gzipSync(buildFile(file, tenant.name, limited));
     const count = Math.max(1, Math.ceil(compressed.length / PART_BYTES));
     files[file] = count;
     for (let part = 0; part < count; part++) {
-      parts.push({
-        ...partKey(tenantId, sequence, file, part),
-        type: "phonebookPart",
-        data: compressed.subarray(part * PART_BYTES, (part + 1) * PART_BYTES),
-      });
+      parts.push({ file, part, data: compressed.subarray(part * PART_BYTES, (part + 1) * PART_BYTES) });
     }
   }
-  await writeItems(deps, parts);
-  try {
-    await deps.db.send(
-      new PutCommand({
-        TableName: deps.config.tableName,
-        Item: {
-          ...headKey(tenantId),
-          type: "phonebookHead",
-          sequence,
-          builtAt: deps.now().toISOString(),
-          contacts: limited.length,
-          files,
-        },
-        // A concurrent build of a newer sequence wins.
-        ConditionExpression: "attribute_not_exists(PK) OR #sequence < :sequence",
-        ExpressionAttributeNames: { "#sequence": "sequence" },
-        ExpressionAttributeValues: { ":sequence": sequence },
-      }),
-    );
-  } catch (error) {
-    if (!isConditionalCheckFailed(error)) throw error;
-    await deleteParts(deps, tenantId, sequence, files);
+  await putBookParts(deps, tenantId, sequence, parts);
+  const built = { sequence, builtAt: deps.now().toISOString(), contacts: limited.length, files };
+  // A concurrent build of a newer sequence wins.
+  if (!(await putBookHead(deps, tenantId, built))) {
+    await deleteBookParts(deps, tenantId, sequence, files);
     return false;
   }
-  if (head) await deleteParts(deps, tenantId, head.sequence, head.files);
+  if (head) await deleteBookParts(deps, tenantId, head.sequence, head.files);
   return true;
 }
 
@@ -167,16 +122,13 @@ function buildFile(file: PhonebookFile, title: string, contacts: Contact[]): str
  */
 export async function storedPhonebook(deps: Deps, tenantId: string, file: PhonebookFile): Promise<StoredBook> {
   for (let attempt = 0; ; attempt++) {
-    let head = await readHead(deps, tenantId);
+    let head = await getBookHead(deps, tenantId);
     if (!head) {
       await refreshPhonebooks(deps, tenantId);
-      head = await readHead(deps, tenantId);
+      head = await getBookHead(deps, tenantId);
       if (!head) throw new Error("phonebook build stored nothing");
-    } else if (
-      !(head as { GSI1PK?: string }).GSI1PK &&
-      head.sequence < (await feedSequence(deps, tenantId, "contacts"))
-    ) {
-      await markStale(deps, tenantId);
+    } else if (!head.GSI1PK && head.sequence < (await feedSequence(deps, tenantId, "contacts"))) {
+      await markBookStale(deps, tenantId);
     }
     const body = await readFile(deps, tenantId, head, file);
     // Undefined: a newer build replaced this one while it was read; read the new head.
@@ -189,11 +141,11 @@ export async function storedPhonebook(deps: Deps, tenantId: string, file: Phoneb
 const cache = new BoundedMap<string, StoredBook>(200);
 
 export async function cachedPhonebook(deps: Deps, tenantId: string, file: PhonebookFile): Promise<StoredBook> {
-  const head = await readHead(deps, tenantId);
+  const head = await getBookHead(deps, tenantId);
   const cached = cache.get(`${tenantId}:${file}`);
   if (head && cached && cached.sequence === head.sequence) {
-    if (!(head as { GSI1PK?: string }).GSI1PK && head.sequence < (await feedSequence(deps, tenantId, "contacts"))) {
-      await markStale(deps, tenantId);
+    if (!head.GSI1PK && head.sequence < (await feedSequence(deps, tenantId, "contacts"))) {
+      await markBookStale(deps, tenantId);
     }
     return cached;
   }
@@ -203,86 +155,16 @@ export async function cachedPhonebook(deps: Deps, tenantId: string, file: Phoneb
 }
 
 async function readFile(deps: Deps, tenantId: string, head: BookHead, file: string): Promise<string | undefined> {
-  const count = head.files[file] ?? 0;
-  const wanted = Array.from({ length: count }, (_, part) => partKey(tenantId, head.sequence, file, part));
-  const result = await deps.db.send(
-    new BatchGetCommand({ RequestItems: { [deps.config.tableName]: { Keys: wanted, ConsistentRead: true } } }),
-  );
-  const found = new Map((result.Responses?.[deps.config.tableName] ?? []).map((item) => [item.SK as string, item]));
-  const parts = wanted.map((key) => found.get(key.SK)?.data as Uint8Array | undefined);
-  if (parts.some((part) => part === undefined)) return undefined;
-  return gunzipSync(Buffer.concat(parts as Uint8Array[])).toString("utf8");
-}
-
-async function markStale(deps: Deps, tenantId: string) {
-  await deps.db
-    .send(
-      new UpdateCommand({
-        TableName: deps.config.tableName,
-        Key: headKey(tenantId),
-        UpdateExpression: "SET GSI1PK = :stale, GSI1SK = :tenant",
-        ConditionExpression: "attribute_exists(PK)",
-        ExpressionAttributeValues: { ":stale": STALE, ":tenant": tenantId },
-      }),
-    )
-    .catch((error: unknown) => {
-      if (!isConditionalCheckFailed(error)) throw error;
-    });
-}
-
-async function clearStale(deps: Deps, tenantId: string) {
-  await deps.db.send(
-    new UpdateCommand({
-      TableName: deps.config.tableName,
-      Key: headKey(tenantId),
-      UpdateExpression: "REMOVE GSI1PK, GSI1SK",
-    }),
-  );
+  const parts = await getBookParts(deps, tenantId, head, file);
+  return parts && gunzipSync(Buffer.concat(parts)).toString("utf8");
 }
 
 /** The scheduled worker: rebuilds books that phones found older than the directory. */
 export async function refreshStalePhonebooks(deps: Deps, deadline: number): Promise<number> {
-  const page = await deps.db.send(
-    new QueryCommand({
-      TableName: deps.config.tableName,
-      IndexName: "GSI1",
-      KeyConditionExpression: "GSI1PK = :stale",
-      ExpressionAttributeValues: { ":stale": STALE },
-      Limit: 20,
-    }),
-  );
   let built = 0;
-  for (const item of page.Items ?? []) {
+  for (const tenantId of await staleBookTenants(deps, 20)) {
     if (Date.now() >= deadline) break;
-    if (await refreshPhonebooks(deps, item.GSI1SK as string)) built++;
+    if (await refreshPhonebooks(deps, tenantId)) built++;
   }
   return built;
-}
-
-async function writeItems(deps: Deps, items: Record<string, unknown>[]) {
-  // Ten at a time keeps a request under BatchWriteItem's 16 MB.
-  for (let i = 0; i < items.length; i += 10) {
-    let pending = items.slice(i, i + 10).map((Item) => ({ PutRequest: { Item } }));
-    for (let attempt = 0; pending.length > 0; attempt++) {
-      if (attempt >= 8) throw new Error("BatchWriteItem left phonebook parts unwritten");
-      const result = await deps.db.send(new BatchWriteCommand({ RequestItems: { [deps.config.tableName]: pending } }));
-      pending = (result.UnprocessedItems?.[deps.config.tableName] ?? []) as typeof pending;
-      if (pending.length) await new Promise((resolve) => setTimeout(resolve, 20 * 2 ** attempt));
-    }
-  }
-}
-
-async function deleteParts(deps: Deps, tenantId: string, sequence: number, files: Record<string, number>) {
-  const doomed = Object.entries(files).flatMap(([file, count]) =>
-    Array.from({ length: count }, (_, part) => partKey(tenantId, sequence, file, part)),
-  );
-  for (let i = 0; i < doomed.length; i += 25) {
-    await deps.db.send(
-      new BatchWriteCommand({
-        RequestItems: {
-          [deps.config.tableName]: doomed.slice(i, i + 25).map((Key) => ({ DeleteRequest: { Key } })),
-        },
-      }),
-    );
-  }
 }

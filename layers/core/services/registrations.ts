@@ -6,35 +6,20 @@
  */
 import type { Deps } from "../deps.js";
 import { getExtensionRecord } from "../entities/extension.js";
+import { listExtensionBindings, type StoredBinding } from "../entities/registration.js";
 import { NotFoundError } from "../errors.js";
-import { keys } from "../keys.js";
 import type { ExtensionRegistrations, RegisteredDevice } from "../schemas/registrations.js";
-import { queryAll, sortKeyStartsWith } from "../storage/db.js";
-import type { TenantCaller } from "./caller.js";
-
-/** The fields of a stored binding this read shows (the registrar's `Binding`). */
-interface StoredBinding {
-  bindingId: string;
-  kind: "phone" | "linkus";
-  contact: string;
-  flow: { transport: "udp" | "tcp" | "tls"; address: string; port: number };
-  expiresAtMs: number;
-  userAgent?: string;
-}
 
 export async function listRegistrations(
   deps: Deps,
-  caller: TenantCaller,
+  tenantId: string,
   extensionId: string,
 ): Promise<ExtensionRegistrations> {
-  if (!(await getExtensionRecord(deps, caller.tenantId, extensionId))) throw new NotFoundError("Extension");
-  const items = await queryAll<{ binding?: StoredBinding }>(deps.db, {
-    TableName: deps.config.tableName,
-    ...sortKeyStartsWith(keys.registrationPartition(caller.tenantId), keys.registrationPrefix(extensionId)),
-  });
+  if (!(await getExtensionRecord(deps, tenantId, extensionId))) throw new NotFoundError("Extension");
+  const bindings = await listExtensionBindings(deps, tenantId, extensionId);
   const now = deps.now().getTime();
-  const devices = items
-    .flatMap(({ binding }) => (binding && binding.expiresAtMs > now ? [toDevice(binding)] : []))
+  const devices = bindings
+    .flatMap((binding) => (binding.expiresAtMs > now ? [toDevice(binding)] : []))
     // Phones by slot first, then Linkus sessions.
     .sort(
       (a, b) => Number(a.kind === "linkus") - Number(b.kind === "linkus") || a.bindingId.localeCompare(b.bindingId),

@@ -1,5 +1,6 @@
 import * as z from "zod";
 import type { Deps } from "../deps.js";
+import { bumpDirectoryVersion } from "../entities/directory-version.js";
 import {
   deleteTenantAndSlug,
   getSlugGuard,
@@ -17,7 +18,6 @@ import { keys } from "../keys.js";
 import type { createTenantBody, listTenantsQuery, Tenant, updateTenantSettingsBody } from "../schemas/tenants.js";
 import { cursorCodec } from "../storage/cursor.js";
 import { transactWrite } from "../storage/db.js";
-import { bumpDirectoryVersion } from "./directory-version.js";
 import { buildExtensionRecord, extensionCreateItems } from "./extensions.js";
 
 type CreateTenantInput = z.output<typeof createTenantBody>;
@@ -132,6 +132,10 @@ export async function updateTenantSettings(
 }
 
 /** A tenant's feature settings as the settings routes show them. */
+export async function getTenantSettings(deps: Deps, tenantId: string) {
+  return tenantSettingsOf(await requireTenant(deps, tenantId));
+}
+
 export function tenantSettingsOf(tenant: TenantRecord) {
   return {
     organizationManagement: tenant.organizationManagement,

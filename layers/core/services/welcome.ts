@@ -1,9 +1,8 @@
 import type { Deps } from "../deps.js";
 import { type ExtensionRecord, getExtensionRecord } from "../entities/extension.js";
-import { putItem } from "../entities/table.js";
+import { storeOutboxItem } from "../entities/outbox.js";
 import { requireTenant, type TenantRecord } from "../entities/tenant.js";
 import { ValidationError } from "../errors.js";
-import type { TenantCaller } from "./caller.js";
 import { deliverOutboxItem, outboxItem } from "./notifications.js";
 import { welcomeSubject } from "./welcome-mail.js";
 
@@ -19,10 +18,10 @@ export interface WelcomeResult {
  * retries it with the same backoff, and after the last retry it waits in the failed-deliveries
  * list for an administrator's retry. Each extension gets its own result.
  */
-export async function sendWelcomeEmails(deps: Deps, caller: TenantCaller, extensionIds: string[]) {
-  const tenant = await requireTenant(deps, caller.tenantId);
+export async function sendWelcomeEmails(deps: Deps, tenantId: string, extensionIds: string[]) {
+  const tenant = await requireTenant(deps, tenantId);
   // Every id must be this PBX's before anything is sent: a typo is a 400, not a partial send.
-  const extensions = await Promise.all(extensionIds.map((id) => getExtensionRecord(deps, caller.tenantId, id)));
+  const extensions = await Promise.all(extensionIds.map((id) => getExtensionRecord(deps, tenantId, id)));
   const unknown = extensions.flatMap((extension, index) =>
     extension
       ? []
@@ -52,7 +51,7 @@ async function queueAndTry(
     to: extension.email,
     subject: welcomeSubject(tenant),
   });
-  await putItem(deps, item);
+  await storeOutboxItem(deps, item);
   const outcome = await deliverOutboxItem(deps, item);
   if (outcome === "sent") return { extensionId: extension.id, status: "sent" };
   return {
