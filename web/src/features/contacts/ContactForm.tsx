@@ -1,4 +1,5 @@
 import { type FormEvent, useState } from "react";
+import { NUMBER_TYPE_LABELS } from "../../../../layers/core/contacts/formats/common.js";
 import { type BodyOf, type CallOutput, call } from "../../api/client";
 import { Banner, Field, SelectField, useSubmit } from "../../components/forms";
 
@@ -6,17 +7,8 @@ export type Contact = CallOutput<"contacts.list">["items"][number];
 type Input = BodyOf<"companyContacts.create">;
 export type NumberType = Contact["numbers"][number]["type"];
 
-export const NUMBER_TYPE_NAMES: Record<NumberType, string> = {
-  business: "Business",
-  business2: "Business 2",
-  business_fax: "Business Fax",
-  mobile: "Mobile",
-  mobile2: "Mobile 2",
-  home: "Home",
-  home2: "Home 2",
-  home_fax: "Home Fax",
-  other: "Other",
-};
+/** The number types' names as the API's phonebooks and files spell them (Yeastar's wording). */
+export const NUMBER_TYPE_NAMES: Record<NumberType, string> = NUMBER_TYPE_LABELS;
 
 const TEXT_FIELDS = [
   ["firstName", "First Name"],
