@@ -5,6 +5,7 @@ import type { Directory } from "./directory.js";
 import type { ListenerEvents } from "./events.js";
 import type { MediaRelay } from "./media/media-relay.js";
 import { NOTIFY_PREFIX, Subscriptions } from "./presence/subscriptions.js";
+import { failedInsteadOf, hangUpAnswered, isSdp, reanswerThroughRelay, withoutBody } from "./proxy/call-media.js";
 import { CallRecords } from "./proxy/calls.js";
 import { InDialogRelay } from "./proxy/in-dialog.js";
 import { InviteProxy } from "./proxy/invite-proxy.js";
@@ -117,10 +118,11 @@ export class SipCore {
       branches: this.branches,
       send,
       ownVia,
-      onBye: (request) => {
+      media: options.media,
+      onBye: (request, relayed) => {
         const callId = request.headers.get("Call-ID") ?? "";
         void this.calls.hungUp(callId);
-        void options.media?.delete(callId);
+        void options.media?.delete(callId, relayed);
       },
     });
     this.messages = new MessageRelay({
@@ -197,7 +199,7 @@ export class SipCore {
   private handle(message: SipMessage, flow: Flow): void {
     try {
       if (isSipRequest(message)) this.onRequest(message, flow);
-      else this.onResponse(message);
+      else this.onResponse(message, flow);
     } catch (error) {
       logger.error("SIP message handling failed", { error: error as Error });
     }
@@ -304,7 +306,14 @@ export class SipCore {
 
   private relayInDialog(request: SipRequest, flow: Flow): void {
     const answer = this.relay.relay(request);
-    if (answer) this.answer(request, flow, answer);
+    if (answer instanceof Promise) {
+      this.track(
+        answer.then((result) => {
+          if (result) this.answer(request, flow, result);
+        }),
+        () => this.answer(request, flow, { status: 500, reason: "Server Internal Error" }),
+      );
+    } else if (answer) this.answer(request, flow, answer);
   }
 
   private cancel(request: SipRequest, flow: Flow): void {
@@ -331,7 +340,7 @@ export class SipCore {
   // -------------------------------------------------------------------------------------------
   // Responses
 
-  private onResponse(response: SipResponse): void {
+  private onResponse(response: SipResponse, flow: Flow): void {
     const via = topVia(response);
     const branch = via?.params.get("branch") ?? undefined;
     if (!branch) return;
@@ -350,7 +359,33 @@ export class SipCore {
     }
     const upstream = upstreamOf(this.branches, response, branch, parseVia);
     if (!upstream) return; // not a branch of ours: never relayed
-    this.send(upstream.flow, serializeMessage({ ...response, headers: withoutFirst(response.headers, "Via") }));
+    const relayUpstream = (message: SipResponse): void => {
+      this.send(upstream.flow, serializeMessage({ ...message, headers: withoutFirst(message.headers, "Via") }));
+    };
+    const { media } = this.options;
+    if (!upstream.media || !media || !isSdp(response) || response.status < 180 || response.status >= 300) {
+      relayUpstream(response);
+      return;
+    }
+    // The answer to a re-INVITE's (or UPDATE's) offer that went through rtpengine (proxy/in-dialog.ts).
+    this.track(
+      reanswerThroughRelay(media, response, upstream.flow, flow).then(relayUpstream, (error: unknown) => {
+        logger.error("Media relay answer to a re-offer failed", {
+          error: error as Error,
+          callId: response.headers.get("Call-ID"),
+        });
+        if (response.status < 200) return relayUpstream(withoutBody(response));
+        // The answerer is hung up and the offerer told the offer failed: nobody is left without media unawares.
+        hangUpAnswered(
+          response,
+          flow,
+          (to, data) => this.send(to, data),
+          (transport, id) => this.ownVia(transport, id),
+        );
+        return relayUpstream(failedInsteadOf(response));
+      }),
+      () => {},
+    );
   }
 
   // -------------------------------------------------------------------------------------------
