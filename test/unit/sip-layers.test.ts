@@ -177,6 +177,20 @@ describe("signed dialog routes", () => {
     expect(later.verify(entry, "call-1", "caller1", undefined)).toBeUndefined();
   });
 
+  it("carries the media-relayed mark under the signature (a route without it is end to end)", () => {
+    const [relayed] = signer.recordRoutes("call-1", { ...route, media: true });
+    const [direct] = signer.recordRoutes("call-1", route);
+    if (!relayed || !direct) throw new Error("no entry");
+    expect(signer.verify(relayed, "call-1", "caller1", undefined)?.route.media).toBe(true);
+    expect(signer.verify(direct, "call-1", "caller1", undefined)?.route.media).toBe(false);
+    const unmarked = relayed.replace(/cpr=([^;]+)/, (_m, token: string) => {
+      const text = Buffer.from(token, "base64url").toString().replace(/\nm$/, "");
+      return `cpr=${Buffer.from(text).toString("base64url")}`;
+    });
+    expect(unmarked).not.toBe(relayed);
+    expect(signer.verify(unmarked, "call-1", "caller1", undefined)).toBeUndefined();
+  });
+
   it("knows its own address on any of its transports and nothing else", () => {
     expect(signer.isOwn("<sip:sip.example.net:5060;lr>")).toBe(true);
     expect(signer.isOwn("<sip:sip.example.net;lr>")).toBe(true);
