@@ -5,7 +5,6 @@ import type { Directory } from "./directory.js";
 import type { ListenerEvents } from "./events.js";
 import type { MediaRelay } from "./media/media-relay.js";
 import { NOTIFY_PREFIX, Subscriptions } from "./presence/subscriptions.js";
-import { failedInsteadOf, hangUpAnswered, isSdp, reanswerThroughRelay, withoutBody } from "./proxy/call-media.js";
 import { CallRecords } from "./proxy/calls.js";
 import { InDialogRelay } from "./proxy/in-dialog.js";
 import { InviteProxy } from "./proxy/invite-proxy.js";
@@ -359,33 +358,8 @@ export class SipCore {
     }
     const upstream = upstreamOf(this.branches, response, branch, parseVia);
     if (!upstream) return; // not a branch of ours: never relayed
-    const relayUpstream = (message: SipResponse): void => {
-      this.send(upstream.flow, serializeMessage({ ...message, headers: withoutFirst(message.headers, "Via") }));
-    };
-    const { media } = this.options;
-    if (!upstream.media || !media || !isSdp(response) || response.status < 180 || response.status >= 300) {
-      relayUpstream(response);
-      return;
-    }
-    // The answer to a re-INVITE's (or UPDATE's) offer that went through rtpengine (proxy/in-dialog.ts).
-    this.track(
-      reanswerThroughRelay(media, response, upstream.flow, flow).then(relayUpstream, (error: unknown) => {
-        logger.error("Media relay answer to a re-offer failed", {
-          error: error as Error,
-          callId: response.headers.get("Call-ID"),
-        });
-        if (response.status < 200) return relayUpstream(withoutBody(response));
-        // The answerer is hung up and the offerer told the offer failed: nobody is left without media unawares.
-        hangUpAnswered(
-          response,
-          flow,
-          (to, data) => this.send(to, data),
-          (transport, id) => this.ownVia(transport, id),
-        );
-        return relayUpstream(failedInsteadOf(response));
-      }),
-      () => {},
-    );
+    const relayed = this.relay.response(response, flow, upstream);
+    if (relayed) this.track(relayed, () => {});
   }
 
   // -------------------------------------------------------------------------------------------

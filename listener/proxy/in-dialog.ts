@@ -3,11 +3,19 @@ import type { Answer } from "../auth/authenticator.js";
 import type { MediaRelay } from "../media/media-relay.js";
 import { SipHeaders } from "../sip/header-fields.js";
 import { parseMaxForwards } from "../sip/headers.js";
-import type { SipRequest } from "../sip/message.js";
+import type { SipRequest, SipResponse } from "../sip/message.js";
 import { serializeMessage } from "../sip/serialize.js";
-import { tagOf } from "../sip/view.js";
+import { tagOf, withoutFirst } from "../sip/view.js";
 import type { Flow, Transport } from "../transport/flow.js";
-import { carriesOffer, reofferThroughRelay } from "./call-media.js";
+import {
+  carriesOffer,
+  failedInsteadOf,
+  hangUpAnswered,
+  isSdp,
+  reanswerThroughRelay,
+  reofferThroughRelay,
+  withoutBody,
+} from "./call-media.js";
 import type { RouteSigner, VerifiedRoute } from "./record-route.js";
 import type { StatelessBranches } from "./stateless.js";
 
@@ -66,6 +74,32 @@ export class InDialogRelay {
       );
     }
     return this.forward(request, verified, maxForwards, false);
+  }
+
+  /**
+   * A response to a request relayed statelessly, whose branch checked (`upstream`: where it goes,
+   * and whether the request's offer went through rtpengine). The answer to such an offer goes
+   * through rtpengine too; when rtpengine fails, a 2xx's sender is hung up and the offerer gets
+   * 503 (call-media.ts). Returns the work when it waits for rtpengine.
+   */
+  response(response: SipResponse, arrival: Flow, upstream: { flow: Flow; media: boolean }): Promise<void> | undefined {
+    const relayUpstream = (message: SipResponse): void => {
+      this.options.send(upstream.flow, serializeMessage({ ...message, headers: withoutFirst(message.headers, "Via") }));
+    };
+    const { media } = this.options;
+    if (!upstream.media || !media || !isSdp(response) || response.status < 180 || response.status >= 300) {
+      relayUpstream(response);
+      return undefined;
+    }
+    return reanswerThroughRelay(media, response, upstream.flow, arrival).then(relayUpstream, (error: unknown) => {
+      logger.error("Media relay answer to a re-offer failed", {
+        error: error as Error,
+        callId: response.headers.get("Call-ID"),
+      });
+      if (response.status < 200) return relayUpstream(withoutBody(response));
+      hangUpAnswered(response, arrival, this.options.send, this.options.ownVia);
+      return relayUpstream(failedInsteadOf(response));
+    });
   }
 
   private forward(
