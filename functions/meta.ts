@@ -10,6 +10,11 @@ export const handler = createGroupHandler(metaRoutes, {
     return document;
   },
   "meta.clientConfig": async (_input, { deps: { config } }) => {
-    return { linkusUrl: config.publicLinkusUrl, sipHost: config.publicSipHost, linkusPort: config.publicLinkusPort };
+    return {
+      linkusUrl: config.publicLinkusUrl,
+      sipHost: config.publicSipHost,
+      linkusPort: config.publicLinkusPort,
+      iceTransportPolicy: config.ice.transportPolicy,
+    };
   },
 });

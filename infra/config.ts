@@ -33,6 +33,12 @@ export interface StageConfig {
   webCertificateArn: string | undefined;
   /** ACM certificate (the stack's region) for `publicSipHost`: the NLB then terminates TLS on 8111 (wss). */
   linkusCertificateArn: string | undefined;
+  /**
+   * The media relay (infra/constructs/rtpengine-fleet.ts): how many rtpengine instances (slots,
+   * spread over the AZs; 0 leaves all media end to end and browser ↔ desk phone calls silent)
+   * and their instance type (arm64: the image is Debian's arm64 AMI).
+   */
+  rtpengine: { slots: number; instanceType: string };
   /** A CLOUDFRONT-scope WAF web ACL (us-east-1) to attach to the distribution. */
   webAclArn: string | undefined;
   accessTokenTtlSeconds: number;
@@ -101,6 +107,7 @@ export function readStageConfig(node: Node): StageConfig {
     webCertificateArn: arnContext(node, "webCertificateArn", "acm"),
     linkusCertificateArn: regionalCertificateContext(node, "linkusCertificateArn"),
     webAclArn: arnContext(node, "webAclArn", "wafv2"),
+    rtpengine: rtpengineContext(node),
     accessTokenTtlSeconds,
     refreshTokenTtlSeconds,
     sessionMaxAgeSeconds,
@@ -119,6 +126,25 @@ export function readStageConfig(node: Node): StageConfig {
       loginRequestsPerIpPer5Min: numberContext(node, "wafLoginRequestsPerIpPer5Min") ?? 100,
     },
   };
+}
+
+const MAX_RTPENGINE_SLOTS = 8;
+
+/** `-c rtpengineSlots=<0-8>` (default 1), `-c rtpengineInstanceType=<arm64 type>` (default c7g.medium). */
+function rtpengineContext(node: Node): StageConfig["rtpengine"] {
+  const raw: unknown = node.tryGetContext("rtpengineSlots");
+  const slots = raw === undefined || raw === null || raw === "" ? 1 : Number(raw);
+  if (!Number.isInteger(slots) || slots < 0 || slots > MAX_RTPENGINE_SLOTS) {
+    throw new Error(`Context "rtpengineSlots" must be a whole number from 0 to ${MAX_RTPENGINE_SLOTS} (got "${raw}")`);
+  }
+  const instanceType = stringContext(node, "rtpengineInstanceType") ?? "c7g.medium";
+  // Graviton families carry a "g" after the generation (c7g, t4g, m7gd…): the AMI is arm64.
+  if (!/^[a-z]+\d+[a-z]*g[a-z]*\.[a-z0-9]+$/.test(instanceType)) {
+    throw new Error(
+      `Context "rtpengineInstanceType" must be an arm64 (Graviton) instance type (got "${instanceType}")`,
+    );
+  }
+  return { slots, instanceType };
 }
 
 /** Stack names: `CloudPbx-<stage>-<part>`. */

@@ -117,10 +117,11 @@ export class SipCore {
       branches: this.branches,
       send,
       ownVia,
-      onBye: (request) => {
+      media: options.media,
+      onBye: (request, relayed) => {
         const callId = request.headers.get("Call-ID") ?? "";
         void this.calls.hungUp(callId);
-        void options.media?.delete(callId);
+        void options.media?.delete(callId, relayed);
       },
     });
     this.messages = new MessageRelay({
@@ -197,7 +198,7 @@ export class SipCore {
   private handle(message: SipMessage, flow: Flow): void {
     try {
       if (isSipRequest(message)) this.onRequest(message, flow);
-      else this.onResponse(message);
+      else this.onResponse(message, flow);
     } catch (error) {
       logger.error("SIP message handling failed", { error: error as Error });
     }
@@ -304,7 +305,14 @@ export class SipCore {
 
   private relayInDialog(request: SipRequest, flow: Flow): void {
     const answer = this.relay.relay(request);
-    if (answer) this.answer(request, flow, answer);
+    if (answer instanceof Promise) {
+      this.track(
+        answer.then((result) => {
+          if (result) this.answer(request, flow, result);
+        }),
+        () => this.answer(request, flow, { status: 500, reason: "Server Internal Error" }),
+      );
+    } else if (answer) this.answer(request, flow, answer);
   }
 
   private cancel(request: SipRequest, flow: Flow): void {
@@ -331,7 +339,7 @@ export class SipCore {
   // -------------------------------------------------------------------------------------------
   // Responses
 
-  private onResponse(response: SipResponse): void {
+  private onResponse(response: SipResponse, flow: Flow): void {
     const via = topVia(response);
     const branch = via?.params.get("branch") ?? undefined;
     if (!branch) return;
@@ -350,7 +358,8 @@ export class SipCore {
     }
     const upstream = upstreamOf(this.branches, response, branch, parseVia);
     if (!upstream) return; // not a branch of ours: never relayed
-    this.send(upstream.flow, serializeMessage({ ...response, headers: withoutFirst(response.headers, "Via") }));
+    const relayed = this.relay.response(response, flow, upstream);
+    if (relayed) this.track(relayed, () => {});
   }
 
   // -------------------------------------------------------------------------------------------

@@ -26,20 +26,26 @@ export function readListenerConfig(env: NodeJS.ProcessEnv = process.env): Listen
       cert && key ? { cert: readFileSync(cert), key: readFileSync(key), port: port("SIP_TLS_PORT", 5061) } : undefined,
     advertisedHost: env.SIP_ADVERTISED_HOST || env.PUBLIC_SIP_HOST || undefined,
     drainMs: Number(env.DRAIN_SECONDS ?? 20) * 1000,
-    rtpengine: ngAddress(env.RTPENGINE_NG),
+    rtpengine: ngAddresses(env.RTPENGINE_NG),
     advertisedLinkusPort: env.PUBLIC_LINKUS_PORT ? port("PUBLIC_LINKUS_PORT", 8111) : undefined,
   };
 }
 
-/** `RTPENGINE_NG=host:port` (rtpengine's --listen-ng): unset means no media relay. */
-export function ngAddress(value: string | undefined): { host: string; port: number } | undefined {
-  if (!value) return undefined;
-  const match = /^\[?([^\]]+?)\]?:(\d{1,5})$/.exec(value.trim());
-  const port = Number(match?.[2]);
-  if (!match?.[1] || !Number.isInteger(port) || port < 1 || port > 65535) {
-    throw new Error("RTPENGINE_NG must be host:port (rtpengine's --listen-ng address)");
-  }
-  return { host: match[1], port };
+/**
+ * `RTPENGINE_NG=host:port[,host:port…]` (each rtpengine's --listen-ng): unset means no media relay.
+ * With several, a call goes to the one its Call-ID hashes to (media/media-relay.ts), so every task
+ * must list the same addresses in the same order.
+ */
+export function ngAddresses(value: string | undefined): { host: string; port: number }[] | undefined {
+  if (!value?.trim()) return undefined;
+  return value.split(",").map((entry) => {
+    const match = /^\[?([^\]]+?)\]?:(\d{1,5})$/.exec(entry.trim());
+    const port = Number(match?.[2]);
+    if (!match?.[1] || !Number.isInteger(port) || port < 1 || port > 65535) {
+      throw new Error("RTPENGINE_NG must be host:port, or several separated by commas (rtpengine's --listen-ng)");
+    }
+    return { host: match[1], port };
+  });
 }
 
 export async function main(): Promise<void> {

@@ -63,8 +63,8 @@ export interface ListenerOptions {
   mwiPollMs?: number;
   /** Digest challenges offered to tenants that chose none, in order (default MD5 alone). */
   digestAlgorithms?: DigestAlgorithm[];
-  /** rtpengine's ng control address: browsers ↔ phones and NATed phones are relayed through it. */
-  rtpengine?: { host: string; port: number } | undefined;
+  /** rtpengine's ng control address(es): browsers ↔ phones and NATed phones are relayed through it. */
+  rtpengine?: { host: string; port: number } | { host: string; port: number }[] | undefined;
   /** Longest wait for calls in progress to finish on shutdown. */
   drainMs?: number;
   deps?: Deps;
@@ -127,9 +127,10 @@ export async function startListener(options: ListenerOptions): Promise<RunningLi
     isOwnAddress: (uri) => !/@/.test(uri) && signer.isOwn(`<${uri}>`),
     onAuthenticated: (flow) => transport?.trust(flow),
   });
-  const rtpengine = options.rtpengine ? new RtpEngineClient(options.rtpengine) : undefined;
+  const ngAddresses = options.rtpengine ? [options.rtpengine].flat() : [];
+  const rtpengines = ngAddresses.map((address) => new RtpEngineClient(address));
   const sip = new SipCore({
-    media: rtpengine ? new MediaRelay(rtpengine) : undefined,
+    media: rtpengines.length > 0 ? new MediaRelay(rtpengines) : undefined,
     deps,
     directory,
     bindings: bindingCache,
@@ -219,7 +220,8 @@ export async function startListener(options: ListenerOptions): Promise<RunningLi
     linkusPort: hub.port,
     healthPort,
     taskId,
-    mediaRelay: options.rtpengine ? `${options.rtpengine.host}:${options.rtpengine.port}` : "none (media end to end)",
+    mediaRelay:
+      ngAddresses.length > 0 ? ngAddresses.map((a) => `${a.host}:${a.port}`).join(",") : "none (media end to end)",
   });
 
   let stopping: Promise<void> | undefined;
@@ -236,7 +238,7 @@ export async function startListener(options: ListenerOptions): Promise<RunningLi
       websocket.close();
       sip.close();
       natKeepAlive.close();
-      rtpengine?.close();
+      for (const client of rtpengines) client.close();
       bindingCache.close();
       // Refreshes held in memory go to DynamoDB before the task goes: another task serves them next.
       await bindingCache.flushAll().catch((error: unknown) => {

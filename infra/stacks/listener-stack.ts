@@ -29,6 +29,7 @@ import * as s3 from "aws-cdk-lib/aws-s3";
 import type { ISecret } from "aws-cdk-lib/aws-secretsmanager";
 import type { Construct, IConstruct } from "constructs";
 import type { StageConfig } from "../config.js";
+import { RtpEngineFleet } from "../constructs/rtpengine-fleet.js";
 
 export interface ListenerStackProps extends StackProps {
   config: StageConfig;
@@ -61,6 +62,8 @@ export function privateEcrRepository(
 export class ListenerStack extends Stack {
   readonly service: ecs.FargateService;
   readonly loadBalancer: elbv2.NetworkLoadBalancer;
+  /** The media relay, unless `rtpengineSlots` is 0. */
+  readonly mediaRelay: RtpEngineFleet | undefined;
 
   constructor(scope: Construct, id: string, props: ListenerStackProps) {
     super(scope, id, props);
@@ -215,6 +218,23 @@ export class ListenerStack extends Stack {
       // DynamoDB through the gateway endpoint; Secrets Manager, ECR and CloudWatch Logs through the NAT.
       allowAllOutbound: true,
     });
+
+    // rtpengine on EC2 in the public subnets (D-webrtc-5); the tasks find it by RTPENGINE_NG.
+    if (config.rtpengine.slots > 0) {
+      this.mediaRelay = new RtpEngineFleet(this, "MediaRelay", {
+        vpc,
+        slots: config.rtpengine.slots,
+        instanceType: new ec2.InstanceType(config.rtpengine.instanceType),
+        controlledBy: securityGroup,
+      });
+      container.addEnvironment("RTPENGINE_NG", this.mediaRelay.ngAddresses);
+      this.mediaRelay.slots.forEach((slot, index) => {
+        new CfnOutput(this, `MediaRelayAddress${index + 1}`, {
+          value: slot.publicAddress,
+          description: `rtpengine ${index + 1}'s public address (in SDP): UDP 30000-39999 must reach it`,
+        });
+      });
+    }
 
     this.service = new ecs.FargateService(this, "Service", {
       cluster,

@@ -1,4 +1,4 @@
-import { type IceConfig, iceUrls } from "./sip/ice-servers.js";
+import { type IceConfig, icePolicyOf, iceUrls } from "./sip/ice-servers.js";
 
 /**
  * Runtime configuration, read from the environment once per container. The same names
@@ -52,6 +52,8 @@ export const ENV = {
   /** coturn's static-auth-secret (time-limited TURN credentials); TURN is offered only with it. */
   turnSecret: "TURN_SECRET",
   turnTtlSeconds: "TURN_TTL_SECONDS",
+  /** `relay`: browsers send and receive media through TURN only (layers/core/sip/ice-servers.ts). */
+  iceTransportPolicy: "ICE_TRANSPORT_POLICY",
 } as const;
 
 export interface Config {
@@ -101,11 +103,16 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     publicLinkusUrl: env[ENV.publicLinkusUrl] ?? `ws://${publicSipHost}:${publicLinkusPort}`,
     gateIpAttempts: Number(env[ENV.gateIpAttempts] ?? 30),
     gateTargetAttempts: Number(env[ENV.gateTargetAttempts] ?? 10),
-    ice: {
-      stunUrls: iceUrls(env[ENV.stunUrls], ["stun", "stuns"]),
-      turnUrls: iceUrls(env[ENV.turnUrls], ["turn", "turns"]),
-      turnSecret: env[ENV.turnSecret] || undefined,
-      turnTtlSeconds: Number(env[ENV.turnTtlSeconds] ?? 12 * 3600),
-    },
+    ice: iceConfig(env),
   };
+}
+
+function iceConfig(env: NodeJS.ProcessEnv): IceConfig {
+  const ice = {
+    stunUrls: iceUrls(env[ENV.stunUrls], ["stun", "stuns"]),
+    turnUrls: iceUrls(env[ENV.turnUrls], ["turn", "turns"]),
+    turnSecret: env[ENV.turnSecret] || undefined,
+    turnTtlSeconds: Number(env[ENV.turnTtlSeconds] ?? 12 * 3600),
+  };
+  return { ...ice, transportPolicy: icePolicyOf(env[ENV.iceTransportPolicy], ice) };
 }

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { isIP } from "node:net";
 import { logger } from "../../layers/core/logger.js";
 import type { Flow } from "../transport/flow.js";
@@ -18,13 +19,21 @@ export interface MediaLeg {
   advertisedHost: string | undefined;
 }
 
+/**
+ * An SDP offer: the initial INVITE's (`caller` is the caller) or a re-INVITE's or UPDATE's inside
+ * the dialog (`caller` is whichever side sent it, `toTag` the other side's tag).
+ */
 export interface Offer {
   callId: string;
   fromTag: string;
+  /** Set for an offer inside an established dialog (hold, unhold, codec change). */
+  toTag?: string;
   /** Our branch toward the callee: forks of one call are separate in rtpengine. */
-  viaBranch: string;
+  viaBranch?: string;
   sdp: string;
+  /** The side that sent the offer. */
   caller: MediaLeg;
+  /** The side the offer goes to (it sends the answer). */
   callee: MediaLeg;
 }
 
@@ -53,8 +62,9 @@ export function needsBridge(caller: MediaLeg, callee: MediaLeg): boolean {
 
 /**
  * ng flags for the SDP going toward `to`, from `from` (whose signalling source is `from.flow`).
- * In an offer to a browser rtpengine takes the DTLS server role (`passive`); in an answer to a
- * browser's `actpass` offer it picks its role itself.
+ * In an initial offer to a browser rtpengine takes the DTLS server role (`passive`); in an answer
+ * to a browser's `actpass` offer it picks its role itself; a re-offer keeps the role the DTLS
+ * session already has (forcing one could renegotiate it mid-call).
  */
 function flagsToward(to: MediaLeg, from: MediaLeg, offer: boolean): { [key: string]: Bencoded } {
   const common: { [key: string]: Bencoded } = {
@@ -80,49 +90,70 @@ function flagsToward(to: MediaLeg, from: MediaLeg, offer: boolean): { [key: stri
 }
 
 export class MediaRelay {
-  stats = { offers: 0, answers: 0, deletes: 0 };
+  stats = { offers: 0, reoffers: 0, answers: 0, deletes: 0 };
   /**
    * Calls this task relays. A BYE for one carried by another task (or a call never relayed)
    * sends nothing; rtpengine's own timeout (`--timeout`, no media for 60 s) frees those.
    */
   private readonly relayed = new Set<string>();
+  private readonly clients: RtpEngineClient[];
 
-  constructor(private readonly client: RtpEngineClient) {}
+  /**
+   * One rtpengine or several (RTPENGINE_NG lists them): a call's commands all go to the one its
+   * Call-ID hashes to, so every task, and a re-INVITE on any task, finds the call where it is.
+   */
+  constructor(clients: RtpEngineClient | RtpEngineClient[]) {
+    this.clients = [clients].flat();
+    if (this.clients.length === 0) throw new Error("MediaRelay needs at least one rtpengine");
+  }
 
-  /** The SDP to send the callee. */
+  /** The rtpengine that carries `callId`. */
+  clientFor(callId: string): RtpEngineClient {
+    if (this.clients.length === 1) return this.clients[0] as RtpEngineClient;
+    const hash = createHash("sha256").update(callId).digest().readUInt32BE(0);
+    return this.clients[hash % this.clients.length] as RtpEngineClient;
+  }
+
+  /** The SDP to send the side the offer goes to (`callee`). */
   async offer(offer: Offer): Promise<string> {
-    this.stats.offers++;
+    if (offer.toTag === undefined) this.stats.offers++;
+    else this.stats.reoffers++;
     this.relayed.add(offer.callId);
-    const reply = await this.client.command("offer", {
+    const reply = await this.clientFor(offer.callId).command("offer", {
       "call-id": offer.callId,
       "from-tag": offer.fromTag,
-      "via-branch": offer.viaBranch,
+      ...(offer.toTag === undefined ? {} : { "to-tag": offer.toTag }),
+      ...(offer.viaBranch === undefined ? {} : { "via-branch": offer.viaBranch }),
       sdp: offer.sdp,
-      ...flagsToward(offer.callee, offer.caller, true),
+      ...flagsToward(offer.callee, offer.caller, offer.toTag === undefined),
     });
     return sdpOf(reply);
   }
 
-  /** The SDP to send the caller, from the callee's answer. */
+  /** The SDP to send the side that offered (`caller`), from the other side's answer. */
   async answer(answer: AnswerSdp): Promise<string> {
     this.stats.answers++;
-    const reply = await this.client.command("answer", {
+    const reply = await this.clientFor(answer.callId).command("answer", {
       "call-id": answer.callId,
       "from-tag": answer.fromTag,
       "to-tag": answer.toTag,
-      "via-branch": answer.viaBranch,
+      ...(answer.viaBranch === undefined ? {} : { "via-branch": answer.viaBranch }),
       sdp: answer.sdp,
       ...flagsToward(answer.caller, answer.callee, false),
     });
     return sdpOf(reply);
   }
 
-  /** The call ended (BYE, or no branch answered): rtpengine frees its ports. Never throws. */
-  async delete(callId: string): Promise<void> {
-    if (!this.relayed.delete(callId)) return;
+  /**
+   * The call ended (BYE, or no branch answered): rtpengine frees its ports. `relayed` says the
+   * dialog's signed route marks it relayed (a BYE on a task that did not carry the INVITE).
+   * Never throws.
+   */
+  async delete(callId: string, relayed = false): Promise<void> {
+    if (!this.relayed.delete(callId) && !relayed) return;
     this.stats.deletes++;
     try {
-      await this.client.command("delete", { "call-id": callId });
+      await this.clientFor(callId).command("delete", { "call-id": callId });
     } catch (error) {
       // "Unknown call-id" for a call that was never relayed is the usual answer.
       if (!/unknown call/i.test((error as Error).message)) {
@@ -133,7 +164,7 @@ export class MediaRelay {
 
   /** Packet counters of a relayed call (tests and troubleshooting). */
   query(callId: string) {
-    return this.client.command("query", { "call-id": callId });
+    return this.clientFor(callId).command("query", { "call-id": callId });
   }
 }
 

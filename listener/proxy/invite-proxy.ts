@@ -12,7 +12,7 @@ import { requestUser, tagOf } from "../sip/view.js";
 import type { InviteServerTransactions, InviteServerTx } from "../transaction/invite-server.js";
 import { T1, T2, TIMER_B } from "../transaction/timers.js";
 import { type Flow, sameFlow, type Transport } from "../transport/flow.js";
-import { answerThroughRelay, type BranchMedia, offerThroughRelay } from "./call-media.js";
+import { answerThroughRelay, type BranchMedia, hangUpAnswered, offerThroughRelay, withoutBody } from "./call-media.js";
 import type { CallRecords } from "./calls.js";
 import type { RouteSigner } from "./record-route.js";
 import { STATEFUL_PREFIX } from "./stateless.js";
@@ -46,6 +46,8 @@ interface ClientBranch {
   timeout: ReturnType<typeof setTimeout> | undefined;
   /** Its media goes through rtpengine: responses with SDP are rewritten, in order. */
   media: BranchMedia | undefined;
+  /** rtpengine could not answer its 2xx: the callee was hung up, the branch counts as 503. */
+  mediaFailed: boolean;
   responses: Promise<void>;
 }
 
@@ -134,14 +136,24 @@ export class InviteProxy {
     if (!match) return branchId.startsWith(STATEFUL_PREFIX); // ours but forgotten: drop it
     if (method !== "INVITE") return true;
     const { attempt, branch } = match;
+    if (branch.mediaFailed && response.status < 300) {
+      // A retransmitted 2xx of a branch already hung up (below): its ACK or BYE was lost.
+      if (response.status >= 200) hangUpAnswered(response, branch.flow, this.options.send, this.options.ownVia);
+      return true;
+    }
     if (branch.media && response.body.length > 0 && response.status < 300 && response.status > 100) {
       // rtpengine answers asynchronously: responses of the branch stay in order behind it.
-      branch.responses = branch.responses
-        .then(async () => this.branchResponse(attempt, branch, await this.relayedAnswer(attempt, branch, response)))
-        .catch((error: unknown) => {
+      branch.responses = branch.responses.then(async () => {
+        let relayed: SipResponse;
+        try {
+          relayed = await this.relayedAnswer(attempt, branch, response);
+        } catch (error) {
           logger.error("Media relay answer failed", { error: error as Error, callId: attempt.callId });
-          this.branchResponse(attempt, branch, buildResponse(branch.request, 503, "Media Relay Unavailable"));
-        });
+          this.mediaFailed(attempt, branch, response);
+          return;
+        }
+        this.branchResponse(attempt, branch, relayed);
+      });
     } else if (branch.media) {
       branch.responses = branch.responses.then(() => this.branchResponse(attempt, branch, response));
     } else this.branchResponse(attempt, branch, response);
@@ -160,6 +172,7 @@ export class InviteProxy {
       retransmit: undefined,
       timeout: undefined,
       media: undefined,
+      mediaFailed: false,
       responses: Promise.resolve(),
     };
     attempt.branches.push(branch);
@@ -172,13 +185,14 @@ export class InviteProxy {
     // The flow is known before sending only for UDP and live connections; a TCP binding whose
     // connection dropped is reached by connecting to its Contact, and that connection's flow is
     // the one the dialog's route must carry. Build with the binding's flow, rebuild if it changed.
-    let forwarded = this.forwardedInvite(attempt, binding, binding.flow, id, maxForwards, body);
+    const media = branch.media !== undefined;
+    let forwarded = this.forwardedInvite(attempt, binding, binding.flow, id, maxForwards, body, media);
     let wire = serializeMessage(forwarded);
     let flow: Flow | undefined = binding.flow;
     if (!this.options.send(binding.flow, wire)) {
       flow = await this.options.connectToBinding(binding);
       if (flow) {
-        forwarded = this.forwardedInvite(attempt, binding, flow, id, maxForwards, body);
+        forwarded = this.forwardedInvite(attempt, binding, flow, id, maxForwards, body, media);
         wire = serializeMessage(forwarded);
         if (!this.options.send(flow, wire)) flow = undefined;
       }
@@ -204,6 +218,7 @@ export class InviteProxy {
     branchId: string,
     maxForwards: number,
     body: Buffer,
+    media: boolean,
   ): SipRequest {
     const { request, source } = attempt.tx;
     const callerTag = tagOf(request.headers.get("From")) ?? "";
@@ -212,6 +227,7 @@ export class InviteProxy {
       caller: source,
       callee: flow,
       issuedAtMs: Date.now(),
+      media,
     });
     const headers = new SipHeaders();
     headers.append("Via", this.options.ownVia(flow.transport, branchId));
@@ -279,6 +295,28 @@ export class InviteProxy {
       return;
     }
     this.branchFinal(attempt, branch, response);
+  }
+
+  /**
+   * rtpengine could not answer the SDP of this branch's response. A provisional goes on without
+   * its SDP (no early media, the call still rings); a 2xx is not passed on: the callee gets ACK
+   * and BYE (call-media.ts) and the branch fails with 503, so the caller is answered 503 when no
+   * other branch answers, never left in a call with no media path.
+   */
+  private mediaFailed(attempt: Attempt, branch: ClientBranch, response: SipResponse): void {
+    if (response.status < 200) {
+      this.branchResponse(attempt, branch, withoutBody(response));
+      return;
+    }
+    branch.mediaFailed = true;
+    hangUpAnswered(response, branch.flow, this.options.send, this.options.ownVia);
+    clearTimeout(branch.retransmit);
+    clearTimeout(branch.timeout);
+    if (branch.final !== undefined) return;
+    branch.final = 503;
+    const failed = buildResponse(attempt.tx.request, 503, "Media Relay Unavailable");
+    if (!attempt.best || rank(failed.status) < rank(attempt.best.status)) attempt.best = failed;
+    this.maybeFinish(attempt);
   }
 
   private branchFinal(attempt: Attempt, branch: ClientBranch, response: SipResponse): void {

@@ -19,6 +19,11 @@ export interface DialogRoute {
   caller: Flow;
   callee: Flow;
   issuedAtMs: number;
+  /**
+   * The dialog's media goes through rtpengine: a re-INVITE or UPDATE with SDP (hold, unhold) must
+   * be offered and answered through it too, on whichever task relays it (proxy/in-dialog.ts).
+   */
+  media?: boolean;
 }
 
 export interface VerifiedRoute {
@@ -117,14 +122,15 @@ function decodeFlow(text: string | undefined): Flow | undefined {
 
 function encodeRoute(route: DialogRoute): string {
   const text = [route.callerTag, encodeFlow(route.caller), encodeFlow(route.callee), route.issuedAtMs.toString(36)];
+  if (route.media) text.push("m");
   return Buffer.from(text.join("\n")).toString("base64url");
 }
 
 function decodeRoute(token: string): DialogRoute | undefined {
-  const [callerTag, caller, callee, issued] = Buffer.from(token, "base64url").toString().split("\n");
+  const [callerTag, caller, callee, issued, media] = Buffer.from(token, "base64url").toString().split("\n");
   const callerFlow = decodeFlow(caller);
   const calleeFlow = decodeFlow(callee);
   const issuedAtMs = Number.parseInt(issued ?? "", 36);
   if (!callerTag || !callerFlow || !calleeFlow || !Number.isFinite(issuedAtMs)) return undefined;
-  return { callerTag, caller: callerFlow, callee: calleeFlow, issuedAtMs };
+  return { callerTag, caller: callerFlow, callee: calleeFlow, issuedAtMs, media: media === "m" };
 }

@@ -5,6 +5,8 @@ import { type Flow, transportOf } from "../transport/flow.js";
 /** Branches of requests this proxy relays without state start with this; forked INVITEs with STATEFUL_PREFIX. */
 export const STATELESS_PREFIX = "z9hG4bK-cps";
 export const STATEFUL_PREFIX = "z9hG4bK-cpf";
+/** Ends the branch of a request whose SDP went through rtpengine: its answer must go through it too. */
+const MEDIA_MARK = ".m";
 
 /**
  * Branches for stateless relaying (RFC 3261 §16.11): derived from the incoming request's top Via,
@@ -15,23 +17,28 @@ export const STATEFUL_PREFIX = "z9hG4bK-cpf";
 export class StatelessBranches {
   constructor(private readonly key: Buffer) {}
 
-  /** The branch for relaying a request whose (stamped) top Via is `incomingVia`. */
-  branchFor(message: Pick<SipMessage, "headers">, incomingVia: string): string {
-    return `${STATELESS_PREFIX}${this.mac(message, incomingVia)}`;
+  /**
+   * The branch for relaying a request whose (stamped) top Via is `incomingVia`; `media` marks a
+   * request whose SDP offer went through rtpengine (the mark is covered by the HMAC).
+   */
+  branchFor(message: Pick<SipMessage, "headers">, incomingVia: string, media = false): string {
+    return `${STATELESS_PREFIX}${this.mac(message, incomingVia, media)}${media ? MEDIA_MARK : ""}`;
   }
 
-  /** Whether a response's top Via branch is one we derived for its second Via. */
-  verify(response: Pick<SipMessage, "headers">, branch: string, nextVia: string): boolean {
-    if (!branch.startsWith(STATELESS_PREFIX)) return false;
-    const expected = Buffer.from(this.mac(response, nextVia));
-    const given = Buffer.from(branch.slice(STATELESS_PREFIX.length));
-    return expected.length === given.length && timingSafeEqual(expected, given);
+  /** Whether a response's top Via branch is one we derived for its second Via, and with the media mark. */
+  verify(response: Pick<SipMessage, "headers">, branch: string, nextVia: string): { media: boolean } | undefined {
+    if (!branch.startsWith(STATELESS_PREFIX)) return undefined;
+    const media = branch.endsWith(MEDIA_MARK);
+    const expected = Buffer.from(this.mac(response, nextVia, media));
+    const given = Buffer.from(branch.slice(STATELESS_PREFIX.length, media ? -MEDIA_MARK.length : undefined));
+    return expected.length === given.length && timingSafeEqual(expected, given) ? { media } : undefined;
   }
 
-  private mac(message: Pick<SipMessage, "headers">, via: string): string {
+  private mac(message: Pick<SipMessage, "headers">, via: string, media: boolean): string {
     const callId = message.headers.get("Call-ID") ?? "";
     const cseq = message.headers.get("CSeq") ?? "";
-    return createHmac("sha256", this.key).update(`${via}\n${callId}\n${cseq}`).digest("base64url").slice(0, 22);
+    const input = `${via}\n${callId}\n${cseq}${media ? "\nmedia" : ""}`;
+    return createHmac("sha256", this.key).update(input).digest("base64url").slice(0, 22);
   }
 }
 
@@ -49,10 +56,11 @@ export function upstreamOf(
     port: number | undefined;
     params: Map<string, string | null>;
   },
-): { flow: Flow } | undefined {
+): { flow: Flow; media: boolean } | undefined {
   const vias = response.headers.getAll("Via");
   const next = vias[1];
-  if (next === undefined || !branches.verify(response, branch, next)) return undefined;
+  const verified = next === undefined ? undefined : branches.verify(response, branch, next);
+  if (next === undefined || !verified) return undefined;
   let via: ReturnType<typeof parseVia>;
   try {
     via = parseVia(next);
@@ -67,5 +75,6 @@ export function upstreamOf(
       address: via.params.get("received") ?? via.host.replace(/^\[|\]$/g, ""),
       port: rport ? Number(rport) : (via.port ?? 5060),
     },
+    media: verified.media,
   };
 }

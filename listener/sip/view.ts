@@ -90,11 +90,20 @@ export function withoutFirst(headers: SipHeaders, name: string, count = 1): SipH
   return out;
 }
 
-/** RFC 3261 §18.2.1 and RFC 3581: note where the request really came from in its top Via. */
-export function stampVia(request: SipRequest, source: { address: string; port: number }): SipRequest {
+/**
+ * RFC 3261 §18.2.1 and RFC 3581: note where the request really came from in its top Via. On a
+ * connection (TCP, TLS, WebSocket) the port is noted even unasked: a response relayed statelessly
+ * must find the connection again (§18.2.2), and browsers never ask for rport (JsSIP's Via names
+ * a `.invalid` host and no port).
+ */
+export function stampVia(
+  request: SipRequest,
+  source: { address: string; port: number; transport?: string },
+): SipRequest {
   const via = topVia(request);
   if (via === undefined) return request;
   const params = new Map(via.params);
+  if (source.transport !== undefined && source.transport !== "udp" && !params.has("rport")) params.set("rport", null);
   // RFC 3581 §4: with rport, received is added even when it equals the sent-by host.
   if (via.host !== source.address || params.has("rport")) params.set("received", source.address);
   if (params.has("rport")) params.set("rport", String(source.port));

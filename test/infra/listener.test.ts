@@ -59,7 +59,10 @@ describe("listener stack", { timeout: 120_000 }, () => {
 
   it("grants the task only the table and the master key secret", () => {
     const { template } = publicImage;
-    const actions = policyActions(template).flatMap((s) => s.actions);
+    // The media relay's instances have a role of their own (test/infra/media-relay.test.ts).
+    const actions = policyActions(template)
+      .filter((s) => !s.id.startsWith("MediaRelay"))
+      .flatMap((s) => s.actions);
     for (const action of actions) expect(action).toMatch(/^(dynamodb|secretsmanager|logs|ecr):/);
   });
 

@@ -176,17 +176,22 @@ describe("cdk-nag AwsSolutions", SLOW, () => {
     const ids = new Set(Object.values(stages).flatMap((s) => acknowledgements(s.app).map((a) => a.id)));
     expect([...ids].sort()).toEqual([
       "AwsSolutions-APIG4",
+      // Media relay: each slot is a fixed group of one instance, nothing to notify.
+      "AwsSolutions-AS3",
       // Web: no geo restriction, WAF and TLS policy unless a web ACL and a certificate are given.
       "AwsSolutions-CFR1",
       "AwsSolutions-CFR2",
       "AwsSolutions-CFR4",
       "AwsSolutions-COG4",
-      // Listener: the NLB's security group is open to the internet on the SIP and Linkus ports.
+      // Listener: the NLB's security group is open to the internet on the SIP and Linkus ports; the
+      // media relay's on the RTP range.
       "AwsSolutions-EC23",
       // Listener: non-secret settings in the task definition's environment.
       "AwsSolutions-ECS2",
       // Listener: NLB access logs exist for TLS listeners only; SIP and Linkus are plain UDP/TCP.
       "AwsSolutions-ELB2",
+      // Media relay: Session Manager instead of SSH.
+      "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonSSMManagedInstanceCore]",
       "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
       "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]",
       // Web: aws-cdk-lib's BucketDeployment handler, on the asset bucket and the site bucket only.
@@ -197,6 +202,8 @@ describe("cdk-nag AwsSolutions", SLOW, () => {
       "AwsSolutions-IAM5[Action::s3:List*]",
       "AwsSolutions-IAM5[Resource::*]",
       "AwsSolutions-IAM5[Resource::<SiteE53D7754.Arn>/*]",
+      // Media relay: its instances' network interfaces, by tag (their ids exist only at launch).
+      "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:network-interface/*]",
       "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>/*]",
       "AwsSolutions-L1",
       "AwsSolutions-SMG4",

@@ -382,6 +382,7 @@ describe("npm start (scripts/start.ts)", { timeout: 240_000 }, () => {
       linkusUrl: `ws://127.0.0.1:${ports.linkus}`,
       sipHost: "127.0.0.1",
       linkusPort: ports.linkus,
+      iceTransportPolicy: "all",
     });
     expect(welcome.body.results[0]?.status, JSON.stringify(welcome.body)).toBe("sent");
     expect(mail?.body.text).toContain(`${first.baseUrl}/quick-login#token=`);

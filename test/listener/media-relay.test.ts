@@ -1,43 +1,13 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import type { SipRequest, SipResponse } from "../../listener/sip/message.js";
 import { type LocalRtpEngine, RTPENGINE, startRtpEngine } from "../../scripts/local/rtpengine.js";
 import { freePort } from "../support/global-setup.js";
-import { createSipUser, type Fixture, type SipUser, startFixture } from "./support/fixture.js";
+import { createSipUser, type Fixture, startFixture } from "./support/fixture.js";
+import { BROWSER_OFFER, call, phoneSdp } from "./support/media-calls.js";
 import { Phone } from "./support/phone.js";
 
 if (!RTPENGINE)
   console.warn("rtpengine is not installed (Debian package rtpengine-daemon): the relay tests are skipped");
-
-/** What a browser offers (Chromium's shape): ICE, DTLS-SRTP, rtcp-mux, Opus and G.711. */
-const BROWSER_OFFER = [
-  "v=0",
-  "o=- 4611731400430051336 2 IN IP4 127.0.0.1",
-  "s=-",
-  "t=0 0",
-  "a=group:BUNDLE 0",
-  "a=msid-semantic: WMS",
-  "m=audio 9 UDP/TLS/RTP/SAVPF 111 0 8 126",
-  "c=IN IP4 0.0.0.0",
-  "a=rtcp:9 IN IP4 0.0.0.0",
-  "a=candidate:1 1 udp 2122260223 127.0.0.1 50000 typ host generation 0",
-  "a=ice-ufrag:Vw9b",
-  "a=ice-pwd:9mNAJbqkgqwYyqvkHvQK2Ff0",
-  "a=ice-options:trickle",
-  "a=fingerprint:sha-256 0D:FD:2D:8C:D0:84:3F:21:39:13:54:B6:5B:4B:7E:2A:4F:2D:0C:0B:6A:91:08:DC:8E:B5:7F:3A:1E:2F:44:5C",
-  "a=setup:actpass",
-  "a=mid:0",
-  "a=sendrecv",
-  "a=rtcp-mux",
-  "a=rtpmap:111 opus/48000/2",
-  "a=rtpmap:0 PCMU/8000",
-  "a=rtpmap:8 PCMA/8000",
-  "a=rtpmap:126 telephone-event/8000",
-  "",
-].join("\r\n");
-
-const phoneSdp = (host: string, port: number) =>
-  `v=0\r\no=- 1 1 IN IP4 ${host}\r\ns=-\r\nc=IN IP4 ${host}\r\nt=0 0\r\nm=audio ${port} RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event/8000\r\n`;
 
 /**
  * The proxy drives rtpengine (ng over UDP) for calls whose media cannot go end to end: a browser
@@ -65,38 +35,6 @@ describe.skipIf(!RTPENGINE)("media relay through rtpengine", () => {
     phones.push(phone);
     return phone;
   };
-
-  /** Caller invites callee's number with `sdp`; the callee answers 200 with `answer`. */
-  async function call(
-    caller: Phone,
-    from: SipUser,
-    calleePhone: Phone,
-    to: string,
-    slug: string,
-    sdp: string,
-    answer: string,
-  ) {
-    const invite = caller.build("INVITE", `sip:${to}@${slug}`, {
-      from: `<sip:${from.registrationName}@${slug}>`,
-      to: `<sip:${to}@${slug}>`,
-      headers: [
-        ["Contact", caller.contact(from.registrationName)],
-        ["Content-Type", "application/sdp"],
-      ],
-      body: sdp,
-    });
-    const final = caller.authenticated(invite, from);
-    const inbound: SipRequest = await calleePhone.request("INVITE");
-    const ok = calleePhone.answer(inbound, 200, "OK", {
-      headers: [
-        ["Contact", calleePhone.contact(to)],
-        ["Content-Type", "application/sdp"],
-      ],
-    });
-    calleePhone.send({ ...ok, body: Buffer.from(answer) });
-    const response: SipResponse = await final;
-    return { invite, inbound, response };
-  }
 
   it("bridges a browser (ICE, DTLS-SRTP) to a desk phone (plain RTP), each side answered in its own terms", async () => {
     // Prepare: 401 is a browser (Web Client session credentials), 402 a desk phone.

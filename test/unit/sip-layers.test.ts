@@ -1,6 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { Identity } from "../../listener/auth/authenticator.js";
 import type { ExtensionInfo, TenantInfo } from "../../listener/directory.js";
+import { ngAddresses } from "../../listener/main.js";
+import { MediaRelay } from "../../listener/media/media-relay.js";
+import { RtpEngineClient } from "../../listener/media/rtpengine.js";
 import { RouteSigner } from "../../listener/proxy/record-route.js";
 import { StatelessBranches, upstreamOf } from "../../listener/proxy/stateless.js";
 import { LIMIT_REASON, Registrar } from "../../listener/registrar/registrar.js";
@@ -174,6 +177,20 @@ describe("signed dialog routes", () => {
     expect(later.verify(entry, "call-1", "caller1", undefined)).toBeUndefined();
   });
 
+  it("carries the media-relayed mark under the signature (a route without it is end to end)", () => {
+    const [relayed] = signer.recordRoutes("call-1", { ...route, media: true });
+    const [direct] = signer.recordRoutes("call-1", route);
+    if (!relayed || !direct) throw new Error("no entry");
+    expect(signer.verify(relayed, "call-1", "caller1", undefined)?.route.media).toBe(true);
+    expect(signer.verify(direct, "call-1", "caller1", undefined)?.route.media).toBe(false);
+    const unmarked = relayed.replace(/cpr=([^;]+)/, (_m, token: string) => {
+      const text = Buffer.from(token, "base64url").toString().replace(/\nm$/, "");
+      return `cpr=${Buffer.from(text).toString("base64url")}`;
+    });
+    expect(unmarked).not.toBe(relayed);
+    expect(signer.verify(unmarked, "call-1", "caller1", undefined)).toBeUndefined();
+  });
+
   it("knows its own address on any of its transports and nothing else", () => {
     expect(signer.isOwn("<sip:sip.example.net:5060;lr>")).toBe(true);
     expect(signer.isOwn("<sip:sip.example.net;lr>")).toBe(true);
@@ -207,6 +224,52 @@ describe("stateless branches (RFC 3261 §16.11)", () => {
     forged.headers.set("Via", `SIP/2.0/UDP sip.example.net:5060;branch=${branch}`);
     forged.headers.append("Via", "SIP/2.0/UDP victim.example:9999;branch=z9hG4bK-x");
     expect(upstreamOf(branches, forged, branch, parseVia)).toBeUndefined();
+  });
+
+  it("marks the branch of a request whose offer went through rtpengine, and the mark cannot be added or removed", () => {
+    // Prepare
+    const reInvite = request("INVITE");
+    const marked = branches.branchFor(reInvite, incomingVia, true);
+    const plain = branches.branchFor(reInvite, incomingVia);
+    const responseOn = (branch: string) => {
+      const response = buildResponse(reInvite, 200, "OK");
+      response.headers.set("Via", `SIP/2.0/UDP sip.example.net:5060;branch=${branch}`);
+      response.headers.append("Via", incomingVia);
+      return response;
+    };
+    // Act / Assess
+    expect(upstreamOf(branches, responseOn(marked), marked, parseVia)?.media).toBe(true);
+    expect(upstreamOf(branches, responseOn(plain), plain, parseVia)?.media).toBe(false);
+    expect(upstreamOf(branches, responseOn(`${plain}.m`), `${plain}.m`, parseVia)).toBeUndefined();
+    const stripped = marked.slice(0, -2);
+    expect(upstreamOf(branches, responseOn(stripped), stripped, parseVia)).toBeUndefined();
+  });
+});
+
+describe("RTPENGINE_NG", () => {
+  it("reads one ng address or several, and refuses anything else naming the variable", () => {
+    expect(ngAddresses(undefined)).toBeUndefined();
+    expect(ngAddresses("127.0.0.1:2223")).toEqual([{ host: "127.0.0.1", port: 2223 }]);
+    expect(ngAddresses("10.0.0.10:2223, 10.0.1.10:2223,[fd00::1]:2223")).toEqual([
+      { host: "10.0.0.10", port: 2223 },
+      { host: "10.0.1.10", port: 2223 },
+      { host: "fd00::1", port: 2223 },
+    ]);
+    for (const bad of ["10.0.0.10", "10.0.0.10:0", "10.0.0.10:2223,", "host:99999"]) {
+      expect(() => ngAddresses(bad), bad).toThrow(/RTPENGINE_NG/);
+    }
+  });
+
+  it("sends every command of one call to the same rtpengine, and spreads calls over them", () => {
+    const clients = [0, 1, 2].map((i) => new RtpEngineClient({ host: "127.0.0.1", port: 2000 + i }));
+    const relay = new MediaRelay(clients);
+    const used = new Set<RtpEngineClient>();
+    for (let i = 0; i < 60; i++) {
+      const callId = `call-${i}@example`;
+      expect(relay.clientFor(callId)).toBe(new MediaRelay(clients).clientFor(callId));
+      used.add(relay.clientFor(callId));
+    }
+    expect(used.size).toBe(3);
   });
 });
 

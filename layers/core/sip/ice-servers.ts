@@ -13,6 +13,20 @@ export interface IceConfig {
   /** coturn's static-auth-secret; without it no TURN server is offered. */
   turnSecret: string | undefined;
   turnTtlSeconds: number;
+  /**
+   * `relay` (ICE_TRANSPORT_POLICY=relay) makes browsers use TURN relay candidates only
+   * (RTCConfiguration.iceTransportPolicy): their own addresses are never handed to the other
+   * side, and a network that only lets the TURN server through still works. Honoured only when a
+   * TURN server is configured (without one, relay-only would leave no candidate at all).
+   */
+  transportPolicy: IceTransportPolicy;
+}
+
+export type IceTransportPolicy = "all" | "relay";
+
+/** The policy the browsers get: `relay` only when asked for and a TURN server can be offered. */
+export function icePolicyOf(value: string | undefined, ice: Omit<IceConfig, "transportPolicy">): IceTransportPolicy {
+  return value?.trim() === "relay" && ice.turnUrls.length > 0 && ice.turnSecret ? "relay" : "all";
 }
 
 export interface IceServer {
@@ -21,7 +35,7 @@ export interface IceServer {
   credential?: string;
 }
 
-export function iceServersFor(config: IceConfig, user: string, nowMs: number): IceServer[] {
+export function iceServersFor(config: Omit<IceConfig, "transportPolicy">, user: string, nowMs: number): IceServer[] {
   const servers: IceServer[] = [];
   if (config.stunUrls.length > 0) servers.push({ urls: config.stunUrls });
   if (config.turnUrls.length > 0 && config.turnSecret) {

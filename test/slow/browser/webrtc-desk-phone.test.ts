@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { RtpEngineClient } from "../../../listener/media/rtpengine.js";
 import { type LocalRtpEngine, RTPENGINE, startRtpEngine } from "../../../scripts/local/rtpengine.js";
 import { BARESIP, type Baresip, startBaresip } from "../../listener/support/baresip.js";
 import { FAKE_MEDIA, launchChromium } from "../../support/browser.js";
@@ -14,7 +15,9 @@ import { startWebStack, type WebStack } from "../../support/web-stack.js";
  * a desk-phone user agent (baresip, plain RTP, playing a WAV file) call each other through the
  * listener, which has rtpengine bridge the media. Audio arrives on both sides: the browser's
  * peer connection counts inbound audio packets, baresip reports CALL_RTPESTAB (its first RTP
- * packet received), and rtpengine's own counters show packets from both legs.
+ * packet received), and rtpengine's own counters show packets from both legs. Hold and resume
+ * from the browser are re-INVITEs offered and answered through rtpengine (the browser gets
+ * rtpengine's DTLS-SRTP answer, not baresip's plain RTP one), and audio flows again afterwards.
  */
 const SLUG = `desk-${Date.now().toString(36)}`;
 const ADMIN = { email: `admin@${SLUG}.example.com`, password: "Adm1nPassword!" };
@@ -152,6 +155,22 @@ describe.skipIf(!RTPENGINE || !BARESIP)(
 
     const phone = () => page.getByRole("region", { name: "Phone" });
 
+    /** RTP packets rtpengine has relayed for every call it holds (its own counters, over ng). */
+    async function relayedPackets(): Promise<number> {
+      const client = new RtpEngineClient(relay?.ng ?? { host: "127.0.0.1", port: 1 });
+      try {
+        const list = await client.command("list");
+        let packets = 0;
+        for (const callId of (list.calls as string[] | undefined) ?? []) {
+          const reply = await client.command("query", { "call-id": callId });
+          packets += Number((reply.totals as { RTP?: { packets?: number } } | undefined)?.RTP?.packets ?? 0);
+        }
+        return packets;
+      } finally {
+        client.close();
+      }
+    }
+
     it("the browser calls the desk phone: audio packets arrive on both sides", async () => {
       // Act: Ada dials the desk phone, which answers by itself.
       await phone().getByLabel("Number to call").fill(DESK.number);
@@ -162,6 +181,46 @@ describe.skipIf(!RTPENGINE || !BARESIP)(
       // Assess
       await desk.waitFor("CALL_RTPESTAB", 15_000);
       await expect.poll(() => audioPacketsReceived(page), { timeout: 15_000 }).toBeGreaterThan(20);
+      await phone().getByRole("button", { name: "Hang up" }).click();
+      await desk.waitFor("CALL_CLOSED");
+    });
+
+    it("the browser holds and resumes: both re-INVITEs go through rtpengine, and audio flows again", async () => {
+      // Prepare: a call from the browser, audio flowing.
+      const closedBefore = desk.events.filter((e) => e.type === "CALL_CLOSED").length;
+      await page.reload(); // the last call's ended notice gives way to the keypad
+      await page.getByRole("status").filter({ hasText: "Phone ready" }).waitFor();
+      await phone().getByLabel("Number to call").fill(DESK.number);
+      await phone().getByRole("button", { name: "Call", exact: true }).click();
+      await phone()
+        .getByText(/On a call with/)
+        .waitFor();
+      const established = await audioPacketsReceived(page);
+      await expect.poll(() => audioPacketsReceived(page), { timeout: 15_000 }).toBeGreaterThan(established + 20);
+
+      // Act: hold (JsSIP re-INVITE, a=sendonly), then resume (a=sendrecv).
+      await phone().getByRole("button", { name: "Hold" }).click();
+      await phone()
+        .getByText(/\(on hold\)/)
+        .waitFor();
+      await phone().getByRole("button", { name: "Resume", pressed: true }).click();
+      await phone().getByRole("button", { name: "Hold", pressed: false }).waitFor();
+
+      // Assess: JsSIP accepted both answers (a plain RTP answer would have failed the call), the
+      // call is still up on both sides, and audio reaches the browser through rtpengine again.
+      await phone()
+        .getByText(/On a call with/)
+        .waitFor();
+      expect(
+        await phone()
+          .getByText(/\(on hold\)/)
+          .count(),
+      ).toBe(0);
+      const resumedAt = await audioPacketsReceived(page);
+      const relayedAt = await relayedPackets();
+      await expect.poll(() => audioPacketsReceived(page), { timeout: 15_000 }).toBeGreaterThan(resumedAt + 50);
+      expect(await relayedPackets()).toBeGreaterThan(relayedAt + 50);
+      expect(desk.events.filter((e) => e.type === "CALL_CLOSED").length).toBe(closedBefore);
       await phone().getByRole("button", { name: "Hang up" }).click();
       await desk.waitFor("CALL_CLOSED");
     });

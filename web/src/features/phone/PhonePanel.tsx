@@ -1,4 +1,6 @@
+import { useQuery } from "@tanstack/react-query";
 import { type FormEvent, useEffect, useState } from "react";
+import { call } from "../../api/client";
 import { useSession } from "../../api/session";
 import {
   answer,
@@ -35,10 +37,18 @@ export function PhonePanel() {
   const number = session?.principal.extension.number ?? "";
   const name = number;
   const iceServers = sip?.iceServers;
+  // The deployment may send browser media through TURN only (ICE_TRANSPORT_POLICY=relay).
+  const clientConfig = useQuery({
+    queryKey: ["client-config"],
+    queryFn: () => call("meta.clientConfig"),
+    staleTime: Number.POSITIVE_INFINITY,
+  });
+  const configured = !clientConfig.isPending;
+  const iceTransportPolicy = clientConfig.data?.iceTransportPolicy ?? "all";
   useEffect(() => {
-    if (!sip) return;
-    return startPhone({ sip, number, displayName: name, iceServers: iceServers ?? [] });
-  }, [sip, number, name, iceServers]);
+    if (!sip || !configured) return;
+    return startPhone({ sip, number, displayName: name, iceServers: iceServers ?? [], iceTransportPolicy });
+  }, [sip, number, name, iceServers, configured, iceTransportPolicy]);
   const phone = usePhone();
   if (!sip) return null;
   return (

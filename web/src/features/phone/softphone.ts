@@ -39,6 +39,8 @@ export interface PhoneIdentity {
   number: string;
   displayName: string;
   iceServers: RTCIceServer[];
+  /** `relay`: TURN relay candidates only (the deployment's ICE_TRANSPORT_POLICY). */
+  iceTransportPolicy: RTCIceTransportPolicy;
 }
 
 let state: PhoneState = { registration: "off", problem: undefined, call: undefined };
@@ -227,7 +229,7 @@ function failureNote(cause: string): string {
 }
 
 function pcConfig(): RTCConfiguration {
-  return { iceServers: identity?.iceServers ?? [] };
+  return { iceServers: identity?.iceServers ?? [], iceTransportPolicy: identity?.iceTransportPolicy ?? "all" };
 }
 
 // -------------------------------------------------------------------------------------------
