@@ -20,7 +20,7 @@ export const sharedTest: NonNullable<ViteUserConfig["test"]> = {
  * fresh module graph of its own. The browser and CDK files are few and long, so isolation costs
  * them little.
  */
-const ISOLATED = [
+export const ISOLATED = [
   "test/integration/auth-gate.test.ts",
   "test/integration/caller-ip.test.ts",
   "test/integration/logging.test.ts",
