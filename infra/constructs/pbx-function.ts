@@ -50,7 +50,9 @@ export const esbuildOptions = {
   mainFields: ["module", "main"],
   banner: { js: REQUIRE_BANNER },
   minify: true,
-  keepNames: true,
+  // Names are not kept (13-15 KiB, ~7 % of each bundle): stack traces are mapped back through the
+  // source maps (NODE_OPTIONS=--enable-source-maps) and the domain errors name themselves (D-speed-5).
+  keepNames: false,
   sourcemap: true,
   // Stack traces only need the mappings; the sources would double the size of every .map file.
   sourcesContent: false,

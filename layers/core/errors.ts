@@ -11,6 +11,9 @@ export interface FieldError {
 }
 
 export class DomainError extends Error {
+  // Each class names itself: the bundles are minified without keepNames, so a class's own
+  // name would not survive (D-speed-5).
+  override name = "DomainError";
   /** Extra response headers, e.g. Retry-After. */
   headers: Record<string, string> = {};
 
@@ -21,11 +24,12 @@ export class DomainError extends Error {
     readonly details: Record<string, unknown> = {},
   ) {
     super(message);
-    this.name = new.target.name;
   }
 }
 
 export class ValidationError extends DomainError {
+  override readonly name = "ValidationError";
+
   constructor(readonly fields: FieldError[]) {
     const names = fields.map((f) => f.field).join(", ");
     super(400, "validation_failed", `Invalid input: ${names}`, { fields });
@@ -37,24 +41,32 @@ export class ValidationError extends DomainError {
 }
 
 export class ConflictError extends DomainError {
+  override readonly name = "ConflictError";
+
   constructor(field: string, message: string, extra: Record<string, unknown> = {}) {
     super(409, "conflict", message, { field, ...extra });
   }
 }
 
 export class NotFoundError extends DomainError {
+  override readonly name = "NotFoundError";
+
   constructor(what: string) {
     super(404, "not_found", `${what} not found`);
   }
 }
 
 export class UnauthorizedError extends DomainError {
+  override readonly name = "UnauthorizedError";
+
   constructor(message = "Missing or invalid credentials") {
     super(401, "unauthorized", message);
   }
 }
 
 export class ForbiddenError extends DomainError {
+  override readonly name = "ForbiddenError";
+
   constructor(message: string, details: Record<string, unknown> = {}) {
     super(403, "forbidden", message, details);
   }
@@ -62,6 +74,8 @@ export class ForbiddenError extends DomainError {
 
 /** A body or file over a documented limit: 413, naming the limit so the caller knows what to split. */
 export class PayloadTooLargeError extends DomainError {
+  override readonly name = "PayloadTooLargeError";
+
   constructor(field: string, message: string, limit: number) {
     super(413, "payload_too_large", message, { field, limit });
   }
@@ -69,6 +83,8 @@ export class PayloadTooLargeError extends DomainError {
 
 /** A body in a form the route does not read; the fields name the Content-Type header. */
 export class UnsupportedMediaTypeError extends DomainError {
+  override readonly name = "UnsupportedMediaTypeError";
+
   constructor(message: string, accepted?: readonly string[]) {
     super(415, "unsupported_media_type", `Content-Type ${message}`, {
       fields: [{ in: "header", field: "content-type", message }],

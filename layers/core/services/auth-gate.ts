@@ -69,6 +69,8 @@ export interface Admission {
 }
 
 export class TooManyAttemptsError extends DomainError {
+  override readonly name = "TooManyAttemptsError";
+
   constructor(retryAtMs: number, nowMs: number) {
     const retryAt = new Date(retryAtMs).toISOString();
     super(429, "too_many_attempts", `Too many failed logins; try again after ${retryAt}`, { retryAt });

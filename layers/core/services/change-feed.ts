@@ -39,6 +39,8 @@ export function isFeedContention(error: unknown): boolean {
 }
 
 class CounterMoved extends DomainError {
+  override readonly name = "CounterMoved";
+
   constructor() {
     super(409, "conflict", "The change feed moved on; retrying");
   }

@@ -40,6 +40,8 @@ const TAKEN_MESSAGE: Record<UniqueField, string> = {
 
 /** Raised inside an update when another writer got there first; the update reloads and tries again. */
 class StaleWrite extends DomainError {
+  override readonly name = "StaleWrite";
+
   constructor() {
     super(409, "conflict", "The extension changed while it was being saved", { field: "version" });
   }

@@ -25,6 +25,8 @@ import { DEFAULT_LOGIN_SECURITY, type LoginSecuritySettings } from "../schemas/s
 export type { ClientKind };
 
 export class BlockedIpError extends DomainError {
+  override readonly name = "BlockedIpError";
+
   constructor(blockedUntilMs: number, nowMs: number) {
     const blockedUntil = new Date(blockedUntilMs).toISOString();
     super(429, "ip_blocked", `Too many failed logins from this IP address; it is blocked until ${blockedUntil}`, {

@@ -106,6 +106,8 @@ export function dialable(number: string): string {
 
 /** A contact file that cannot be read at all (no header, unterminated quote, card without END). 400. */
 export class ContactFileError extends DomainError {
+  override readonly name = "ContactFileError";
+
   constructor(
     message: string,
     /** The file's physical line (1-based) where the problem is, when there is one. */
