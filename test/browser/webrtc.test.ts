@@ -19,6 +19,8 @@ const GRACE = { email: `grace@${SLUG}.example.com`, number: "2102", password: "H
 
 let stack: WebStack;
 let browser: Browser;
+let adminToken: string;
+let adaId: string;
 
 async function api(method: string, path: string, body: unknown, token: string) {
   const response = await fetch(`${stack.baseUrl}${path}`, {
@@ -81,6 +83,7 @@ describe("calls between two Web Clients", { timeout: 120_000 }, () => {
       body: JSON.stringify({ server: SLUG, ...ADMIN }),
     });
     const token = ((await login.json()) as { accessToken: string }).accessToken;
+    adminToken = token;
     for (const [user, firstName] of [
       [ADA, "Ada"],
       [GRACE, "Grace"],
@@ -92,6 +95,7 @@ describe("calls between two Web Clients", { timeout: 120_000 }, () => {
         token,
       );
       expect(created.status, JSON.stringify(created.body)).toBe(201);
+      if (user === ADA) adaId = (created.body as { id: string }).id;
     }
     browser = await launchChromium(FAKE_MEDIA);
   }, 180_000);
@@ -154,5 +158,44 @@ describe("calls between two Web Clients", { timeout: 120_000 }, () => {
       expect(seconds, text).not.toBeNull();
       expect(Number(seconds?.[1]) * 60 + Number(seconds?.[2]), text).toBeGreaterThanOrEqual(2);
     }
+  });
+
+  it("a reloaded page registers as the same tab, replacing its binding; closing the page removes it", async () => {
+    // Prepare: Ada's Web Client is registered (one browser binding, over WebSocket).
+    const webBindings = async () => {
+      const answer = await fetch(`${stack.baseUrl}/api/v1/extensions/${adaId}/registrations`, {
+        headers: { authorization: `Bearer ${adminToken}` },
+      });
+      expect(answer.status).toBe(200);
+      const { devices } = (await answer.json()) as {
+        devices: { bindingId: string; kind: string; transport: string; sourceAddress: string }[];
+      };
+      return devices.filter((device) => device.transport === "ws");
+    };
+    // The call test's pages are still open (each tab is a binding of its own): close them first.
+    for (const context of browser.contexts()) await context.close();
+    await expect.poll(async () => (await webBindings()).length, { timeout: 10_000 }).toBe(0);
+    const page = await logIn(ADA);
+    await expect.poll(async () => (await webBindings()).length, { timeout: 10_000 }).toBe(1);
+    const [before] = await webBindings();
+
+    // Act: reload the page (a new WebSocket, the same tab).
+    await page.reload();
+    await page.getByRole("status").filter({ hasText: "Phone ready" }).waitFor();
+
+    // Assess: still one binding, the same tab's, now on the new socket.
+    await expect
+      .poll(async () => (await webBindings()).map((b) => b.sourceAddress), { timeout: 10_000 })
+      .not.toEqual([before?.sourceAddress]);
+    const after = await webBindings();
+    expect(after).toHaveLength(1);
+    expect(after[0]?.bindingId).toBe(before?.bindingId);
+    expect(after[0]?.kind).toBe("linkus");
+
+    // Act: close the page.
+    await page.context().close();
+
+    // Assess: the socket's close removed the binding (no unregister from the page).
+    await expect.poll(async () => (await webBindings()).length, { timeout: 10_000 }).toBe(0);
   });
 });

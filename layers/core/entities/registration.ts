@@ -12,7 +12,7 @@ export interface StoredBinding {
   bindingId: string;
   kind: "phone" | "linkus";
   contact: string;
-  flow: { transport: "udp" | "tcp" | "tls"; address: string; port: number };
+  flow: { transport: "udp" | "tcp" | "tls" | "ws"; address: string; port: number };
   expiresAtMs: number;
   userAgent?: string;
 }

@@ -13,7 +13,8 @@ export const registeredDevice = z.object({
   userAgent: z.string().nullable(),
   /** The Contact URI as registered. */
   contact: z.string(),
-  transport: z.enum(["udp", "tcp", "tls"]),
+  /** `ws` for a Web Client registered over SIP over WebSocket (8111/sip). */
+  transport: z.enum(["udp", "tcp", "tls", "ws"]),
   /** Where the REGISTER came from (after NAT): calls are sent back there. */
   sourceAddress: z.string(),
   expiresAt: z.string(),

@@ -14,7 +14,7 @@ type Device = CallOutput<"extensions.registrations">["devices"][number];
 
 const REFRESH_MS = 15_000;
 
-const TRANSPORT: Record<Device["transport"], string> = { udp: "UDP", tcp: "TCP", tls: "TLS" };
+const TRANSPORT: Record<Device["transport"], string> = { udp: "UDP", tcp: "TCP", tls: "TLS", ws: "WebSocket" };
 
 export function RegisteredDevices({ extensionId, number }: { extensionId: string; number: string }) {
   const queries = useQueryClient();
