@@ -20,11 +20,12 @@ import { isSipRequest, type SipMessage, type SipRequest, type SipResponse } from
 import { parseMessage } from "./sip/parser.js";
 import { buildResponse, serializeMessage } from "./sip/serialize.js";
 import { validateRequest } from "./sip/validate.js";
-import { formatVia, parseVia } from "./sip/via.js";
-import { cseqOf, stampVia, tagOf, topVia, withoutFirst } from "./sip/view.js";
+import { parseVia } from "./sip/via.js";
+import { cseqOf, stampVia, tagOf, topVia } from "./sip/view.js";
 import { InviteServerTransactions } from "./transaction/invite-server.js";
 import { NonInviteServerTransactions } from "./transaction/non-invite-server.js";
 import type { Flow, Transport } from "./transport/flow.js";
+import { formatOwnContact, formatOwnVia } from "./transport/own-address.js";
 import type { SipTransport, StreamEvent } from "./transport/sip-transport.js";
 
 export const ALLOW =
@@ -98,7 +99,9 @@ export class SipCore {
     this.socketBindings = new SocketBindings(options.bindings, (tenantId, extensionId) =>
       this.reachability.changed(tenantId, extensionId),
     );
-    const ownVia = (transport: Transport, branch: string) => this.ownVia(transport, branch);
+    const host = options.advertisedHost;
+    const ownVia = (transport: Transport, branch: string) =>
+      formatOwnVia(host, this.transport?.portOf(transport), transport, branch);
     this.proxy = new InviteProxy({
       authenticator: options.authenticator,
       directory: options.directory,
@@ -137,7 +140,7 @@ export class SipCore {
       directory: options.directory,
       send,
       ownVia,
-      ownContact: (transport) => this.ownContact(transport),
+      ownContact: (transport) => formatOwnContact(host, this.transport?.portOf(transport), transport),
       voicemailCounts: options.voicemailCounts,
       minExpires: options.minExpires,
       maxExpires: options.maxExpires,
@@ -214,7 +217,7 @@ export class SipCore {
       if (received.method !== "ACK") this.answer(received, flow, { status: 400, reason: problems[0] ?? "Bad Request" });
       return;
     }
-    const request = this.withoutOwnRoute(stampVia(received, flow));
+    const request = this.options.signer.withoutOwnRoute(stampVia(received, flow));
     if (request.method === "CANCEL") {
       this.cancel(request, flow);
       return;
@@ -327,15 +330,6 @@ export class SipCore {
     this.invites.cancel(tx);
   }
 
-  /** RFC 3261 §16.4: a Route naming this proxy is consumed; the request is then handled as addressed. */
-  private withoutOwnRoute(request: SipRequest): SipRequest {
-    const first = request.headers.get("Route");
-    if (first === undefined || !this.options.signer.isOwn(first)) return request;
-    // In-dialog requests keep it: the relay verifies the signed route it carries.
-    if (tagOf(request.headers.get("To")) !== undefined || request.method === "ACK") return request;
-    return { ...request, headers: withoutFirst(request.headers, "Route") };
-  }
-
   // -------------------------------------------------------------------------------------------
   // Responses
 
@@ -379,21 +373,6 @@ export class SipCore {
 
   private send(flow: Flow, data: Buffer): boolean {
     return this.transport?.send(flow, data) ?? false;
-  }
-
-  private ownContact(transport: Transport): string {
-    const port = this.transport?.portOf(transport);
-    return `${transport === "tls" ? "sips" : "sip"}:${this.options.advertisedHost}:${port};transport=${transport}`;
-  }
-
-  private ownVia(transport: Transport, branch: string): string {
-    const port = this.transport?.portOf(transport);
-    return formatVia({
-      transport: transport.toUpperCase(),
-      host: this.options.advertisedHost,
-      port,
-      params: new Map([["branch", branch]]),
-    });
   }
 
   /** Counts work in flight (shutdown waits for it) and turns a failure into an answer. */

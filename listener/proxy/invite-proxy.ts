@@ -3,7 +3,6 @@ import type { Answer, Authenticator } from "../auth/authenticator.js";
 import type { Directory, ExtensionInfo } from "../directory.js";
 import type { MediaRelay } from "../media/media-relay.js";
 import type { Binding } from "../registrar/bindings.js";
-import { SipHeaders } from "../sip/header-fields.js";
 import { parseMaxForwards } from "../sip/headers.js";
 import type { SipRequest, SipResponse } from "../sip/message.js";
 import { randomToken } from "../sip/random.js";
@@ -14,6 +13,7 @@ import { T1, T2, TIMER_B } from "../transaction/timers.js";
 import { type Flow, sameFlow, type Transport } from "../transport/flow.js";
 import { answerThroughRelay, type BranchMedia, hangUpAnswered, offerThroughRelay, withoutBody } from "./call-media.js";
 import type { CallRecords } from "./calls.js";
+import { finalRank, forwardedInvite, hopByHop, upstreamCopy } from "./proxy-messages.js";
 import type { RouteSigner } from "./record-route.js";
 import { STATEFUL_PREFIX } from "./stateless.js";
 
@@ -221,29 +221,15 @@ export class InviteProxy {
     media: boolean,
   ): SipRequest {
     const { request, source } = attempt.tx;
-    const callerTag = tagOf(request.headers.get("From")) ?? "";
     const recordRoutes = this.options.signer.recordRoutes(attempt.callId, {
-      callerTag,
+      callerTag: tagOf(request.headers.get("From")) ?? "",
       caller: source,
       callee: flow,
       issuedAtMs: Date.now(),
       media,
     });
-    const headers = new SipHeaders();
-    headers.append("Via", this.options.ownVia(flow.transport, branchId));
-    let recordRouted = false;
-    for (const [name, value] of request.headers) {
-      // Credentials for our realm stop here (§22.3); our own Route was consumed on the way in.
-      if (name === "Max-Forwards" || name === "Proxy-Authorization" || name === "Route") continue;
-      if (name === "Record-Route" && !recordRouted) {
-        for (const entry of recordRoutes) headers.append("Record-Route", entry);
-        recordRouted = true;
-      }
-      headers.append(name, value);
-    }
-    if (!recordRouted) for (const entry of recordRoutes) headers.append("Record-Route", entry);
-    headers.append("Max-Forwards", String(maxForwards));
-    return { method: "INVITE", uri: binding.contact, version: "SIP/2.0", headers, body };
+    const via = this.options.ownVia(flow.transport, branchId);
+    return forwardedInvite(request, { via, recordRoutes, contact: binding.contact, maxForwards, body });
   }
 
   /** The INVITE body for this branch (call-media.ts); undefined: a bridge was needed and failed. */
@@ -276,7 +262,7 @@ export class InviteProxy {
     if (response.status < 200) {
       branch.provisional = true;
       if (response.status === 100 || attempt.finished) return;
-      this.options.transactions.respond(attempt.tx, this.upstreamCopy(attempt, response));
+      this.options.transactions.respond(attempt.tx, upstreamCopy(attempt.tx.request, response));
       return;
     }
     if (response.status < 300) {
@@ -284,7 +270,7 @@ export class InviteProxy {
       clearTimeout(branch.timeout);
       branch.final = response.status;
       // Every 2xx goes upstream, retransmissions and other branches' too: the caller's ACK ends them (§16.7 step 5).
-      this.options.transactions.respond(attempt.tx, this.upstreamCopy(attempt, response));
+      this.options.transactions.respond(attempt.tx, upstreamCopy(attempt.tx.request, response));
       if (attempt.answered) return;
       attempt.answered = true;
       attempt.finished = true;
@@ -315,7 +301,7 @@ export class InviteProxy {
     if (branch.final !== undefined) return;
     branch.final = 503;
     const failed = buildResponse(attempt.tx.request, 503, "Media Relay Unavailable");
-    if (!attempt.best || rank(failed.status) < rank(attempt.best.status)) attempt.best = failed;
+    if (!attempt.best || finalRank(failed.status) < finalRank(attempt.best.status)) attempt.best = failed;
     this.maybeFinish(attempt);
   }
 
@@ -325,7 +311,7 @@ export class InviteProxy {
     if (branch.final === undefined && response.status !== 408) this.ackBranch(branch, response);
     if (branch.final !== undefined) return; // a retransmission (already ACKed above only the first time)
     branch.final = response.status;
-    if (!attempt.best || rank(response.status) < rank(attempt.best.status)) attempt.best = response;
+    if (!attempt.best || finalRank(response.status) < finalRank(attempt.best.status)) attempt.best = response;
     this.maybeFinish(attempt);
   }
 
@@ -337,7 +323,7 @@ export class InviteProxy {
     const best = tx.cancelled
       ? buildResponse(tx.request, 487, "Request Terminated")
       : attempt.best
-        ? this.upstreamCopy(attempt, attempt.best)
+        ? upstreamCopy(attempt.tx.request, attempt.best)
         : buildResponse(tx.request, 480, "Temporarily Unavailable");
     this.options.transactions.respond(tx, best);
     const status = best.status;
@@ -373,40 +359,14 @@ export class InviteProxy {
 
   private cancelBranch(branch: ClientBranch): void {
     if (branch.final !== undefined || branch.wire.length === 0) return;
-    this.options.send(branch.flow, serializeMessage(this.hopByHop(branch, "CANCEL", branch.request.headers.get("To"))));
+    this.options.send(
+      branch.flow,
+      serializeMessage(hopByHop(branch.request, "CANCEL", branch.request.headers.get("To"))),
+    );
   }
 
   private ackBranch(branch: ClientBranch, response: SipResponse): void {
     const to = response.headers.get("To") ?? branch.request.headers.get("To");
-    this.options.send(branch.flow, serializeMessage(this.hopByHop(branch, "ACK", to)));
+    this.options.send(branch.flow, serializeMessage(hopByHop(branch.request, "ACK", to)));
   }
-
-  /** CANCEL and the ACK of a non-2xx are hop by hop: same branch, Call-ID, From and CSeq number (§9.1, §17.1.1.3). */
-  private hopByHop(branch: ClientBranch, method: "CANCEL" | "ACK", to: string | undefined): SipRequest {
-    const source = branch.request.headers;
-    const headers = new SipHeaders();
-    headers.append("Via", source.get("Via") ?? "");
-    headers.append("Max-Forwards", "70");
-    headers.append("From", source.get("From") ?? "");
-    headers.append("To", to ?? "");
-    headers.append("Call-ID", source.get("Call-ID") ?? "");
-    const seq = /^\s*(\d+)/.exec(source.get("CSeq") ?? "")?.[1] ?? "1";
-    headers.append("CSeq", `${seq} ${method}`);
-    return { method, uri: branch.request.uri, version: "SIP/2.0", headers, body: Buffer.alloc(0) };
-  }
-
-  /** A downstream response as the caller must see it: the caller's Via headers, not ours. */
-  private upstreamCopy(attempt: Attempt, response: SipResponse): SipResponse {
-    const headers = new SipHeaders();
-    for (const via of attempt.tx.request.headers.getAll("Via")) headers.append("Via", via);
-    for (const [name, value] of response.headers) if (name !== "Via") headers.append(name, value);
-    return { ...response, headers };
-  }
-}
-
-function rank(status: number): number {
-  if (status === 486 || status === 600) return 0; // busy wins: the caller learns the callee is busy
-  if (status >= 600) return 1;
-  if (status === 408) return 1000;
-  return status;
 }

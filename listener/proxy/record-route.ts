@@ -1,6 +1,8 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
+import type { SipRequest } from "../sip/message.js";
 import { parseNameAddr } from "../sip/name-addr.js";
 import { parseUri } from "../sip/uri.js";
+import { tagOf, withoutFirst } from "../sip/view.js";
 import { type Flow, TRANSPORTS, type Transport } from "../transport/flow.js";
 
 /**
@@ -63,6 +65,15 @@ export class RouteSigner {
     // The callee sees the list as is and uses its first entry; the caller reverses it.
     if (route.callee.transport === route.caller.transport) return [entry(route.callee.transport)];
     return [entry(route.callee.transport), entry(route.caller.transport)];
+  }
+
+  /** RFC 3261 §16.4: a Route naming this proxy is consumed; the request is then handled as addressed. */
+  withoutOwnRoute(request: SipRequest): SipRequest {
+    const first = request.headers.get("Route");
+    if (first === undefined || !this.isOwn(first)) return request;
+    // In-dialog requests keep it: the relay verifies the signed route it carries.
+    if (tagOf(request.headers.get("To")) !== undefined || request.method === "ACK") return request;
+    return { ...request, headers: withoutFirst(request.headers, "Route") };
   }
 
   /** Whether a Route value names this proxy (with or without a token). */
