@@ -322,7 +322,7 @@ describe("the PBX in a browser", { timeout: 90_000 }, () => {
     });
     await admin.getByText("Import completed: 100 %").waitFor({ timeout: 20_000 });
     expect(await admin.locator("progress").getAttribute("value")).toBe("100");
-    await admin.getByRole("cell", { name: "email" }).waitFor();
+    await admin.getByRole("cell", { name: "email", exact: true }).waitFor();
     await expectAccessible(admin, "import");
     await screenshot(admin, "contacts-import");
     const company = await api("GET", "/api/v1/contacts?directory=company&q=Imported&limit=200");

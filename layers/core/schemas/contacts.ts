@@ -34,7 +34,8 @@ export const contactFields = {
   firstName: text(64).default(""),
   lastName: text(64).default(""),
   company: text(128).default(""),
-  email: z.union([email, z.literal("")]).default(""),
+  // The union would answer zod's bare "Invalid input": say which rule the value broke.
+  email: z.union([email, z.literal("")], { error: "must be a valid email address, or empty" }).default(""),
   remark: multilineText(1024).default(""),
   zipCode: text(32).default(""),
   street: multilineText(255).default(""),
