@@ -1,6 +1,7 @@
-import type { Browser, Page } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FAKE_MEDIA, launchChromium, screenshot } from "../support/browser.js";
+import { audioPacketsReceived, logInToWebClient, phoneOf } from "../support/web-client.js";
 import { startWebStack, type WebStack } from "../support/web-stack.js";
 
 /**
@@ -31,41 +32,7 @@ async function api(method: string, path: string, body: unknown, token: string) {
   return { status: response.status, body: await response.json() };
 }
 
-/** Every RTCPeerConnection the page creates, so the test can read its stats. */
-const CAPTURE_PEER_CONNECTIONS = `
-  window.__peerConnections = [];
-  const Native = window.RTCPeerConnection;
-  window.RTCPeerConnection = class extends Native {
-    constructor(...args) { super(...args); window.__peerConnections.push(this); }
-  };
-`;
-
-/** Audio packets the page's latest peer connection has received (inbound-rtp, kind audio). */
-function audioPacketsReceived(page: Page): Promise<number> {
-  return page.evaluate(`(async () => {
-    const pc = window.__peerConnections.at(-1);
-    if (!pc) return 0;
-    let packets = 0;
-    (await pc.getStats()).forEach((s) => { if (s.type === "inbound-rtp" && s.kind === "audio") packets += s.packetsReceived; });
-    return packets;
-  })()`) as Promise<number>;
-}
-
-const phoneOf = (page: Page) => page.getByRole("region", { name: "Phone" });
-
-async function logIn(user: { email: string; password: string }): Promise<Page> {
-  const context = await browser.newContext({ permissions: ["microphone"], viewport: { width: 1280, height: 800 } });
-  context.setDefaultTimeout(10_000);
-  await context.addInitScript(CAPTURE_PEER_CONNECTIONS);
-  const page = await context.newPage();
-  await page.goto(`${stack.baseUrl}/login`);
-  await page.getByLabel("Server").fill(SLUG);
-  await page.getByLabel("Email or extension number").fill(user.email);
-  await page.getByLabel("Password").fill(user.password);
-  await page.getByRole("button", { name: "Log in" }).click();
-  await page.getByRole("status").filter({ hasText: "Phone ready" }).waitFor();
-  return page;
-}
+const logIn = (user: { email: string; password: string }) => logInToWebClient(browser, stack.baseUrl, SLUG, user);
 
 describe("calls between two Web Clients", { timeout: 120_000 }, () => {
   beforeAll(async () => {

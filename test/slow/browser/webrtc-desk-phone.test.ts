@@ -8,6 +8,7 @@ import { type LocalRtpEngine, RTPENGINE, startRtpEngine } from "../../../scripts
 import { BARESIP, type Baresip, startBaresip } from "../../listener/support/baresip.js";
 import { FAKE_MEDIA, launchChromium } from "../../support/browser.js";
 import { freePort } from "../../support/global-setup.js";
+import { audioPacketsReceived, logInToWebClient } from "../../support/web-client.js";
 import { startWebStack, type WebStack } from "../../support/web-stack.js";
 
 /**
@@ -45,24 +46,6 @@ function toneWav(path: string): void {
   header.write("data", 36);
   header.writeUInt32LE(data.length, 40);
   writeFileSync(path, Buffer.concat([header, data]));
-}
-
-const CAPTURE_PEER_CONNECTIONS = `
-  window.__peerConnections = [];
-  const Native = window.RTCPeerConnection;
-  window.RTCPeerConnection = class extends Native {
-    constructor(...args) { super(...args); window.__peerConnections.push(this); }
-  };
-`;
-
-function audioPacketsReceived(page: Page): Promise<number> {
-  return page.evaluate(`(async () => {
-    const pc = window.__peerConnections.at(-1);
-    if (!pc) return 0;
-    let packets = 0;
-    (await pc.getStats()).forEach((s) => { if (s.type === "inbound-rtp" && s.kind === "audio") packets += s.packetsReceived; });
-    return packets;
-  })()`) as Promise<number>;
 }
 
 describe.skipIf(!RTPENGINE || !BARESIP)(
@@ -133,16 +116,7 @@ describe.skipIf(!RTPENGINE || !BARESIP)(
       await desk.waitFor("REGISTER_OK");
 
       browser = await launchChromium(FAKE_MEDIA);
-      const context = await browser.newContext({ permissions: ["microphone"] });
-      context.setDefaultTimeout(10_000);
-      await context.addInitScript(CAPTURE_PEER_CONNECTIONS);
-      page = await context.newPage();
-      await page.goto(`${stack.baseUrl}/login`);
-      await page.getByLabel("Server").fill(SLUG);
-      await page.getByLabel("Email or extension number").fill(ADA.email);
-      await page.getByLabel("Password").fill(ADA.password);
-      await page.getByRole("button", { name: "Log in" }).click();
-      await page.getByRole("status").filter({ hasText: "Phone ready" }).waitFor();
+      page = await logInToWebClient(browser, stack.baseUrl, SLUG, ADA);
     }, 180_000);
 
     afterAll(async () => {

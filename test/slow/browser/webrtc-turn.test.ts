@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FAKE_MEDIA, launchChromium } from "../../support/browser.js";
 import { type LocalTurn, startCoturn, TURNSERVER } from "../../support/coturn.js";
 import { freePort } from "../../support/global-setup.js";
+import { logInToWebClient, phoneOf } from "../../support/web-client.js";
 import { startWebStack, type WebStack } from "../../support/web-stack.js";
 
 if (!TURNSERVER) console.warn("coturn is not installed (Debian package coturn): the TURN test is skipped");
@@ -36,14 +37,6 @@ async function api(method: string, path: string, body: unknown, token?: string) 
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }
 
-const CAPTURE_PEER_CONNECTIONS = `
-  window.__peerConnections = [];
-  const Native = window.RTCPeerConnection;
-  window.RTCPeerConnection = class extends Native {
-    constructor(...args) { super(...args); window.__peerConnections.push(this); }
-  };
-`;
-
 interface IceView {
   policy: string | undefined;
   packets: number;
@@ -75,21 +68,7 @@ function iceView(page: Page): Promise<IceView> {
   })()`) as Promise<IceView>;
 }
 
-const phoneOf = (page: Page) => page.getByRole("region", { name: "Phone" });
-
-async function logIn(user: { email: string; password: string }): Promise<Page> {
-  const context = await browser.newContext({ permissions: ["microphone"], viewport: { width: 1280, height: 800 } });
-  context.setDefaultTimeout(10_000);
-  await context.addInitScript(CAPTURE_PEER_CONNECTIONS);
-  const page = await context.newPage();
-  await page.goto(`${stack.baseUrl}/login`);
-  await page.getByLabel("Server").fill(SLUG);
-  await page.getByLabel("Email or extension number").fill(user.email);
-  await page.getByLabel("Password").fill(user.password);
-  await page.getByRole("button", { name: "Log in" }).click();
-  await page.getByRole("status").filter({ hasText: "Phone ready" }).waitFor();
-  return page;
-}
+const logIn = (user: { email: string; password: string }) => logInToWebClient(browser, stack.baseUrl, SLUG, user);
 
 describe.skipIf(!TURNSERVER)("a Web Client call relayed through coturn (TURN only)", { timeout: 150_000 }, () => {
   beforeAll(async () => {
