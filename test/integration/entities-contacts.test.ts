@@ -1,10 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { tokenPrefix } from "../../layers/core/contacts/index-entries.js";
+import { indexTokens, tokenPrefix } from "../../layers/core/contacts/index-entries.js";
 import { defaultDeps } from "../../layers/core/deps.js";
 import {
-  contactIndexEntries,
-  contactIndexPage,
   deleteCompanyContactWrites,
   getCompanyContactRecord,
   loadCompanyContactRecords,
@@ -12,6 +10,7 @@ import {
   putCompanyContactItems,
   replaceCompanyContact,
 } from "../../layers/core/entities/contact.js";
+import { contactIndexEntries, contactIndexPage } from "../../layers/core/entities/contact-index.js";
 import {
   activeImportJobs,
   claimImportJob,
@@ -65,59 +64,69 @@ describe("entities (contacts, imports, phonebooks, login security)", () => {
       (value) => value,
       (error: unknown) => error,
     );
-  const indexOf = async (tenantId: string) =>
+  const partitionItems = async (PK: string) =>
     (
-      await queryPage<{ SK: string; contactId: string }>(deps, {
+      await queryPage<{ SK: string }>(deps, {
         KeyConditionExpression: "PK = :pk",
-        ExpressionAttributeValues: { ":pk": keys.contactIndexPartition(tenantId) },
+        ExpressionAttributeValues: { ":pk": PK },
+        ConsistentRead: true,
       })
     ).items;
 
   describe("company contact", () => {
-    it("moves its index entries with a replace, and refuses a stale version writing nothing", async () => {
+    it("writes one item carrying its tokens, replaces them with a replace, and refuses a stale version writing nothing", async () => {
       // Arrange
       const tenantId = newTenantId();
       const created = newCompanyContact(deps, tenantId, input("Anna"), "c1", now);
       await transactWrite(deps.db, created.writes);
-      const before = await indexOf(tenantId);
+      const contactsPartition = keys.companyContact(tenantId, "").PK;
 
       // Act
-      const replaced = replaceCompanyContact(deps, tenantId, created.record, input("Berta"), now, () => {
+      const replaced = replaceCompanyContact(deps, created.record, input("Berta"), now, () => {
         return new ConflictError("version", "stale");
       });
       await transactWrite(deps.db, replaced.writes);
-      const stale = replaceCompanyContact(deps, tenantId, created.record, input("Carla"), now, () => {
+      const stale = replaceCompanyContact(deps, created.record, input("Carla"), now, () => {
         return new ConflictError("version", "stale");
       });
 
       // Assess
       await expect(transactWrite(deps.db, stale.writes)).rejects.toMatchObject({ status: 409, message: "stale" });
-      const after = await indexOf(tenantId);
-      expect(after.map((entry) => entry.SK).sort()).toEqual([...(replaced.record.tokens ?? [])].sort());
-      expect(after.every((entry) => entry.contactId === "c1")).toBe(true);
-      expect(before.some((entry) => entry.SK.includes("anna"))).toBe(true);
-      expect(after.some((entry) => entry.SK.includes("anna") || entry.SK.includes("carla"))).toBe(false);
-      expect(await getCompanyContactRecord(deps, tenantId, "c1")).toMatchObject({ firstName: "Berta", version: 2 });
+      expect(created.writes).toHaveLength(1);
+      const stored = await getCompanyContactRecord(deps, tenantId, "c1");
+      expect(stored).toMatchObject({ firstName: "Berta", version: 2 });
+      expect(stored?.tokens).toEqual(indexTokens(input("Berta"), "c1"));
+      expect(stored?.tokens?.some((token) => token.includes("anna") || token.includes("carla"))).toBe(false);
+      expect((await partitionItems(contactsPartition)).map((item) => item.SK)).toEqual(["C#c1"]);
+      expect(await partitionItems(keys.contactIndexPartition(tenantId))).toEqual([]);
     });
 
-    it("deletes the contact with every index entry", async () => {
+    it("deletes the contact's one item at the version read", async () => {
       // Arrange
       const tenantId = newTenantId();
       const created = newCompanyContact(deps, tenantId, input("Dora"), "c1", now);
       await transactWrite(deps.db, created.writes);
+      const stale = { ...created.record, version: 7 };
 
       // Act
+      const refused = await settled(
+        transactWrite(
+          deps.db,
+          deleteCompanyContactWrites(deps, tenantId, stale, () => new ConflictError("version", "stale")),
+        ),
+      );
       await transactWrite(
         deps.db,
         deleteCompanyContactWrites(deps, tenantId, created.record, () => new ConflictError("version", "stale")),
       );
 
       // Assess
+      expect(refused).toMatchObject({ status: 409 });
       expect(await getCompanyContactRecord(deps, tenantId, "c1")).toBeUndefined();
-      expect(await indexOf(tenantId)).toEqual([]);
+      expect(await partitionItems(keys.companyContact(tenantId, "").PK)).toEqual([]);
     });
 
-    it("loads more contacts than one batch holds, only from its own tenant, and pages the index", async () => {
+    it("loads more contacts than one batch holds, only from its own tenant, and pages the index built from them", async () => {
       // Arrange: 150 contacts batch-written (as an import does), one more in a neighbour tenant
       const [tenantId, neighbour] = [newTenantId(), newTenantId()];
       const ids = Array.from({ length: 150 }, (_, i) => `c${String(i).padStart(3, "0")}`);

@@ -66,4 +66,23 @@ describe("SortedTokens (the directory's index in memory)", () => {
     index.add("n#😀\u0001w");
     expect(index.range("n#", { limit: 10 })).toEqual(["n#a\u0001x", "n#z\u0001z", "n#\uE000\u0001y", "n#😀\u0001w"]);
   });
+
+  it("replaces many tokens in one merge, as a feed's tail does, with the same result as one at a time", () => {
+    // Arrange: a build, then a batch of removals (some absent) and additions (some present already).
+    const tokens = randomTokens(6_000, 5);
+    const merged = SortedTokens.from(tokens.slice(0, 4_000));
+    const single = SortedTokens.from(tokens.slice(0, 4_000));
+    const removed = new Set([...tokens.slice(0, 1_500), "n#absent\u0001q"]);
+    const added = [...tokens.slice(3_000), "k#😀\u0001new"];
+
+    // Act
+    merged.replace(removed, added);
+    for (const token of removed) single.remove(token);
+    for (const token of added) single.add(token);
+
+    // Assess
+    const expected = [...new Set([...tokens.slice(1_500, 4_000), ...added])].sort(byBytes);
+    expect(merged.range("", { limit: 10_000 })).toEqual(expected);
+    expect(single.range("", { limit: 10_000 })).toEqual(expected);
+  });
 });

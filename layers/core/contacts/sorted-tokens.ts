@@ -12,7 +12,7 @@ export class SortedTokens {
   private compare: (a: string, b: string) => number;
 
   private constructor(
-    private readonly tokens: string[],
+    private tokens: string[],
     astral: boolean,
   ) {
     this.compare = astral ? compareUtf8 : compareCodeUnits;
@@ -43,6 +43,34 @@ export class SortedTokens {
   remove(token: string): void {
     const at = this.lowerBound(token);
     if (this.tokens[at] === token) this.tokens.splice(at, 1);
+  }
+
+  /**
+   * Many tokens out and in at once (a feed's tail, a bulk import): one pass that merges the sorted
+   * additions into what is kept, where `add` and `remove` would shift the array once per token.
+   */
+  replace(removed: ReadonlySet<string>, added: readonly string[]): void {
+    if (removed.size + added.length <= 64) {
+      for (const token of removed) this.remove(token);
+      for (const token of added) this.add(token);
+      return;
+    }
+    if (this.compare !== compareUtf8 && added.some(hasSurrogate)) this.compare = compareUtf8;
+    const incoming = [...new Set(added)].sort(this.compare);
+    const kept = removed.size > 0 ? this.tokens.filter((token) => !removed.has(token)) : this.tokens;
+    const merged: string[] = new Array(kept.length + incoming.length);
+    let i = 0;
+    let j = 0;
+    let k = 0;
+    while (i < kept.length && j < incoming.length) {
+      const order = this.compare(kept[i] as string, incoming[j] as string);
+      if (order === 0) j++;
+      else merged[k++] = order < 0 ? (kept[i++] as string) : (incoming[j++] as string);
+    }
+    while (i < kept.length) merged[k++] = kept[i++] as string;
+    while (j < incoming.length) merged[k++] = incoming[j++] as string;
+    merged.length = k;
+    this.tokens = merged;
   }
 
   /**

@@ -4,22 +4,21 @@ import type { Deps } from "../deps.js";
 import type { DomainError } from "../errors.js";
 import { keys } from "../keys.js";
 import type { Contact, ContactInput } from "../schemas/contacts.js";
-import { deleteIfUnchanged, type GuardedItem, putIfUnchanged, sortKeyStartsWith } from "../storage/db.js";
-import { getItem, getItems, queryEvery, queryPage, writeBatches } from "./table.js";
+import { deleteIfUnchanged, type GuardedItem, putIfUnchanged } from "../storage/db.js";
+import { getItem, getItems, writeBatches } from "./table.js";
 
 /**
- * Company contacts (`C#<id>` in `T#<tenantId>#CC`) and their search index (`#CCX`: one entry per
- * token of contacts/index-entries.ts, its sort key ending in the contact's id). A contact and its
- * entries change in one transaction, to which the service adds the change feed's items, so the
- * index never names a version the contact does not have. Personal contacts share the stored shape
- * (personal-contact.ts).
+ * Company contacts (`C#<id>` in `T#<tenantId>#CC`), one item each. The item keeps its search
+ * tokens (contacts/index-entries.ts), from which contact-index.ts builds the index in memory; the
+ * service writes a contact in one transaction with its change-feed entry, which is how that index
+ * learns of the change. Personal contacts share the stored shape (personal-contact.ts).
  */
 export interface StoredContact extends Contact {
   PK: string;
   SK: string;
   type: "companyContact" | "personalContact";
   sortName: string;
-  /** The index tokens written for this version, so an update knows exactly what to remove. */
+  /** This version's search tokens: what a function reading the directory afresh indexes it by. */
   tokens?: string[];
   ownerId?: string;
 }
@@ -39,11 +38,9 @@ export function inputOf(contact: Contact): ContactInput {
   return input as ContactInput;
 }
 
-const indexKey = (tenantId: string, token: string) => ({ PK: keys.contactIndexPartition(tenantId), SK: token });
-
 /**
- * A new company contact: its item and index entries (`items`, for batch writes of contacts whose
- * ids are new) and the same as transaction items that refuse an existing contact (`writes`).
+ * A new company contact: its item (`items`, for batch writes of contacts whose ids are new) and
+ * the same as a transaction item that refuses an existing contact (`writes`).
  */
 export function newCompanyContact(deps: Deps, tenantId: string, input: ContactInput, id: string, now: string) {
   const tokens = indexTokens(input, id);
@@ -59,64 +56,54 @@ export function newCompanyContact(deps: Deps, tenantId: string, input: ContactIn
     createdAt: now,
     updatedAt: now,
   };
-  const entries = tokens.map((token) => ({ ...indexKey(tenantId, token), contactId: id }));
-  const TableName = deps.config.tableName;
   const writes: GuardedItem[] = [
-    { item: { Put: { TableName, Item: record, ConditionExpression: "attribute_not_exists(PK)" } } },
-    ...entries.map((Item) => ({ item: { Put: { TableName, Item } } })),
+    {
+      item: {
+        Put: { TableName: deps.config.tableName, Item: record, ConditionExpression: "attribute_not_exists(PK)" },
+      },
+    },
   ];
-  return { record, items: [record, ...entries] as Record<string, unknown>[], writes };
+  return { record, items: [record] as object[], writes };
 }
 
 /**
  * A company contact's fields replaced, on the condition that it is still at the version read
- * (`onConflict` otherwise); its index entries move with it (only the changed tokens are written).
+ * (`onConflict` otherwise), with the tokens of its new fields.
  */
 export function replaceCompanyContact(
   deps: Deps,
-  tenantId: string,
   current: StoredContact,
   input: ContactInput,
   now: string,
   onConflict: () => DomainError,
 ) {
-  const tokens = indexTokens(input, current.id);
-  const before = new Set(current.tokens ?? []);
-  const after = new Set(tokens);
   const record: StoredContact = {
     ...current,
     ...input,
     sortName: sortName(input),
-    tokens,
+    tokens: indexTokens(input, current.id),
     version: current.version + 1,
     updatedAt: now,
   };
-  const TableName = deps.config.tableName;
-  const writes: GuardedItem[] = [
-    putIfUnchanged(TableName, record, "version", current.version, onConflict),
-    ...[...before]
-      .filter((token) => !after.has(token))
-      .map((token) => ({ item: { Delete: { TableName, Key: indexKey(tenantId, token) } } })),
-    ...tokens
-      .filter((token) => !before.has(token))
-      .map((token) => ({
-        item: { Put: { TableName, Item: { ...indexKey(tenantId, token), contactId: current.id } } },
-      })),
-  ];
+  const writes: GuardedItem[] = [putIfUnchanged(deps.config.tableName, record, "version", current.version, onConflict)];
   return { record, writes };
 }
 
-/** The transaction items that delete a contact at the version read, with its index entries. */
+/** The transaction item that deletes a contact at the version read. */
 export function deleteCompanyContactWrites(
   deps: Deps,
   tenantId: string,
   current: StoredContact,
   onConflict: () => DomainError,
 ): GuardedItem[] {
-  const TableName = deps.config.tableName;
   return [
-    deleteIfUnchanged(TableName, keys.companyContact(tenantId, current.id), "version", current.version, onConflict),
-    ...(current.tokens ?? []).map((token) => ({ item: { Delete: { TableName, Key: indexKey(tenantId, token) } } })),
+    deleteIfUnchanged(
+      deps.config.tableName,
+      keys.companyContact(tenantId, current.id),
+      "version",
+      current.version,
+      onConflict,
+    ),
   ];
 }
 
@@ -156,34 +143,8 @@ export async function loadCompanyContactRecords(
   return found;
 }
 
-/** Up to `limit` index entries (their sort keys) under a prefix, after an optional position. */
-export async function contactIndexPage(
-  deps: Deps,
-  tenantId: string,
-  prefix: string,
-  after: string | undefined,
-  limit: number,
-): Promise<{ tokens: string[]; more: boolean }> {
-  const page = await queryPage<{ SK: string }>(deps, {
-    ...sortKeyStartsWith(keys.contactIndexPartition(tenantId), prefix),
-    ExclusiveStartKey: after ? indexKey(tenantId, after) : undefined,
-    Limit: limit,
-    ProjectionExpression: "SK",
-  });
-  return { tokens: page.items.map((item) => item.SK), more: Boolean(page.lastKey) };
-}
-
-/** Every index entry under a prefix, as sort keys (an import's match candidates: `k#`). */
-export async function contactIndexEntries(deps: Deps, tenantId: string, prefix: string): Promise<string[]> {
-  const items = await queryEvery<{ SK: string }>(deps, {
-    ...sortKeyStartsWith(keys.contactIndexPartition(tenantId), prefix),
-    ProjectionExpression: "SK",
-  });
-  return items.map((item) => item.SK);
-}
-
 /** Items of `newCompanyContact`, put unconditionally in one batch (≤ 25; imports, whose ids are new). */
-export function putCompanyContactItems(deps: Deps, items: readonly Record<string, unknown>[]): Promise<void> {
+export function putCompanyContactItems(deps: Deps, items: readonly object[]): Promise<void> {
   return writeBatches(
     deps,
     items.map((put) => ({ put })),

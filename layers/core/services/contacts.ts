@@ -3,7 +3,6 @@ import { contactIdOf, indexTokens, sortName, sortToken, tokenPrefix } from "../c
 import { digitsOf, nameKey } from "../contacts/normalize.js";
 import type { Deps } from "../deps.js";
 import {
-  contactIndexPage,
   deleteCompanyContactWrites,
   getCompanyContactRecord,
   inputOf,
@@ -13,6 +12,7 @@ import {
   type StoredContact,
   toContact,
 } from "../entities/contact.js";
+import { contactIndexPage } from "../entities/contact-index.js";
 import { ConflictError, NotFoundError } from "../errors.js";
 import type { Contact, ContactInput } from "../schemas/contacts.js";
 import { cursorCodec } from "../storage/cursor.js";
@@ -20,10 +20,10 @@ import { appendChanges, type Change } from "./change-feed.js";
 
 /**
  * Company contacts (a tenant's shared directory, seed 001; personal contacts, one extension's
- * own, are in personal-contacts.ts and share the stored shape). Company contacts carry a search
- * index (contacts/index-entries.ts, stored by entities/contact.ts) written in the same transaction
- * as the contact and its entry in the "contacts" change feed, so the directory, its index and the
- * feed Linkus clients follow never disagree.
+ * own, are in personal-contacts.ts and share the stored shape). Each change is written in one
+ * transaction with its entry in the "contacts" change feed; the search index
+ * (contacts/index-entries.ts) is held in memory and follows that feed (entities/contact-index.ts),
+ * so the directory, the index and the feed Linkus clients follow never disagree.
  */
 const changedMeanwhile = (current?: StoredContact) =>
   new ConflictError(
@@ -35,16 +35,16 @@ const changedMeanwhile = (current?: StoredContact) =>
 // ---------------------------------------------------------------------------------------------
 // Company contacts
 
-/** The writes that create one company contact with its index (for single creates and imports). */
+/** The writes that create one company contact (for single creates and imports). */
 export function companyContactWrites(deps: Deps, tenantId: string, input: ContactInput, id = deps.newId()) {
   const { record, items, writes } = newCompanyContact(deps, tenantId, input, id, deps.now().toISOString());
   const contact = toContact(record);
   return { contact, items, writes, change: { action: "created", entity: "contact", id, data: contact } as Change };
 }
 
-/** The writes that replace a company contact's fields, moving its index with it. */
-export function companyContactUpdateWrites(deps: Deps, tenantId: string, current: StoredContact, input: ContactInput) {
-  const { record, writes } = replaceCompanyContact(deps, tenantId, current, input, deps.now().toISOString(), () =>
+/** The writes that replace a company contact's fields (and so its search tokens). */
+export function companyContactUpdateWrites(deps: Deps, current: StoredContact, input: ContactInput) {
+  const { record, writes } = replaceCompanyContact(deps, current, input, deps.now().toISOString(), () =>
     changedMeanwhile(current),
   );
   const contact = toContact(record);
@@ -80,7 +80,7 @@ export async function updateCompanyContact(
 ): Promise<Contact> {
   const current = await getStoredCompanyContact(deps, tenantId, contactId);
   if (current.version !== version) throw changedMeanwhile(current);
-  const { contact, writes, change } = companyContactUpdateWrites(deps, tenantId, current, input);
+  const { contact, writes, change } = companyContactUpdateWrites(deps, current, input);
   try {
     await appendChanges(deps, tenantId, "contacts", [change], writes);
   } catch (error) {

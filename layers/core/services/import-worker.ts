@@ -2,12 +2,8 @@ import { TEXT_FIELDS } from "../contacts/formats/common.js";
 import { contactIdOf, matchKey, tokenPrefix } from "../contacts/index-entries.js";
 import { digitsOf } from "../contacts/normalize.js";
 import type { Deps } from "../deps.js";
-import {
-  contactIndexEntries,
-  loadCompanyContactRecords,
-  putCompanyContactItems,
-  toContact,
-} from "../entities/contact.js";
+import { loadCompanyContactRecords, putCompanyContactItems, toContact } from "../entities/contact.js";
+import { contactIndexEntries } from "../entities/contact-index.js";
 import {
   activeImportJobs,
   chunkAnnounced,
@@ -35,8 +31,8 @@ import { companyContactUpdateWrites, companyContactWrites } from "./contacts.js"
  *
  * 1. **Plan**: decide for every row create (with a new id), update (of which contact, from which
  *    version) or unchanged, and store the plan in the chunk item before writing anything.
- * 2. **Write** the plan's contacts with their index entries, many requests side by side, outside
- *    the change feed: new contacts in BatchWriteItems (their ids are new, nothing can clash);
+ * 2. **Write** the plan's contacts (one item each), many requests side by side, outside the
+ *    change feed: new contacts in BatchWriteItems (their ids are new, nothing can clash);
  *    updates one transaction each, conditioned on the planned version.
  * 3. **Announce** them in the change feed, 98 entries a transaction with the feed counter (D17),
  *    each entry carrying the contact as read back inside that transaction's attempt; the chunk's
@@ -202,7 +198,7 @@ async function makePlan(
   return plan;
 }
 
-/** Step 2: the contacts and their index entries, side by side. */
+/** Step 2: the contacts, side by side. */
 async function writePlan(deps: Deps, tenantId: string, rows: ImportRow[], plan: Plan, options: { repeated: boolean }) {
   const stamped: Deps = { ...deps, now: () => new Date(plan.at) };
   const creates = plan.writes.filter((w) => w.action === "created");
@@ -229,7 +225,7 @@ async function writePlan(deps: Deps, tenantId: string, rows: ImportRow[], plan: 
     const current = (await loadCompanyContactRecords(deps, tenantId, [write.id], { consistent: true })).get(write.id);
     // Gone, or edited since the plan (by someone, or by this plan before a crash): that version stands.
     if (!current || current.version !== write.from) return;
-    const { writes } = companyContactUpdateWrites(stamped, tenantId, current, rowOf(rows, write).contact);
+    const { writes } = companyContactUpdateWrites(stamped, current, rowOf(rows, write).contact);
     try {
       await transactWrite(deps.db, writes);
     } catch (error) {

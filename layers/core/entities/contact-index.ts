@@ -1,0 +1,188 @@
+import { indexTokens } from "../contacts/index-entries.js";
+import { SortedTokens } from "../contacts/sorted-tokens.js";
+import type { Deps } from "../deps.js";
+import { keys } from "../keys.js";
+import type { Contact } from "../schemas/contacts.js";
+import { singleFlight } from "../util/single-flight.js";
+import { inputOf } from "./contact.js";
+import { type FeedEntryRecord, feedCounter, feedEntriesAfter } from "./feed.js";
+import { queryPage } from "./table.js";
+
+/**
+ * The company directory's search index, held in memory by each function that searches, exports or
+ * imports (docs/decisions.md D-imports-3). It is the token list of contacts/index-entries.ts, which
+ * every contact item stores (`tokens`), sorted as DynamoDB would sort them: a lookup that was a
+ * key-range Query of index items is now a binary search, and a contact is one item to write.
+ *
+ * Each use first reads the contacts feed's counter (one strongly consistent GetItem). The feed's
+ * entries are written in the same transaction as the contacts they describe and carry each
+ * contact's data, so an index at sequence N is brought to the counter by applying the entries
+ * after N, in order: a request sees every change committed before it began. A function that has
+ * no index for the tenant, or is further behind than reading the tail is worth, reads every
+ * contact item's tokens instead and then applies the feed from the counter it read first.
+ */
+interface TenantIndex {
+  /** The contacts feed's sequence this index reflects. */
+  sequence: number;
+  tokens: SortedTokens;
+  /** Each contact's tokens, so an update or a deletion knows exactly what to take out. */
+  byContact: Map<string, string[]>;
+}
+
+/**
+ * Tokens held for all tenants together (a 100,000-contact directory is about 1.3 million, some
+ * 150 MB of heap): past it, the tenants used least recently are dropped and read again if needed.
+ */
+const MAX_TOKENS = Number(process.env.CONTACT_INDEX_MAX_TOKENS ?? 4_000_000);
+/** Past this many feed entries behind, reading the contact items is cheaper than reading the feed. */
+const CATCH_UP_ENTRIES = 20_000;
+const FEED_PAGE = 1_000;
+/**
+ * Contact items a page of a full load. DynamoDB Local reads a page without a Limit at a cost that
+ * grows with the range still ahead (100,000 contacts: 78 s); pages of 1,000, each a fresh range
+ * after the last key, took 4.1 s (docs/benchmarks-contacts.md).
+ */
+const LOAD_PAGE = 1_000;
+
+/** Least recently used first (a Map keeps insertion order; a use re-inserts). */
+const indexes = new Map<string, TenantIndex>();
+const refreshOnce = singleFlight<string, TenantIndex>();
+
+/**
+ * The tenant's index as of now. Concurrent requests in one process share one refresh: two
+ * catch-ups applying overlapping tails out of order would put older versions back.
+ */
+export function currentContactIndex(deps: Deps, tenantId: string): Promise<TenantIndex> {
+  const cacheKey = `${deps.config.tableName}\u0000${tenantId}`;
+  return refreshOnce(cacheKey, async () => {
+    const sequence = await feedCounter(deps, tenantId, "contacts");
+    let index = indexes.get(cacheKey);
+    // Ahead of the counter only if the table was replaced under us (local stacks, tests).
+    if (index && index.sequence > sequence) index = undefined;
+    if (index && index.sequence < sequence && !(await catchUp(deps, tenantId, index, sequence))) index = undefined;
+    index ??= await loadIndex(deps, tenantId, sequence);
+    indexes.delete(cacheKey);
+    indexes.set(cacheKey, index);
+    evictBeyondBudget(cacheKey);
+    return index;
+  });
+}
+
+/** Up to `limit` index tokens under a prefix, after an optional position: the page a key-range Query gave. */
+export async function contactIndexPage(
+  deps: Deps,
+  tenantId: string,
+  prefix: string,
+  after: string | undefined,
+  limit: number,
+): Promise<{ tokens: string[]; more: boolean }> {
+  const index = await currentContactIndex(deps, tenantId);
+  const tokens = index.tokens.range(prefix, { after, limit: limit + 1 });
+  return { tokens: tokens.slice(0, limit), more: tokens.length > limit };
+}
+
+/** Every index token under a prefix (an import's match candidates: `k#`). */
+export async function contactIndexEntries(deps: Deps, tenantId: string, prefix: string): Promise<string[]> {
+  return (await currentContactIndex(deps, tenantId)).tokens.range(prefix, { limit: Number.POSITIVE_INFINITY });
+}
+
+/** Drops every index this process holds (a cold function, for benches and tests). */
+export function forgetContactIndexes(): void {
+  indexes.clear();
+}
+
+function evictBeyondBudget(keep: string) {
+  let total = 0;
+  for (const index of indexes.values()) total += index.tokens.size;
+  for (const [key, index] of indexes) {
+    if (total <= MAX_TOKENS) break;
+    if (key === keep) continue;
+    indexes.delete(key);
+    total -= index.tokens.size;
+  }
+}
+
+/**
+ * Applies the feed's entries after the index's sequence up to `target`. False when they cannot
+ * bring it there (entries expired, or too many to be worth reading): the caller loads afresh.
+ */
+async function catchUp(deps: Deps, tenantId: string, index: TenantIndex, target: number): Promise<boolean> {
+  if (target - index.sequence > CATCH_UP_ENTRIES) return false;
+  const entries: FeedEntryRecord[] = [];
+  for (let since = index.sequence; since < target; ) {
+    const page = await feedEntriesAfter(deps, tenantId, "contacts", since, Math.min(FEED_PAGE, target - since));
+    if (page.length === 0 || page[0]?.sequence !== since + 1) return false;
+    entries.push(...page);
+    since = page.at(-1)?.sequence ?? target;
+  }
+  applyEntries(
+    index,
+    entries.filter((entry) => entry.sequence <= target),
+  );
+  index.sequence = target;
+  return true;
+}
+
+/** Each changed contact's tokens as of its last entry, swapped in with one merge. */
+function applyEntries(index: TenantIndex, entries: readonly FeedEntryRecord[]) {
+  const latest = new Map<string, string[] | null>();
+  for (const entry of entries) {
+    if (entry.entity !== "contact") continue;
+    latest.set(
+      entry.id,
+      entry.action === "deleted" || !entry.data ? null : indexTokens(inputOf(entry.data as Contact), entry.id),
+    );
+  }
+  const removed = new Set<string>();
+  const added: string[] = [];
+  for (const [id, tokens] of latest) {
+    for (const token of index.byContact.get(id) ?? []) removed.add(token);
+    if (tokens) {
+      for (const token of tokens) {
+        removed.delete(token);
+        added.push(token);
+      }
+      index.byContact.set(id, tokens);
+    } else {
+      index.byContact.delete(id);
+    }
+  }
+  index.tokens.replace(removed, added);
+}
+
+/**
+ * A fresh index: every contact item's tokens, then the feed from `sequence` (read before the
+ * items) to the counter after them. Items already newer than an entry are set again by the last
+ * entry for them, so replaying a change the items show is harmless; a change the read missed is
+ * in the tail.
+ */
+async function loadIndex(deps: Deps, tenantId: string, sequence: number): Promise<TenantIndex> {
+  const byContact = await readContactTokens(deps, tenantId);
+  const all: string[] = [];
+  for (const tokens of byContact.values()) for (const token of tokens) all.push(token);
+  const index: TenantIndex = { sequence, tokens: SortedTokens.from(all), byContact };
+  // When even the tail is beyond reach the index stays at `sequence`: the next use catches up.
+  const now = await feedCounter(deps, tenantId, "contacts");
+  if (now > sequence) await catchUp(deps, tenantId, index, now);
+  return index;
+}
+
+/** Every company contact's id and tokens, in pages of LOAD_PAGE, each a key range after the last. */
+async function readContactTokens(deps: Deps, tenantId: string): Promise<Map<string, string[]>> {
+  const byContact = new Map<string, string[]>();
+  const { PK, SK: first } = keys.companyContact(tenantId, "");
+  for (let from = first; ; ) {
+    const page = await queryPage<{ SK: string; id: string; tokens?: string[] }>(deps, {
+      KeyConditionExpression: "PK = :pk AND SK BETWEEN :from AND :to",
+      ExpressionAttributeValues: { ":pk": PK, ":from": from, ":to": `${first}\u{10FFFF}` },
+      ProjectionExpression: "SK, id, #tokens",
+      ExpressionAttributeNames: { "#tokens": "tokens" },
+      Limit: LOAD_PAGE,
+    });
+    for (const item of page.items) byContact.set(item.id, item.tokens ?? []);
+    const last = page.items.at(-1);
+    if (!page.lastKey || !last) return byContact;
+    // The smallest key after the last one read.
+    from = `${last.SK}\u0000`;
+  }
+}
