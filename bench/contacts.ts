@@ -339,9 +339,7 @@ async function main() {
   const { phonebookXml } = await import("../layers/core/contacts/formats/phonebook.js");
   const { digitsOf } = await import("../layers/core/contacts/normalize.js");
   const { matchKey } = await import("../layers/core/contacts/index-entries.js");
-  const { GetCommand, QueryCommand } = await import("@aws-sdk/lib-dynamodb");
-  const { keys } = await import("../layers/core/keys.js");
-  const { sortKeyStartsWith } = await import("../layers/core/storage/db.js");
+  const { companyContactIndex, forgetContactIndexes } = await import("../layers/core/entities/contact-index.js");
 
   const deps: Deps = defaultDeps();
   instrument(deps.db);
@@ -445,51 +443,25 @@ async function main() {
   ]);
   const stored = job.created;
 
-  // -- Emulator probe ----------------------------------------------------------------------
-  // Real DynamoDB answers a Query in time independent of how many items share its partition key.
-  // DynamoDB Local does not: these show what a Query costs here by where its range lies in the
-  // index partition (one item per token: ~15 per contact) and when nothing matches.
-  console.log("\nDYNAMODB LOCAL PROBE (index partition of this tenant)");
-  const probe = async (label: string, send: () => Promise<unknown>) => {
-    const times: number[] = [];
-    for (let i = 0; i < 7; i++) {
-      const start = performance.now();
-      await send();
-      times.push(performance.now() - start);
-    }
-    const sorted = times.slice(2).sort((a, b) => a - b);
-    console.log(`  ${label.padEnd(58)} median ${ms(percentile(sorted, 50))}`);
-    return percentile(sorted, 50);
-  };
-  const indexPk = keys.contactIndexPartition(tenant.id);
-  // What the services send (sortKeyStartsWith: a BETWEEN range), and begins_with for comparison.
-  const rangeQuery = (prefix: string) => () =>
-    deps.db.send(
-      new QueryCommand({ TableName: deps.config.tableName, ...sortKeyStartsWith(indexPk, prefix), Limit: 1 }),
-    );
-  const beginsWithQuery = (prefix: string) => () =>
-    deps.db.send(
-      new QueryCommand({
-        TableName: deps.config.tableName,
-        KeyConditionExpression: "PK = :pk AND begins_with(SK, :prefix)",
-        ExpressionAttributeValues: { ":pk": indexPk, ":prefix": prefix },
-        Limit: 1,
-      }),
-    );
-  const probes = {
-    get: await probe("GetItem (the feed counter)", () =>
-      deps.db.send(new GetCommand({ TableName: deps.config.tableName, Key: keys.feedCounter(tenant.id, "contacts") })),
-    ),
-    first: await probe('Query Limit 1, range "c#" (start of the partition)', rangeQuery("c#")),
-    last: await probe('Query Limit 1, range "s#" (end of the partition)', rangeQuery("s#")),
-    none: await probe('Query Limit 1, range "n#qqqq" (no match)', rangeQuery("n#qqqq")),
-    beginsFirst: await probe('Query Limit 1, begins_with "c#" (start)', beginsWithQuery("c#")),
-    beginsLast: await probe('Query Limit 1, begins_with "s#" (end)', beginsWithQuery("s#")),
-  };
+  // -- Cold index ----------------------------------------------------------------------
+  // The directory's index is held in memory per function (entities/contact-index.ts); the search
+  // phase below runs warm. What a function that has none pays on its first search: every contact
+  // item's tokens read and sorted.
+  console.log("\nCOLD INDEX (a function's first search of this tenant)");
+  const heapBefore = process.memoryUsage().heapUsed;
+  forgetContactIndexes();
+  const coldSearch = await phase("first search, no index held", () =>
+    searchCompanyContacts(deps, tenant.id, { q: "ma", limit: 50 }),
+  );
+  const held = await companyContactIndex(deps, tenant.id);
+  const heapMiB = (process.memoryUsage().heapUsed - heapBefore) / 2 ** 20;
+  console.log(
+    `  loaded ${fmt(held.byContact.size)} contacts, ${fmt(held.tokens.size)} tokens in ${secs(coldSearch.result.wallMs)}; ` +
+      `heap +${heapMiB.toFixed(0)} MiB`,
+  );
   summary.push([
-    "DynamoDB Local Query cost",
-    `range at start ${ms(probes.first)}, at end ${ms(probes.last)}, no match ${ms(probes.none)}; ` +
-      `begins_with at start ${ms(probes.beginsFirst)}, at end ${ms(probes.beginsLast)} (GetItem ${ms(probes.get)})`,
+    "Index load (cold function)",
+    `${secs(coldSearch.result.wallMs)}: ${fmt(held.byContact.size)} contacts, ${fmt(held.tokens.size)} tokens, heap +${heapMiB.toFixed(0)} MiB`,
   ]);
 
   // -- Search ----------------------------------------------------------------------------

@@ -78,4 +78,50 @@ describe("change feed reads", () => {
     expect(fromTwo).toMatchObject({ resyncRequired: false, latest: 3 });
     expect(fromTwo.changes.map((c) => c.id)).toEqual(["c"]);
   });
+
+  it("stores a batch of changes as one item and reads it from any sequence inside it, page by page", async () => {
+    // Arrange: one change, then a batch of 250 (as an import's announcement), then one more.
+    const tenantId = newTenantId();
+    await appendChanges(deps, tenantId, "contacts", [change("first")], []);
+    const batch = Array.from({ length: 250 }, (_, i) => change(`b${i}`));
+    await appendChanges(deps, tenantId, "contacts", batch, []);
+    await appendChanges(deps, tenantId, "contacts", [change("last")], []);
+    const stored = await deps.db.send(
+      new QueryCommand({
+        TableName: deps.config.tableName,
+        KeyConditionExpression: "PK = :pk AND begins_with(SK, :feed)",
+        ExpressionAttributeValues: { ":pk": keys.feedCounter(tenantId, "contacts").PK, ":feed": "FEED#contacts#" },
+      }),
+    );
+
+    // Act: from inside the batch, in pages of 100; and from the start.
+    const pages: number[][] = [];
+    for (let since = 100; since < 252; ) {
+      const page = await readChanges(deps, tenantId, "contacts", since, 100);
+      pages.push(page.changes.map((c) => c.sequence));
+      since = page.changes.at(-1)?.sequence ?? 252;
+    }
+    const all = await readChanges(deps, tenantId, "contacts", 0, 1000);
+
+    // Assess
+    expect(stored.Items?.map((item) => item.SK)).toEqual([
+      keys.feedEntry(tenantId, "contacts", 1).SK,
+      keys.feedEntry(tenantId, "contacts", 251).SK,
+      keys.feedEntry(tenantId, "contacts", 252).SK,
+    ]);
+    expect(pages.map((page) => [page[0], page.at(-1), page.length])).toEqual([
+      [101, 200, 100],
+      [201, 252, 52],
+    ]);
+    expect(all.changes.map((c) => c.id)).toEqual(["first", ...batch.map((c) => c.id), "last"]);
+    expect(all.changes.map((c) => c.sequence)).toEqual(Array.from({ length: 252 }, (_, i) => i + 1));
+    expect(all.resyncRequired).toBe(false);
+  });
+
+  it("refuses a batch whose changes would not fit one item, writing nothing", async () => {
+    const tenantId = newTenantId();
+    const large = Array.from({ length: 40 }, (_, i) => ({ ...change(`l${i}`), data: { remark: "x".repeat(10_000) } }));
+    await expect(appendChanges(deps, tenantId, "contacts", large, [])).rejects.toMatchObject({ name: "BatchTooLarge" });
+    expect((await readChanges(deps, tenantId, "contacts", 0, 10)).latest).toBe(0);
+  });
 });

@@ -10,7 +10,7 @@ import {
   putCompanyContactItems,
   replaceCompanyContact,
 } from "../../layers/core/entities/contact.js";
-import { contactIndexEntries, contactIndexPage } from "../../layers/core/entities/contact-index.js";
+import { companyContactIndex } from "../../layers/core/entities/contact-index.js";
 import {
   activeImportJobs,
   claimImportJob,
@@ -136,9 +136,10 @@ describe("entities (contacts, imports, phonebooks, login security)", () => {
 
       // Act
       const loaded = await loadCompanyContactRecords(deps, tenantId, [...ids, "missing", "x1"], { consistent: true });
-      const first = await contactIndexPage(deps, tenantId, tokenPrefix("s", ""), undefined, 100);
-      const rest = await contactIndexPage(deps, tenantId, tokenPrefix("s", ""), first.tokens.at(-1), 100);
-      const matchKeys = await contactIndexEntries(deps, tenantId, tokenPrefix("k", ""));
+      const index = await companyContactIndex(deps, tenantId);
+      const first = index.page(tokenPrefix("s", ""), undefined, 100);
+      const rest = index.page(tokenPrefix("s", ""), first.tokens.at(-1), 100);
+      const matchKeys = index.entries(tokenPrefix("k", ""));
 
       // Assess
       expect([...loaded.keys()].sort()).toEqual(ids);

@@ -2,8 +2,8 @@ import type { ContactInput } from "../schemas/contacts.js";
 import { digitsOf, displayName, nameKey } from "./normalize.js";
 
 /**
- * The search index of one company contact: small items in the tenant's `#CCX` partition whose
- * sort keys make each lookup a key-range Query (never a Scan):
+ * The search tokens of one company contact, stored with it and held sorted in memory
+ * (entities/contact-index.ts), so each lookup is a range of a sorted list (never a Scan):
  *
  *   s#<name>#<id>          list, sorted by name (one per contact)
  *   n#<word or name>#<id>  name search: each word of first name, last name and company, and the
@@ -13,7 +13,8 @@ import { digitsOf, displayName, nameKey } from "./normalize.js";
  *   r#<reversed>#<id>      number search by trailing digits ("0102000" finds "+1 555 010 2000")
  *   k#<first|last|company>#<id>  the import match rule's candidates
  *
- * A separator no name can contain keeps prefixes from running into ids.
+ * A separator no name can contain keeps prefixes from running into ids. (Until D-imports-3 these
+ * were items of a `#CCX` partition; the strings and their order are unchanged.)
  */
 const SEP = "\u0001";
 
@@ -23,14 +24,6 @@ export function sortName(contact: Pick<ContactInput, "firstName" | "lastName" | 
 
 export function matchKey(contact: Pick<ContactInput, "firstName" | "lastName" | "company">): string {
   return [contact.firstName, contact.lastName, contact.company].map(nameKey).join("|");
-}
-
-/** The one sort-order entry of a contact (the first of `indexTokens`). */
-export function sortToken(
-  contact: Pick<ContactInput, "firstName" | "lastName" | "company">,
-  contactId: string,
-): string {
-  return `s#${sortName(contact)}${SEP}${contactId}`;
 }
 
 export function indexTokens(contact: ContactInput, contactId: string): string[] {
@@ -56,7 +49,7 @@ export function indexTokens(contact: ContactInput, contactId: string): string[] 
   return [...tokens];
 }
 
-/** The Query range for a prefix of one kind of token. */
+/** The range of tokens for a prefix of one kind. */
 export function tokenPrefix(kind: "s" | "n" | "c" | "d" | "r" | "k", prefix: string): string {
   return `${kind}#${prefix}`;
 }

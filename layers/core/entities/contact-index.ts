@@ -21,12 +21,30 @@ import { queryPage } from "./table.js";
  * no index for the tenant, or is further behind than reading the tail is worth, reads every
  * contact item's tokens instead and then applies the feed from the counter it read first.
  */
-interface TenantIndex {
-  /** The contacts feed's sequence this index reflects. */
-  sequence: number;
-  tokens: SortedTokens;
-  /** Each contact's tokens, so an update or a deletion knows exactly what to take out. */
-  byContact: Map<string, string[]>;
+export class ContactIndex {
+  constructor(
+    /** The contacts feed's sequence this index reflects. */
+    public sequence: number,
+    readonly tokens: SortedTokens,
+    /** Each contact's tokens, so an update or a deletion knows exactly what to take out. */
+    readonly byContact: Map<string, string[]>,
+  ) {}
+
+  /** Up to `limit` tokens under a prefix after an optional position: the page a key-range Query gave. */
+  page(prefix: string, after: string | undefined, limit: number): { tokens: string[]; more: boolean } {
+    const tokens = this.tokens.range(prefix, { after, limit: limit + 1 });
+    return { tokens: tokens.slice(0, limit), more: tokens.length > limit };
+  }
+
+  /** Every token under a prefix (an import's match candidates: `k#`). */
+  entries(prefix: string): string[] {
+    return this.tokens.range(prefix, { limit: Number.POSITIVE_INFINITY });
+  }
+
+  /** The tokens a contact is indexed by (undefined when the index does not hold it). */
+  tokensOf(contactId: string): readonly string[] | undefined {
+    return this.byContact.get(contactId);
+  }
 }
 
 /**
@@ -45,14 +63,14 @@ const FEED_PAGE = 1_000;
 const LOAD_PAGE = 1_000;
 
 /** Least recently used first (a Map keeps insertion order; a use re-inserts). */
-const indexes = new Map<string, TenantIndex>();
-const refreshOnce = singleFlight<string, TenantIndex>();
+const indexes = new Map<string, ContactIndex>();
+const refreshOnce = singleFlight<string, ContactIndex>();
 
 /**
  * The tenant's index as of now. Concurrent requests in one process share one refresh: two
  * catch-ups applying overlapping tails out of order would put older versions back.
  */
-export function currentContactIndex(deps: Deps, tenantId: string): Promise<TenantIndex> {
+export function companyContactIndex(deps: Deps, tenantId: string): Promise<ContactIndex> {
   const cacheKey = `${deps.config.tableName}\u0000${tenantId}`;
   return refreshOnce(cacheKey, async () => {
     const sequence = await feedCounter(deps, tenantId, "contacts");
@@ -66,24 +84,6 @@ export function currentContactIndex(deps: Deps, tenantId: string): Promise<Tenan
     evictBeyondBudget(cacheKey);
     return index;
   });
-}
-
-/** Up to `limit` index tokens under a prefix, after an optional position: the page a key-range Query gave. */
-export async function contactIndexPage(
-  deps: Deps,
-  tenantId: string,
-  prefix: string,
-  after: string | undefined,
-  limit: number,
-): Promise<{ tokens: string[]; more: boolean }> {
-  const index = await currentContactIndex(deps, tenantId);
-  const tokens = index.tokens.range(prefix, { after, limit: limit + 1 });
-  return { tokens: tokens.slice(0, limit), more: tokens.length > limit };
-}
-
-/** Every index token under a prefix (an import's match candidates: `k#`). */
-export async function contactIndexEntries(deps: Deps, tenantId: string, prefix: string): Promise<string[]> {
-  return (await currentContactIndex(deps, tenantId)).tokens.range(prefix, { limit: Number.POSITIVE_INFINITY });
 }
 
 /** Drops every index this process holds (a cold function, for benches and tests). */
@@ -106,7 +106,7 @@ function evictBeyondBudget(keep: string) {
  * Applies the feed's entries after the index's sequence up to `target`. False when they cannot
  * bring it there (entries expired, or too many to be worth reading): the caller loads afresh.
  */
-async function catchUp(deps: Deps, tenantId: string, index: TenantIndex, target: number): Promise<boolean> {
+async function catchUp(deps: Deps, tenantId: string, index: ContactIndex, target: number): Promise<boolean> {
   if (target - index.sequence > CATCH_UP_ENTRIES) return false;
   const entries: FeedEntryRecord[] = [];
   for (let since = index.sequence; since < target; ) {
@@ -124,7 +124,7 @@ async function catchUp(deps: Deps, tenantId: string, index: TenantIndex, target:
 }
 
 /** Each changed contact's tokens as of its last entry, swapped in with one merge. */
-function applyEntries(index: TenantIndex, entries: readonly FeedEntryRecord[]) {
+function applyEntries(index: ContactIndex, entries: readonly FeedEntryRecord[]) {
   const latest = new Map<string, string[] | null>();
   for (const entry of entries) {
     if (entry.entity !== "contact") continue;
@@ -156,11 +156,11 @@ function applyEntries(index: TenantIndex, entries: readonly FeedEntryRecord[]) {
  * entry for them, so replaying a change the items show is harmless; a change the read missed is
  * in the tail.
  */
-async function loadIndex(deps: Deps, tenantId: string, sequence: number): Promise<TenantIndex> {
+async function loadIndex(deps: Deps, tenantId: string, sequence: number): Promise<ContactIndex> {
   const byContact = await readContactTokens(deps, tenantId);
   const all: string[] = [];
   for (const tokens of byContact.values()) for (const token of tokens) all.push(token);
-  const index: TenantIndex = { sequence, tokens: SortedTokens.from(all), byContact };
+  const index = new ContactIndex(sequence, SortedTokens.from(all), byContact);
   // When even the tail is beyond reach the index stays at `sequence`: the next use catches up.
   const now = await feedCounter(deps, tenantId, "contacts");
   if (now > sequence) await catchUp(deps, tenantId, index, now);

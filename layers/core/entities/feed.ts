@@ -6,21 +6,30 @@ import { getItem, queryPage } from "./table.js";
 
 /**
  * A change feed of one tenant and topic: its counter (`FEEDSEQ#<topic>`, the last sequence
- * handed out) and one entry per change (`FEED#<topic>#<sequence, 12 digits>`, TTL'd).
+ * handed out) and one item per committed batch of changes, keyed by the batch's last sequence
+ * (`FEED#<topic>#<sequence, 12 digits>`, TTL'd) and holding them all: a bulk import announces
+ * hundreds of contacts with one item where one per change cost as much as the contacts
+ * (D-imports-3). Items of one change each (`type: "feedEntry"`, written before) read the same.
  */
 export interface FeedEntryRecord {
-  PK: string;
-  SK: string;
-  type: "feedEntry";
-  topic: string;
   sequence: number;
   time: string;
   action: string;
   entity: string;
   id: string;
   data?: Record<string, unknown>;
-  expiresAt: number;
 }
+
+interface StoredChange {
+  action: string;
+  entity: string;
+  id: string;
+  data?: Record<string, unknown>;
+}
+
+type StoredFeedItem =
+  | ({ type: "feedEntry" } & FeedEntryRecord)
+  | { type: "feedEntries"; first: number; sequence: number; time: string; changes: StoredChange[] };
 
 /** The feed's last sequence; 0 before its first change. */
 export async function feedCounter(deps: Deps, tenantId: string, topic: string): Promise<number> {
@@ -51,11 +60,32 @@ export function advanceFeedCounter(
   };
 }
 
-export function putFeedEntry(deps: Deps, entry: FeedEntryRecord): GuardedItem {
-  return { item: { Put: { TableName: deps.config.tableName, Item: entry } } };
+/** One item holding a batch of changes numbered `first`, `first + 1`, … (at least one). */
+export function putFeedEntries(
+  deps: Deps,
+  tenantId: string,
+  topic: string,
+  batch: { first: number; time: string; changes: readonly StoredChange[]; expiresAt: number },
+): GuardedItem {
+  const last = batch.first + batch.changes.length - 1;
+  const Item = {
+    ...keys.feedEntry(tenantId, topic, last),
+    type: "feedEntries",
+    topic,
+    first: batch.first,
+    sequence: last,
+    time: batch.time,
+    changes: batch.changes,
+    expiresAt: batch.expiresAt,
+  };
+  return { item: { Put: { TableName: deps.config.tableName, Item } } };
 }
 
-/** Entries after `since`, oldest first, at most `limit` (strongly consistent). */
+/**
+ * Entries after `since`, oldest first, at most `limit` (strongly consistent). A batch item is
+ * keyed by its last sequence, so the first one found may start at or before `since`: its earlier
+ * changes are left out.
+ */
 export async function feedEntriesAfter(
   deps: Deps,
   tenantId: string,
@@ -63,12 +93,27 @@ export async function feedEntriesAfter(
   since: number,
   limit: number,
 ): Promise<FeedEntryRecord[]> {
-  const page = await queryPage<FeedEntryRecord>(deps, {
-    KeyConditionExpression: "PK = :pk AND SK > :after",
-    ExpressionAttributeValues: { ":pk": partitionOf(tenantId), ":after": keys.feedEntry(tenantId, topic, since).SK },
+  const prefix = keys.feedPrefix(topic);
+  const page = await queryPage<StoredFeedItem & { SK: string }>(deps, {
+    KeyConditionExpression: "PK = :pk AND SK BETWEEN :after AND :last",
+    ExpressionAttributeValues: {
+      ":pk": partitionOf(tenantId),
+      ":after": `${keys.feedEntry(tenantId, topic, since).SK}\u0000`,
+      ":last": `${prefix}\u{10FFFF}`,
+    },
     Limit: limit,
     ConsistentRead: true,
   });
-  const prefix = keys.feedPrefix(topic);
-  return page.items.filter((item) => String(item.SK).startsWith(prefix));
+  const entries: FeedEntryRecord[] = [];
+  for (const item of page.items) {
+    if (item.type === "feedEntries") {
+      item.changes.forEach(({ action, entity, id, data }, offset) => {
+        entries.push({ sequence: item.first + offset, time: item.time, action, entity, id, ...(data ? { data } : {}) });
+      });
+    } else {
+      const { sequence, time, action, entity, id, data } = item;
+      entries.push({ sequence, time, action, entity, id, ...(data ? { data } : {}) });
+    }
+  }
+  return entries.filter((entry) => entry.sequence > since).slice(0, limit);
 }

@@ -1,7 +1,6 @@
 import type { Deps } from "../deps.js";
-import { advanceFeedCounter, feedCounter, feedEntriesAfter, putFeedEntry } from "../entities/feed.js";
+import { advanceFeedCounter, feedCounter, feedEntriesAfter, putFeedEntries } from "../entities/feed.js";
 import { DomainError, ValidationError } from "../errors.js";
-import { keys } from "../keys.js";
 import { type GuardedItem, transactWrite } from "../storage/db.js";
 
 /**
@@ -31,11 +30,22 @@ export interface FeedEntry extends Change {
 
 /** Changes stay readable this long; a client further behind resynchronises from scratch. */
 export const FEED_RETENTION_DAYS = 30;
+/** A batch's changes are one item, which DynamoDB caps at 400 KB (names and values counted). */
+export const MAX_BATCH_BYTES = 300_000;
 const MAX_ATTEMPTS = 8;
 
 /** Whether an append lost every retry to other writers of the feed (it may be tried again). */
 export function isFeedContention(error: unknown): boolean {
   return error instanceof CounterMoved;
+}
+
+/** Whether an append was refused for carrying more than MAX_BATCH_BYTES (a smaller batch fits). */
+export function isBatchTooLarge(error: unknown): boolean {
+  return error instanceof BatchTooLarge;
+}
+
+class BatchTooLarge extends Error {
+  override readonly name = "BatchTooLarge";
 }
 
 class CounterMoved extends DomainError {
@@ -71,24 +81,21 @@ export async function appendBuiltChanges(
   for (let attempt = 1; ; attempt++) {
     const current = await feedCounter(deps, tenantId, topic);
     const { changes, writes } = await build();
-    if (changes.length + writes.length + 1 > 100)
-      throw new Error("A change batch must fit one transaction (100 items)");
+    if (writes.length + 2 > 100) throw new Error("A change batch must fit one transaction (100 items)");
+    if (Buffer.byteLength(JSON.stringify(changes)) > MAX_BATCH_BYTES)
+      throw new BatchTooLarge("A change batch must fit one item");
     const now = deps.now();
-    const expiresAt = Math.floor(now.getTime() / 1000) + FEED_RETENTION_DAYS * 86400;
-    const entries = changes.map((change, index) => ({
-      ...keys.feedEntry(tenantId, topic, current + index + 1),
-      type: "feedEntry" as const,
-      topic,
-      sequence: current + index + 1,
+    const batch = {
+      first: current + 1,
       time: now.toISOString(),
-      ...change,
-      expiresAt,
-    }));
+      changes,
+      expiresAt: Math.floor(now.getTime() / 1000) + FEED_RETENTION_DAYS * 86400,
+    };
     try {
       await transactWrite(deps.db, [
         ...writes,
         advanceFeedCounter(deps, tenantId, topic, current, current + changes.length, () => new CounterMoved()),
-        ...entries.map((entry) => putFeedEntry(deps, entry)),
+        ...(changes.length > 0 ? [putFeedEntries(deps, tenantId, topic, batch)] : []),
       ]);
       return current + changes.length;
     } catch (error) {

@@ -1,18 +1,18 @@
 import * as z from "zod";
-import { contactIdOf, indexTokens, sortName, sortToken, tokenPrefix } from "../contacts/index-entries.js";
+import { contactIdOf, sortName, tokenPrefix } from "../contacts/index-entries.js";
 import { digitsOf, nameKey } from "../contacts/normalize.js";
+import { compareUtf8 } from "../contacts/sorted-tokens.js";
 import type { Deps } from "../deps.js";
 import {
   deleteCompanyContactWrites,
   getCompanyContactRecord,
-  inputOf,
   loadCompanyContactRecords,
   newCompanyContact,
   replaceCompanyContact,
   type StoredContact,
   toContact,
 } from "../entities/contact.js";
-import { contactIndexPage } from "../entities/contact-index.js";
+import { companyContactIndex } from "../entities/contact-index.js";
 import { ConflictError, NotFoundError } from "../errors.js";
 import type { Contact, ContactInput } from "../schemas/contacts.js";
 import { cursorCodec } from "../storage/cursor.js";
@@ -123,7 +123,8 @@ export interface SearchPage {
  * Walks the index under one or more prefixes and returns up to `limit` contacts with the
  * position to continue from. A contact has several entries (each name word, the number read
  * forwards and backwards), so it could be met more than once: it is returned only at its
- * smallest entry that matches the search, which makes every page distinct from the others.
+ * smallest entry that matches the search, which makes every page distinct from the others. The
+ * index is in memory, so the walk reads nothing; the page's contacts are then one read.
  */
 async function walkIndex(
   deps: Deps,
@@ -132,50 +133,41 @@ async function walkIndex(
   from: (string | null)[],
   limit: number,
 ): Promise<{ items: Contact[]; next: (string | null)[] | undefined }> {
+  const index = await companyContactIndex(deps, tenantId);
   const positions = [...from];
-  const items: Contact[] = [];
+  const ids: string[] = [];
   const taken = new Set<string>();
-  for (let round = 0; items.length < limit && positions.some((p) => p !== null) && round < 50; round++) {
-    const pages = await Promise.all(
-      prefixes.map((prefix, i) =>
-        positions[i] === null
-          ? { tokens: [], more: false }
-          : contactIndexPage(deps, tenantId, prefix, positions[i] ?? undefined, limit - items.length),
-      ),
-    );
-    const hits = pages.flatMap((page, i) => page.tokens.map((token) => ({ token, stream: i })));
-    const contacts = new Map(
-      (await loadCompanyContacts(deps, tenantId, [...new Set(hits.map((h) => contactIdOf(h.token)))])).map((c) => [
-        c.id,
-        c,
-      ]),
-    );
+  while (ids.length < limit && positions.some((p) => p !== null)) {
+    const wanted = limit - ids.length;
     // Consume each stream in order, stopping every stream at the page's last token it read.
-    for (const [i, page] of pages.entries()) {
+    for (const [i, prefix] of prefixes.entries()) {
       if (positions[i] === null) continue;
+      const page = index.page(prefix, positions[i] || undefined, wanted);
       for (const token of page.tokens) {
         positions[i] = token;
-        const contact = contacts.get(contactIdOf(token));
-        if (!contact || taken.has(contact.id)) continue;
-        if (firstMatchingToken(contact, prefixes) !== token) continue;
-        taken.add(contact.id);
-        items.push(contact);
+        const id = contactIdOf(token);
+        if (taken.has(id) || firstMatchingToken(index.tokensOf(id) ?? [], prefixes) !== token) continue;
+        taken.add(id);
+        ids.push(id);
       }
       if (!page.more) positions[i] = null;
     }
   }
-  return { items, next: positions.some((p) => p !== null) ? positions : undefined };
+  // A contact deleted since the index was read is left out (its page is one shorter).
+  return {
+    items: await loadCompanyContacts(deps, tenantId, ids),
+    next: positions.some((p) => p !== null) ? positions : undefined,
+  };
 }
 
-const SORT_PREFIX = tokenPrefix("s", "");
-
-function firstMatchingToken(contact: Contact, prefixes: string[]): string | undefined {
-  // The listing, exports and phonebooks walk the sort entries alone, and a contact has exactly
-  // one: computing it spares building and sorting all ~13 of them (~10 µs a contact).
-  if (prefixes.length === 1 && prefixes[0] === SORT_PREFIX) return sortToken(contact, contact.id);
-  return indexTokens(inputOf(contact), contact.id)
-    .filter((token) => prefixes.some((prefix) => token.startsWith(prefix)))
-    .sort()[0];
+/** The smallest of a contact's tokens that falls under one of the prefixes (byte order, as the index sorts). */
+function firstMatchingToken(tokens: readonly string[], prefixes: string[]): string | undefined {
+  let first: string | undefined;
+  for (const token of tokens) {
+    if (!prefixes.some((prefix) => token.startsWith(prefix))) continue;
+    if (first === undefined || compareUtf8(token, first) < 0) first = token;
+  }
+  return first;
 }
 
 export interface CompanySearch {

@@ -3,7 +3,7 @@ import { contactIdOf, matchKey, tokenPrefix } from "../contacts/index-entries.js
 import { digitsOf } from "../contacts/normalize.js";
 import type { Deps } from "../deps.js";
 import { loadCompanyContactRecords, putCompanyContactItems, toContact } from "../entities/contact.js";
-import { contactIndexEntries } from "../entities/contact-index.js";
+import { companyContactIndex } from "../entities/contact-index.js";
 import {
   activeImportJobs,
   chunkAnnounced,
@@ -22,7 +22,7 @@ import { ConflictError } from "../errors.js";
 import { logger } from "../logger.js";
 import type { ContactInput } from "../schemas/contacts.js";
 import { transactWrite } from "../storage/db.js";
-import { appendBuiltChanges, type Change, isFeedContention } from "./change-feed.js";
+import { appendBuiltChanges, type Change, isBatchTooLarge, isFeedContention, MAX_BATCH_BYTES } from "./change-feed.js";
 import { companyContactUpdateWrites, companyContactWrites } from "./contacts.js";
 
 /**
@@ -34,9 +34,10 @@ import { companyContactUpdateWrites, companyContactWrites } from "./contacts.js"
  * 2. **Write** the plan's contacts (one item each), many requests side by side, outside the
  *    change feed: new contacts in BatchWriteItems (their ids are new, nothing can clash);
  *    updates one transaction each, conditioned on the planned version.
- * 3. **Announce** them in the change feed, 98 entries a transaction with the feed counter (D17),
- *    each entry carrying the contact as read back inside that transaction's attempt; the chunk's
- *    `feedDone` moves in the same transaction, so no change is announced twice or skipped.
+ * 3. **Announce** them in the change feed, up to FEED_SLICE contacts a transaction with the feed
+ *    counter (D17) and one feed item (D-imports-3), each change carrying the contact as read back
+ *    inside that transaction's attempt; the chunk's `feedDone` moves in the same transaction, so
+ *    no change is announced twice or skipped.
  *
  * A lease keeps two workers off one job; progress is saved after every chunk's announcement,
  * which overlaps the next chunk's plan and writes.
@@ -44,8 +45,11 @@ import { companyContactUpdateWrites, companyContactWrites } from "./contacts.js"
 const LEASE_MS = 90_000;
 /** BatchWriteItems (25 items each) or update transactions in flight at once. */
 const WRITE_CONCURRENCY = 8;
-/** A feed transaction: the counter, the chunk's progress and this many entries (100 items at most). */
-const FEED_SLICE = 98;
+/**
+ * Contacts a feed transaction announces at most (fewer when their data would pass the feed item's
+ * MAX_BATCH_BYTES). Each slice is one sequential step of the job, with a read of its contacts.
+ */
+const FEED_SLICE = 400;
 
 interface PlannedWrite {
   /** Index of the row (in the chunk) whose data the contact gets. */
@@ -100,7 +104,7 @@ export async function processImportJob(deps: Deps, tenantId: string, jobId: stri
         updated: state.updated + chunk.plan.counts.updated,
         unchanged: state.unchanged + chunk.plan.counts.unchanged,
       };
-      announcing = announce(deps, job.tenantId, chunk.key, chunk.plan, chunk.feedDone).then(() =>
+      announcing = announce(deps, job.tenantId, chunk.key, chunk.plan, chunk.rowList, chunk.feedDone).then(() =>
         saveProgress(deps, next, next.nextChunk >= next.chunks),
       );
       // Awaited on the next turn or below; until then its failure must not go unhandled.
@@ -142,7 +146,7 @@ async function writeChunk(deps: Deps, job: ImportJobRecord, matches: Map<string,
     await writePlan(deps, job.tenantId, rows, plan, { repeated: Boolean(stored) });
     await markChunkWritten(deps, key);
   }
-  return { key, plan, rows: rows.length, feedDone: chunk.feedDone ?? 0 };
+  return { key, plan, rows: rows.length, rowList: rows, feedDone: chunk.feedDone ?? 0 };
 }
 
 function rowOf(rows: ImportRow[], write: PlannedWrite): ImportRow {
@@ -262,23 +266,34 @@ async function inParallel<T>(items: T[], run: (item: T) => Promise<void>) {
 }
 
 /** Step 3: the chunk's changes into the feed, in plan order, each slice exactly once. */
-async function announce(deps: Deps, tenantId: string, chunkKey: Key, plan: Plan, from: number) {
-  // A slice's attempt (reading its contacts back, a 100-item transaction) is slower than a
-  // person's edit, so steady editing could fail every attempt: after a slice loses its retries
-  // to edits, the next attempts take half as many contacts (a shorter window), down to one.
+async function announce(deps: Deps, tenantId: string, chunkKey: Key, plan: Plan, rows: ImportRow[], from: number) {
+  // A slice's attempt (reading its contacts back, a transaction) is slower than a person's edit,
+  // so steady editing could fail every attempt: after a slice loses its retries to edits (or its
+  // contacts outgrow one feed item), the next attempts take half as many contacts, down to one.
   let size = FEED_SLICE;
   for (let start = from; start < plan.writes.length; ) {
-    const slice = plan.writes.slice(start, start + size);
+    const slice = fitToFeedItem(plan.writes.slice(start, start + size), rows);
     const end = start + slice.length;
     try {
       await announceSlice(deps, tenantId, chunkKey, slice, start, end);
     } catch (error) {
-      if (!isFeedContention(error) || size === 1) throw error;
-      size = Math.max(1, Math.floor(size / 2));
+      if (!(isFeedContention(error) || isBatchTooLarge(error)) || size === 1) throw error;
+      size = Math.max(1, Math.floor(slice.length / 2));
       continue;
     }
     start = end;
   }
+}
+
+/** The leading writes whose rows, as planned, fit a feed item (at least one). */
+function fitToFeedItem(writes: PlannedWrite[], rows: ImportRow[]): PlannedWrite[] {
+  // The contact's stored form adds its id, version and times to the row's fields.
+  let bytes = 0;
+  for (const [i, write] of writes.entries()) {
+    bytes += Buffer.byteLength(JSON.stringify(rowOf(rows, write).contact)) + 200;
+    if (bytes > MAX_BATCH_BYTES && i > 0) return writes.slice(0, i);
+  }
+  return writes;
 }
 
 async function announceSlice(
@@ -325,7 +340,7 @@ async function saveProgress(deps: Deps, job: ImportJobRecord, finished: boolean)
 async function loadMatchIndex(deps: Deps, tenantId: string): Promise<Map<string, string[]>> {
   const index = new Map<string, string[]>();
   const prefix = tokenPrefix("k", "");
-  for (const sk of await contactIndexEntries(deps, tenantId, prefix)) {
+  for (const sk of (await companyContactIndex(deps, tenantId)).entries(prefix)) {
     const key = sk.slice(prefix.length, sk.lastIndexOf("\u0001"));
     index.set(key, [...(index.get(key) ?? []), contactIdOf(sk)]);
   }
