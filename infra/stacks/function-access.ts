@@ -103,8 +103,9 @@ export const FUNCTION_ACCESS: Readonly<Record<FunctionName, Access>> = {
     memorySize: 512,
     timeout: NORMAL,
   },
-  // Company and personal contacts, the contacts change feed, imports and exports (1024 MB for parsing
-  // and writing large CSV and vCard files). Contacts hold no sealed value and the caller comes from
+  // Company and personal contacts, the contacts change feed, imports and exports. 1,536 MB: the
+  // directory's search index is held in memory (D-imports-4; ~210 MB per 100,000 contacts) beside
+  // large CSV and vCard files being parsed. Contacts hold no sealed value and the caller comes from
   // the authorizer, so it never reads the master key.
   contacts: {
     table: "readWrite",
@@ -112,7 +113,7 @@ export const FUNCTION_ACCESS: Readonly<Record<FunctionName, Access>> = {
     platformKey: false,
     cursorKey: true,
     ses: false,
-    memorySize: 1024,
+    memorySize: 1536,
     timeout: NORMAL,
   },
   // Call logs, voicemails, recordings, adding their numbers to contacts, and the internal ingest (a
@@ -129,8 +130,9 @@ export const FUNCTION_ACCESS: Readonly<Record<FunctionName, Access>> = {
   // Serves the OpenAPI document generated from the route table: touches no data and no secret.
   meta: { table: "none", masterKey: false, platformKey: false, ses: false, memorySize: 512, timeout: NORMAL },
   // Sends the outbox: queries GSI1 for due items, claims and updates them, calls SES. Reads no secret.
-  // A stream batch of 25 or a scheduled run over every shard makes many sequential sends.
-  notifier: { table: "readWrite", masterKey: false, platformKey: false, ses: true, memorySize: 512, timeout: SLOW },
+  // A stream batch of 25 or a scheduled run over every shard makes many sequential sends. It also
+  // runs imports and builds phonebooks, so it holds directory indexes like `contacts` (1,536 MB).
+  notifier: { table: "readWrite", masterKey: false, platformKey: false, ses: true, memorySize: 1536, timeout: SLOW },
 };
 
 const READ_ACTIONS = ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:ConditionCheckItem"];

@@ -13,7 +13,7 @@ import { digitsOf, displayName, nameKey } from "./normalize.js";
  *   r#<reversed>#<id>      number search by trailing digits ("0102000" finds "+1 555 010 2000")
  *   k#<first|last|company>#<id>  the import match rule's candidates
  *
- * A separator no name can contain keeps prefixes from running into ids. (Until D-imports-3 these
+ * A separator no name can contain keeps prefixes from running into ids. (Until D-imports-4 these
  * were items of a `#CCX` partition; the strings and their order are unchanged.)
  */
 const SEP = "\u0001";

@@ -10,7 +10,7 @@ import { queryPage } from "./table.js";
 
 /**
  * The company directory's search index, held in memory by each function that searches, exports or
- * imports (docs/decisions.md D-imports-3). It is the token list of contacts/index-entries.ts, which
+ * imports (docs/decisions.md D-imports-4). It is the token list of contacts/index-entries.ts, which
  * every contact item stores (`tokens`), sorted as DynamoDB would sort them: a lookup that was a
  * key-range Query of index items is now a binary search, and a contact is one item to write.
  *

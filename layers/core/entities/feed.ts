@@ -9,7 +9,7 @@ import { getItem, queryPage } from "./table.js";
  * handed out) and one item per committed batch of changes, keyed by the batch's last sequence
  * (`FEED#<topic>#<sequence, 12 digits>`, TTL'd) and holding them all: a bulk import announces
  * hundreds of contacts with one item where one per change cost as much as the contacts
- * (D-imports-3). Items of one change each (`type: "feedEntry"`, written before) read the same.
+ * (D-imports-5). Items of one change each (`type: "feedEntry"`, written before) read the same.
  */
 export interface FeedEntryRecord {
   sequence: number;

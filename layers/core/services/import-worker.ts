@@ -35,7 +35,7 @@ import { companyContactUpdateWrites, companyContactWrites } from "./contacts.js"
  *    change feed: new contacts in BatchWriteItems (their ids are new, nothing can clash);
  *    updates one transaction each, conditioned on the planned version.
  * 3. **Announce** them in the change feed, up to FEED_SLICE contacts a transaction with the feed
- *    counter (D17) and one feed item (D-imports-3), each change carrying the contact as read back
+ *    counter (D17) and one feed item (D-imports-5), each change carrying the contact as read back
  *    inside that transaction's attempt; the chunk's `feedDone` moves in the same transaction, so
  *    no change is announced twice or skipped.
  *
