@@ -29,19 +29,25 @@ describe("company contact index in memory", () => {
       company: "Acme",
       numbers: [{ type: "business", number }],
     }) as unknown as ContactInput;
-  /** Counts the commands a client sends, by name. */
+  /** Records the commands a client sends: their names, and the ranges its Queries asked for. */
   function counting(db: DynamoDBDocumentClient) {
     const sent: string[] = [];
+    const rangeEnds = new Set<string>();
     const client = new Proxy(db, {
       get(target, property, receiver) {
         if (property !== "send") return Reflect.get(target, property, receiver);
-        return (command: { constructor: { name: string } }) => {
+        return (command: {
+          constructor: { name: string };
+          input?: { ExpressionAttributeValues?: { ":to"?: string } };
+        }) => {
           sent.push(command.constructor.name);
+          const to = command.input?.ExpressionAttributeValues?.[":to"];
+          if (to) rangeEnds.add(to);
           return target.send(command as never);
         };
       },
     });
-    return { client, sent };
+    return { client, sent, rangeEnds };
   }
   const names = async (tenantId: string, q: string) =>
     (await searchCompanyContacts(deps, tenantId, { q, limit: 50 })).items.map((c) => c.firstName).sort();
@@ -127,10 +133,46 @@ describe("company contact index in memory", () => {
       companyContactIndex({ ...deps, db: client }, tenantId),
     ]);
 
-    // Assess: one counter read, one page of items, one counter read after them.
+    // Assess: one counter read, the partition's lowest and highest id, its one range, one counter read after.
     expect(a).toBe(b);
-    expect(sent).toEqual(["GetCommand", "QueryCommand", "GetCommand"]);
+    expect(sent).toEqual(["GetCommand", "QueryCommand", "QueryCommand", "QueryCommand", "GetCommand"]);
     expect([...a.byContact.values()].flat().every((token) => !token.includes("other"))).toBe(true);
     expect((await searchCompanyContacts(deps, neighbour, { q: "ida", limit: 10 })).items).toHaveLength(1);
+  });
+
+  it("loads a directory of many pages in parallel key ranges, each contact once with exactly its tokens", async () => {
+    // Arrange: 2,600 contacts batch-written (as an import writes them), ids as the service makes them.
+    const tenantId = newTenantId();
+    const now = new Date().toISOString();
+    // Two outliers put every other contact in the first of the eight even parts: the readers of
+    // the empty parts must take over halves of it.
+    const ids = [
+      "00000000000000000000000001",
+      ...Array.from({ length: 2_598 }, () => deps.newId()),
+      "7ZZZZZZZZZZZZZZZZZZZZZZZZY",
+    ];
+    const created = ids.map((id, i) =>
+      newCompanyContact(deps, tenantId, input(`P${i}`, `L${i % 7}`, `${1000 + i}`), id, now),
+    );
+    const items = created.flatMap((c) => c.items);
+    await Promise.all(
+      Array.from({ length: Math.ceil(items.length / 25) }, (_, i) =>
+        putCompanyContactItems(deps, items.slice(i * 25, i * 25 + 25)),
+      ),
+    );
+    forgetContactIndexes();
+    const { client, sent, rangeEnds } = counting(deps.db);
+
+    // Act
+    const index = await companyContactIndex({ ...deps, db: client }, tenantId);
+
+    // Assess: every contact with its own tokens, nothing else, and more than one range read.
+    expect(index.byContact.size).toBe(2_600);
+    for (const { record } of created) expect(index.tokensOf(record.id)).toEqual(record.tokens);
+    expect(index.tokens.size).toBe(new Set(created.flatMap((c) => c.record.tokens ?? [])).size);
+    expect(sent.filter((name) => name === "QueryCommand").length).toBeGreaterThan(2 + 3);
+    // Eight parts end at eight bounds; every half taken over adds one.
+    expect(rangeEnds.size).toBeGreaterThan(8);
+    expect(index.page(tokenPrefix("s", ""), undefined, 5).tokens).toHaveLength(5);
   });
 });

@@ -4,6 +4,7 @@ import type { Deps } from "../deps.js";
 import { keys } from "../keys.js";
 import type { Contact } from "../schemas/contacts.js";
 import { singleFlight } from "../util/single-flight.js";
+import { isUlid, ulidCuts, ulidValue } from "../util/ulid-range.js";
 import { inputOf } from "./contact.js";
 import { type FeedEntryRecord, feedCounter, feedEntriesAfter } from "./feed.js";
 import { queryPage } from "./table.js";
@@ -61,6 +62,8 @@ const FEED_PAGE = 1_000;
  * after the last key, took 4.1 s (docs/benchmarks-contacts.md).
  */
 const LOAD_PAGE = 1_000;
+/** Key ranges a full load reads side by side. */
+const LOAD_PARTS = 8;
 
 /** Least recently used first (a Map keeps insertion order; a use re-inserts). */
 const indexes = new Map<string, ContactIndex>();
@@ -167,22 +170,92 @@ async function loadIndex(deps: Deps, tenantId: string, sequence: number): Promis
   return index;
 }
 
-/** Every company contact's id and tokens, in pages of LOAD_PAGE, each a key range after the last. */
+/**
+ * Every company contact's id and tokens. The partition is cut by id into LOAD_PARTS key ranges
+ * between its lowest and highest id (ids are ULIDs), read side by side in pages of LOAD_PAGE, each
+ * page a fresh key range after the last key read; a reader whose range is done takes half of the
+ * widest range still being read, so parts that hold more contacts (an import's minute) are shared.
+ * Ranges meet at their bounds, so a contact on one is read twice: the map keeps it once.
+ */
 async function readContactTokens(deps: Deps, tenantId: string): Promise<Map<string, string[]>> {
   const byContact = new Map<string, string[]>();
-  const { PK, SK: first } = keys.companyContact(tenantId, "");
-  for (let from = first; ; ) {
-    const page = await queryPage<{ SK: string; id: string; tokens?: string[] }>(deps, {
-      KeyConditionExpression: "PK = :pk AND SK BETWEEN :from AND :to",
-      ExpressionAttributeValues: { ":pk": PK, ":from": from, ":to": `${first}\u{10FFFF}` },
-      ProjectionExpression: "SK, id, #tokens",
-      ExpressionAttributeNames: { "#tokens": "tokens" },
-      Limit: LOAD_PAGE,
+  const { PK, SK: base } = keys.companyContact(tenantId, "");
+  const end = `${base}\u{10FFFF}`;
+  const edge = async (forward: boolean) => {
+    const page = await queryPage<{ id: string }>(deps, {
+      ...keyRange(PK, base, end),
+      ProjectionExpression: "id",
+      ScanIndexForward: forward,
+      Limit: 1,
     });
-    for (const item of page.items) byContact.set(item.id, item.tokens ?? []);
-    const last = page.items.at(-1);
-    if (!page.lastKey || !last) return byContact;
-    // The smallest key after the last one read.
-    from = `${last.SK}\u0000`;
+    return page.items[0]?.id;
+  };
+  const [lowest, highest] = await Promise.all([edge(true), edge(false)]);
+  if (lowest === undefined || highest === undefined) return byContact;
+  const bounds = [base, ...ulidCuts(lowest, highest, LOAD_PARTS).map((id) => base + id), end];
+  const waiting: KeyRange[] = bounds.slice(1).map((to, i) => ({ from: bounds[i] as string, to }));
+  const reading = new Set<KeyRange>();
+
+  const read = async (range: KeyRange) => {
+    reading.add(range);
+    try {
+      for (;;) {
+        const page = await queryPage<{ SK: string; id: string; tokens?: string[] }>(deps, {
+          ...keyRange(PK, range.from, range.to),
+          ProjectionExpression: "SK, id, #tokens",
+          ExpressionAttributeNames: { "#tokens": "tokens" },
+          Limit: LOAD_PAGE,
+        });
+        for (const item of page.items) byContact.set(item.id, item.tokens ?? []);
+        const last = page.items.at(-1);
+        // Done, or its upper half was taken by another reader while this page was read.
+        if (!page.lastKey || !last || last.SK >= range.to) return;
+        range.from = `${last.SK}\u0000`;
+      }
+    } finally {
+      reading.delete(range);
+    }
+  };
+  const reader = async () => {
+    for (
+      let range = waiting.shift() ?? halveWidest(reading, base, highest);
+      range;
+      range = waiting.shift() ?? halveWidest(reading, base, highest)
+    ) {
+      await read(range);
+    }
+  };
+  await Promise.all(Array.from({ length: LOAD_PARTS }, reader));
+  return byContact;
+}
+
+interface KeyRange {
+  from: string;
+  to: string;
+}
+
+function keyRange(PK: string, from: string, to: string) {
+  return {
+    KeyConditionExpression: "PK = :pk AND SK BETWEEN :from AND :to",
+    ExpressionAttributeValues: { ":pk": PK, ":from": from, ":to": to },
+  };
+}
+
+/** The upper half of the widest range being read, now a range of its own (undefined when none can be cut). */
+function halveWidest(reading: Set<KeyRange>, base: string, highest: string): KeyRange | undefined {
+  let widest: { range: KeyRange; cut: string; width: bigint } | undefined;
+  for (const range of reading) {
+    const low = range.from.slice(base.length, base.length + 26);
+    const high = range.to.slice(base.length);
+    // The last range runs to the partition's end: halve it below the highest id found at the start.
+    const top = isUlid(high) ? high : highest;
+    const [cut] = ulidCuts(low, top, 2);
+    if (!cut) continue;
+    const width = ulidValue(top) - ulidValue(low);
+    if (!widest || width > widest.width) widest = { range, cut, width };
   }
+  if (!widest) return undefined;
+  const upper = { from: base + widest.cut, to: widest.range.to };
+  widest.range.to = base + widest.cut;
+  return upper;
 }
