@@ -6,7 +6,7 @@ import type { Contact } from "../schemas/contacts.js";
 import { singleFlight } from "../util/single-flight.js";
 import { isUlid, ulidCuts, ulidValue } from "../util/ulid-range.js";
 import { inputOf } from "./contact.js";
-import { type FeedEntryRecord, feedCounter, feedEntriesAfter } from "./feed.js";
+import { feedCounter, feedEntriesAfter } from "./feed.js";
 import { queryPage } from "./table.js";
 
 /**
@@ -53,8 +53,12 @@ export class ContactIndex {
  * 150 MB of heap): past it, the tenants used least recently are dropped and read again if needed.
  */
 const MAX_TOKENS = Number(process.env.CONTACT_INDEX_MAX_TOKENS ?? 4_000_000);
-/** Past this many feed entries behind, reading the contact items is cheaper than reading the feed. */
-const CATCH_UP_ENTRIES = 20_000;
+/**
+ * Past this many feed entries behind, the contact items are read instead. A feed item holds up
+ * to 400 of an import's changes (D-imports-5), so even a long tail is few reads; the bound is the
+ * memory the changed contacts' tokens take until they are merged.
+ */
+const CATCH_UP_ENTRIES = 100_000;
 const FEED_PAGE = 1_000;
 /**
  * Contact items a page of a full load. DynamoDB Local reads a page without a Limit at a cost that
@@ -111,31 +115,24 @@ function evictBeyondBudget(keep: string) {
  */
 async function catchUp(deps: Deps, tenantId: string, index: ContactIndex, target: number): Promise<boolean> {
   if (target - index.sequence > CATCH_UP_ENTRIES) return false;
-  const entries: FeedEntryRecord[] = [];
+  // Each changed contact's tokens as of its last entry (null: deleted), swapped in with one merge.
+  const latest = new Map<string, string[] | null>();
   for (let since = index.sequence; since < target; ) {
     const page = await feedEntriesAfter(deps, tenantId, "contacts", since, Math.min(FEED_PAGE, target - since));
     if (page.length === 0 || page[0]?.sequence !== since + 1) return false;
-    entries.push(...page);
+    for (const entry of page) {
+      if (entry.sequence > target || entry.entity !== "contact") continue;
+      const data = entry.action === "deleted" ? undefined : (entry.data as Contact | undefined);
+      latest.set(entry.id, data ? indexTokens(inputOf(data), entry.id) : null);
+    }
     since = page.at(-1)?.sequence ?? target;
   }
-  applyEntries(
-    index,
-    entries.filter((entry) => entry.sequence <= target),
-  );
+  applyLatest(index, latest);
   index.sequence = target;
   return true;
 }
 
-/** Each changed contact's tokens as of its last entry, swapped in with one merge. */
-function applyEntries(index: ContactIndex, entries: readonly FeedEntryRecord[]) {
-  const latest = new Map<string, string[] | null>();
-  for (const entry of entries) {
-    if (entry.entity !== "contact") continue;
-    latest.set(
-      entry.id,
-      entry.action === "deleted" || !entry.data ? null : indexTokens(inputOf(entry.data as Contact), entry.id),
-    );
-  }
+function applyLatest(index: ContactIndex, latest: ReadonlyMap<string, string[] | null>) {
   const removed = new Set<string>();
   const added: string[] = [];
   for (const [id, tokens] of latest) {
