@@ -102,6 +102,7 @@ describe("change feed reads", () => {
       since = page.changes.at(-1)?.sequence ?? 252;
     }
     const all = await readChanges(deps, tenantId, "contacts", 0, 1000);
+    const across = await readChanges(deps, tenantId, "contacts", 0, 200);
 
     // Assess
     expect(stored.Items?.map((item) => item.SK)).toEqual([
@@ -116,6 +117,8 @@ describe("change feed reads", () => {
     expect(all.changes.map((c) => c.id)).toEqual(["first", ...batch.map((c) => c.id), "last"]);
     expect(all.changes.map((c) => c.sequence)).toEqual(Array.from({ length: 252 }, (_, i) => i + 1));
     expect(all.resyncRequired).toBe(false);
+    // A page is full whenever the feed holds that much, wherever its batches end.
+    expect(across.changes.map((c) => c.sequence)).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
   });
 
   it("refuses a batch whose changes would not fit one item, writing nothing", async () => {

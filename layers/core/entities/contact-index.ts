@@ -4,7 +4,7 @@ import type { Deps } from "../deps.js";
 import { keys } from "../keys.js";
 import type { Contact } from "../schemas/contacts.js";
 import { singleFlight } from "../util/single-flight.js";
-import { isUlid, ulidCuts, ulidValue } from "../util/ulid-range.js";
+import { isUlid, ulidCuts, ulidOfValue, ulidValue } from "../util/ulid-range.js";
 import { inputOf } from "./contact.js";
 import { feedCounter, feedEntriesAfter } from "./feed.js";
 import { queryPage } from "./table.js";
@@ -204,22 +204,40 @@ async function readContactTokens(deps: Deps, tenantId: string): Promise<Map<stri
           Limit: LOAD_PAGE,
         });
         for (const item of page.items) byContact.set(item.id, item.tokens ?? []);
+        // How dense the range is where it is being read: the second half of the page, so one
+        // old contact before an import's minute does not make the minute look sparse.
+        if (page.items.length >= LOAD_PAGE) {
+          range.density = {
+            from: page.items[page.items.length >> 1]?.id ?? "",
+            to: page.items.at(-1)?.id ?? "",
+            count: page.items.length - (page.items.length >> 1),
+          };
+        }
         const last = page.items.at(-1);
         // Done, or its upper half was taken by another reader while this page was read.
         if (!page.lastKey || !last || last.SK >= range.to) return;
         range.from = `${last.SK}\u0000`;
+        signal();
       }
     } finally {
       reading.delete(range);
+      signal();
     }
   };
+  // An idle reader waits for the next page read anywhere: it may show a range worth halving.
+  let pageRead = () => {};
+  let nextPage = new Promise<void>((resolve) => (pageRead = resolve));
+  const signal = () => {
+    const resolve = pageRead;
+    nextPage = new Promise<void>((next) => (pageRead = next));
+    resolve();
+  };
   const reader = async () => {
-    for (
-      let range = waiting.shift() ?? halveWidest(reading, base, highest);
-      range;
-      range = waiting.shift() ?? halveWidest(reading, base, highest)
-    ) {
-      await read(range);
+    for (;;) {
+      const range = waiting.shift() ?? splitBusiest(reading, base, highest);
+      if (range) await read(range);
+      else if (reading.size === 0) return;
+      else await nextPage;
     }
   };
   await Promise.all(Array.from({ length: LOAD_PARTS }, reader));
@@ -229,6 +247,8 @@ async function readContactTokens(deps: Deps, tenantId: string): Promise<Map<stri
 interface KeyRange {
   from: string;
   to: string;
+  /** Ids and count of the second half of its last full page: how dense the rest likely is. */
+  density?: { from: string; to: string; count: number };
 }
 
 function keyRange(PK: string, from: string, to: string) {
@@ -238,21 +258,30 @@ function keyRange(PK: string, from: string, to: string) {
   };
 }
 
-/** The upper half of the widest range being read, now a range of its own (undefined when none can be cut). */
-function halveWidest(reading: Set<KeyRange>, base: string, highest: string): KeyRange | undefined {
-  let widest: { range: KeyRange; cut: string; width: bigint } | undefined;
+/**
+ * The rest of the range being read with the most contacts likely left (by the density of its last
+ * full page), beyond the next few pages' worth, now a range of its own; undefined when no range
+ * likely holds more than a page. A reader of an import's dense minute keeps about four pages and
+ * hands on the rest, which may be dense or empty: either way it is quickly read or cut again.
+ */
+function splitBusiest(reading: Set<KeyRange>, base: string, highest: string): KeyRange | undefined {
+  let best: { range: KeyRange; cut: bigint; left: number } | undefined;
   for (const range of reading) {
     const low = range.from.slice(base.length, base.length + 26);
     const high = range.to.slice(base.length);
-    // The last range runs to the partition's end: halve it below the highest id found at the start.
+    // The last range runs to the partition's end: cut it below the highest id found at the start.
     const top = isUlid(high) ? high : highest;
-    const [cut] = ulidCuts(low, top, 2);
-    if (!cut) continue;
-    const width = ulidValue(top) - ulidValue(low);
-    if (!widest || width > widest.width) widest = { range, cut, width };
+    const density = range.density;
+    if (!isUlid(low) || !isUlid(top) || !density || !isUlid(density.from) || !isUlid(density.to)) continue;
+    const [lowValue, topValue] = [ulidValue(low), ulidValue(top)];
+    const pageWidth = 2n * (ulidValue(density.to) - ulidValue(density.from)) + 1n;
+    const left = (LOAD_PAGE * Number(topValue - lowValue)) / Number(pageWidth);
+    const cut = lowValue + [(topValue - lowValue) / 2n, 4n * pageWidth].reduce((a, b) => (a < b ? a : b));
+    if (left > LOAD_PAGE && cut > lowValue && cut < topValue && (!best || left > best.left))
+      best = { range, cut, left };
   }
-  if (!widest) return undefined;
-  const upper = { from: base + widest.cut, to: widest.range.to };
-  widest.range.to = base + widest.cut;
+  if (!best) return undefined;
+  const upper: KeyRange = { from: base + ulidOfValue(best.cut), to: best.range.to };
+  best.range.to = upper.from;
   return upper;
 }

@@ -85,6 +85,11 @@ export function putFeedEntries(
  * Entries after `since`, oldest first, at most `limit` (strongly consistent). A batch item is
  * keyed by its last sequence, so the first one found may start at or before `since`: its earlier
  * changes are left out.
+ *
+ * The Query asks for the batches that end by `since + limit`, not for all that follow: DynamoDB
+ * Local reads up to `Limit` items before it cuts a page at 1 MB, so a reader of a feed of 300 KB
+ * import batches read hundreds of megabytes a page. The batch that holds `since + limit` (or,
+ * past expired entries, the next one) is then read alone to fill the page.
  */
 export async function feedEntriesAfter(
   deps: Deps,
@@ -93,19 +98,23 @@ export async function feedEntriesAfter(
   since: number,
   limit: number,
 ): Promise<FeedEntryRecord[]> {
-  const prefix = keys.feedPrefix(topic);
-  const page = await queryPage<StoredFeedItem & { SK: string }>(deps, {
-    KeyConditionExpression: "PK = :pk AND SK BETWEEN :after AND :last",
-    ExpressionAttributeValues: {
-      ":pk": partitionOf(tenantId),
-      ":after": `${keys.feedEntry(tenantId, topic, since).SK}\u0000`,
-      ":last": `${prefix}\u{10FFFF}`,
-    },
-    Limit: limit,
-    ConsistentRead: true,
-  });
+  const read = (after: string, through: string, Limit: number) =>
+    queryPage<StoredFeedItem & { SK: string }>(deps, {
+      KeyConditionExpression: "PK = :pk AND SK BETWEEN :after AND :through",
+      ExpressionAttributeValues: { ":pk": partitionOf(tenantId), ":after": `${after}\u0000`, ":through": through },
+      Limit,
+      ConsistentRead: true,
+    });
+  const start = keys.feedEntry(tenantId, topic, since).SK;
+  const span = await read(start, keys.feedEntry(tenantId, topic, since + limit).SK, limit);
+  const items = span.items;
+  if (!span.lastKey && items.reduce((sum, item) => sum + changesAfter(item, since), 0) < limit) {
+    // The batch holding `since + limit` (or, past expired entries, the next one) fills the page.
+    const next = await read(items.at(-1)?.SK ?? start, `${keys.feedPrefix(topic)}\u{10FFFF}`, 1);
+    items.push(...next.items);
+  }
   const entries: FeedEntryRecord[] = [];
-  for (const item of page.items) {
+  for (const item of items) {
     if (item.type === "feedEntries") {
       item.changes.forEach(({ action, entity, id, data }, offset) => {
         entries.push({ sequence: item.first + offset, time: item.time, action, entity, id, ...(data ? { data } : {}) });
@@ -116,4 +125,9 @@ export async function feedEntriesAfter(
     }
   }
   return entries.filter((entry) => entry.sequence > since).slice(0, limit);
+}
+
+/** How many of an item's changes come after `since` (its key, the last sequence, is after it). */
+function changesAfter(item: StoredFeedItem, since: number): number {
+  return item.type === "feedEntries" ? item.sequence - Math.max(item.first, since + 1) + 1 : 1;
 }
