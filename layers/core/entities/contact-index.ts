@@ -49,8 +49,9 @@ export class ContactIndex {
 }
 
 /**
- * Tokens held for all tenants together (a 100,000-contact directory is about 1.3 million, some
- * 150 MB of heap): past it, the tenants used least recently are dropped and read again if needed.
+ * Tokens held for all tenants together (a 100,000-contact directory is about 1.26 million, 95 MiB
+ * of heap in bench/contacts.ts): past it, the tenants used least recently are dropped and read
+ * again if needed.
  */
 const MAX_TOKENS = Number(process.env.CONTACT_INDEX_MAX_TOKENS ?? 4_000_000);
 /**
