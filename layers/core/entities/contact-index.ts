@@ -62,9 +62,9 @@ const MAX_TOKENS = Number(process.env.CONTACT_INDEX_MAX_TOKENS ?? 4_000_000);
 const CATCH_UP_ENTRIES = 100_000;
 const FEED_PAGE = 1_000;
 /**
- * Contact items a page of a full load. DynamoDB Local reads a page without a Limit at a cost that
- * grows with the range still ahead (100,000 contacts: 78 s); pages of 1,000, each a fresh range
- * after the last key, took 4.1 s (docs/benchmarks-contacts.md).
+ * Contact items a page of a full load. DynamoDB Local reads up to a Query's Limit of items (without
+ * one, all that follow) before it cuts the page at 1 MB: 100,000 contacts read in one chain took
+ * 78 s without a Limit and 4.1 s with 1,000 (docs/benchmarks-contacts.md).
  */
 const LOAD_PAGE = 1_000;
 /** Key ranges a full load reads side by side. */
