@@ -2,14 +2,21 @@ import type { DynamoDBRecord, DynamoDBStreamEvent, ScheduledEvent } from "aws-la
 import { defaultDeps, provideMailer } from "#core/deps";
 import { logger } from "#core/logger";
 import { sesMailer } from "#core/mail";
-import { processImportJob, processImportJobs } from "#core/services/import-worker";
 import { type DeliveryReport, deliverOutboxItems, processDueNotifications } from "#core/services/notifications";
-import { CHANGE_DEBOUNCE, refreshPhonebooks, refreshStalePhonebooks } from "#core/services/phonebook-store";
 
 provideMailer((config) => sesMailer(config.mailFrom, config.sesConfigurationSet));
 
 /** How long one invocation spends on import jobs (the function's timeout is 60 s). */
 const IMPORT_BUDGET_MS = 40_000;
+
+/**
+ * Imports and phonebooks (the contact schemas, file formats and the directory index) are loaded
+ * when an invocation first has one to run: a mail-only invocation, most of them, never builds them.
+ */
+const contactWork = () =>
+  Promise.all([import("#core/services/import-worker"), import("#core/services/phonebook-store")]).then(
+    ([imports, phonebooks]) => ({ ...imports, ...phonebooks }),
+  );
 
 /**
  * The background worker: sends notification emails and runs contact import jobs, away from the
@@ -34,16 +41,19 @@ export async function handler(event: DynamoDBStreamEvent | ScheduledEvent): Prom
   // Books first: one rebuild per tenant however many changes the batch holds, and large books at
   // most every 30 s during a burst of changes (the schedule builds the tail).
   const books = "Records" in event ? [...new Set(event.Records.flatMap(contactsFeedTenant))] : [];
-  for (const tenantId of books) await refreshPhonebooks(deps, tenantId, { debounce: CHANGE_DEBOUNCE });
-  if (!("Records" in event)) await refreshStalePhonebooks(deps, deadline);
+  const jobs = "Records" in event ? event.Records.flatMap(newImportJob) : [];
+  if ("Records" in event && books.length === 0 && jobs.length === 0) return report;
+  const work = await contactWork();
+  for (const tenantId of books) await work.refreshPhonebooks(deps, tenantId, { debounce: work.CHANGE_DEBOUNCE });
+  if (!("Records" in event)) await work.refreshStalePhonebooks(deps, deadline);
   if ("Records" in event) {
     // Jobs left when the time runs out stay queued for the schedule.
-    for (const job of event.Records.flatMap(newImportJob)) {
+    for (const job of jobs) {
       if (Date.now() >= deadline) break;
-      await processImportJob(deps, job.tenantId, job.id, deadline);
+      await work.processImportJob(deps, job.tenantId, job.id, deadline);
     }
   } else {
-    await processImportJobs(deps, Math.max(0, deadline - Date.now()));
+    await work.processImportJobs(deps, Math.max(0, deadline - Date.now()));
   }
   return report;
 }
