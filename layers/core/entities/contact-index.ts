@@ -119,7 +119,7 @@ async function catchUp(deps: Deps, tenantId: string, index: ContactIndex, target
   // Each changed contact's tokens as of its last entry (null: deleted), swapped in with one merge.
   const latest = new Map<string, string[] | null>();
   for (let since = index.sequence; since < target; ) {
-    const page = await feedEntriesAfter(deps, tenantId, "contacts", since, Math.min(FEED_PAGE, target - since));
+    const page = await feedEntriesAfter(deps, tenantId, "contacts", since, Math.min(FEED_PAGE, target - since), target);
     if (page.length === 0 || page[0]?.sequence !== since + 1) return false;
     for (const entry of page) {
       if (entry.sequence > target || entry.entity !== "contact") continue;

@@ -97,6 +97,8 @@ export async function feedEntriesAfter(
   topic: string,
   since: number,
   limit: number,
+  /** The counter, when the caller read it first: with no batch ending past the span, one Query does. */
+  counter?: number,
 ): Promise<FeedEntryRecord[]> {
   const read = (after: string, through: string, Limit: number) =>
     queryPage<StoredFeedItem & { SK: string }>(deps, {
@@ -108,7 +110,8 @@ export async function feedEntriesAfter(
   const start = keys.feedEntry(tenantId, topic, since).SK;
   const span = await read(start, keys.feedEntry(tenantId, topic, since + limit).SK, limit);
   const items = span.items;
-  if (!span.lastKey && items.reduce((sum, item) => sum + changesAfter(item, since), 0) < limit) {
+  const beyondSpan = counter === undefined || counter > since + limit;
+  if (beyondSpan && !span.lastKey && items.reduce((sum, item) => sum + changesAfter(item, since), 0) < limit) {
     // The batch holding `since + limit` (or, past expired entries, the next one) fills the page.
     const next = await read(items.at(-1)?.SK ?? start, `${keys.feedPrefix(topic)}\u{10FFFF}`, 1);
     items.push(...next.items);

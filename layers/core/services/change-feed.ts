@@ -113,7 +113,7 @@ export async function appendBuiltChanges(
  */
 export async function readChanges(deps: Deps, tenantId: string, topic: FeedTopic, since: number, limit: number) {
   const counter = await feedCounter(deps, tenantId, topic);
-  const items = await feedEntriesAfter(deps, tenantId, topic, since, limit);
+  const items = await feedEntriesAfter(deps, tenantId, topic, since, limit, counter);
   const oldest = items[0]?.sequence;
   // Entries committed after the counter was read may be in the page: latest is never behind them.
   const latest = Math.max(counter, items.at(-1)?.sequence ?? 0);
