@@ -1,4 +1,4 @@
-import { indexTokens } from "../contacts/index-entries.js";
+import { indexTokens, type TokenFields } from "../contacts/index-entries.js";
 import { SortedTokens } from "../contacts/sorted-tokens.js";
 import type { Deps } from "../deps.js";
 import { keys } from "../keys.js";
@@ -11,16 +11,16 @@ import { queryPage } from "./table.js";
 
 /**
  * The company directory's search index, held in memory by each function that searches, exports or
- * imports (docs/decisions.md D-imports-4). It is the token list of contacts/index-entries.ts, which
- * every contact item stores (`tokens`), sorted as DynamoDB would sort them: a lookup that was a
- * key-range Query of index items is now a binary search, and a contact is one item to write.
+ * imports (docs/decisions.md D-imports-4). It is the token list of contacts/index-entries.ts for
+ * every contact, sorted as DynamoDB would sort them: a lookup that was a key-range Query of index
+ * items is now a binary search, and a contact is one item to write.
  *
  * Each use first reads the contacts feed's counter (one strongly consistent GetItem). The feed's
  * entries are written in the same transaction as the contacts they describe and carry each
  * contact's data, so an index at sequence N is brought to the counter by applying the entries
  * after N, in order: a request sees every change committed before it began. A function that has
  * no index for the tenant, or is further behind than reading the tail is worth, reads every
- * contact item's tokens instead and then applies the feed from the counter it read first.
+ * contact item's names and numbers instead and then applies the feed from the counter it read first.
  */
 export class ContactIndex {
   constructor(
@@ -152,7 +152,7 @@ function applyLatest(index: ContactIndex, latest: ReadonlyMap<string, string[] |
 }
 
 /**
- * A fresh index: every contact item's tokens, then the feed from `sequence` (read before the
+ * A fresh index: every contact item's tokens (from its fields), then the feed from `sequence` (read before the
  * items) to the counter after them. Items already newer than an entry are set again by the last
  * entry for them, so replaying a change the items show is harmless; a change the read missed is
  * in the tail.
@@ -169,7 +169,7 @@ async function loadIndex(deps: Deps, tenantId: string, sequence: number): Promis
 }
 
 /**
- * Every company contact's id and tokens. The partition is cut by id into LOAD_PARTS key ranges
+ * Every company contact's id and tokens (from the fields they come from). The partition is cut by id into LOAD_PARTS key ranges
  * between its lowest and highest id (ids are ULIDs), read side by side in pages of LOAD_PAGE, each
  * page a fresh key range after the last key read; a reader whose range is done takes half of the
  * widest range still being read, so parts that hold more contacts (an import's minute) are shared.
@@ -198,13 +198,13 @@ async function readContactTokens(deps: Deps, tenantId: string): Promise<Map<stri
     reading.add(range);
     try {
       for (;;) {
-        const page = await queryPage<{ SK: string; id: string; tokens?: string[] }>(deps, {
+        const page = await queryPage<TokenFields & { SK: string; id: string }>(deps, {
           ...keyRange(PK, range.from, range.to),
-          ProjectionExpression: "SK, id, #tokens",
-          ExpressionAttributeNames: { "#tokens": "tokens" },
+          ProjectionExpression: "SK, id, firstName, lastName, company, #numbers",
+          ExpressionAttributeNames: { "#numbers": "numbers" },
           Limit: LOAD_PAGE,
         });
-        for (const item of page.items) byContact.set(item.id, item.tokens ?? []);
+        for (const item of page.items) byContact.set(item.id, indexTokens(item, item.id));
         // How dense the range is where it is being read: the second half of the page, so one
         // old contact before an import's minute does not make the minute look sparse.
         if (page.items.length >= LOAD_PAGE) {

@@ -1,5 +1,5 @@
 import { TEXT_FIELDS } from "../contacts/formats/common.js";
-import { indexTokens, sortName } from "../contacts/index-entries.js";
+import { sortName } from "../contacts/index-entries.js";
 import type { Deps } from "../deps.js";
 import type { DomainError } from "../errors.js";
 import { keys } from "../keys.js";
@@ -8,17 +8,20 @@ import { deleteIfUnchanged, type GuardedItem, putIfUnchanged } from "../storage/
 import { getItem, getItems, writeBatches } from "./table.js";
 
 /**
- * Company contacts (`C#<id>` in `T#<tenantId>#CC`), one item each. The item keeps its search
- * tokens (contacts/index-entries.ts), from which contact-index.ts builds the index in memory; the
- * service writes a contact in one transaction with its change-feed entry, which is how that index
- * learns of the change. Personal contacts share the stored shape (personal-contact.ts).
+ * Company contacts (`C#<id>` in `T#<tenantId>#CC`), one item each. contact-index.ts builds the
+ * search index in memory from these items' names and numbers; the service writes a contact in one
+ * transaction with its change-feed entry, which is how that index learns of the change. Personal
+ * contacts share the stored shape (personal-contact.ts).
  */
 export interface StoredContact extends Contact {
   PK: string;
   SK: string;
   type: "companyContact" | "personalContact";
   sortName: string;
-  /** This version's search tokens: what a function reading the directory afresh indexes it by. */
+  /**
+   * Search tokens, stored until D-imports-4 and dropped at the contact's next write: they are
+   * derived from the fields, so they always follow the code's one definition of them.
+   */
   tokens?: string[];
   ownerId?: string;
 }
@@ -43,7 +46,6 @@ export function inputOf(contact: Contact): ContactInput {
  * the same as a transaction item that refuses an existing contact (`writes`).
  */
 export function newCompanyContact(deps: Deps, tenantId: string, input: ContactInput, id: string, now: string) {
-  const tokens = indexTokens(input, id);
   const record: StoredContact = {
     ...keys.companyContact(tenantId, id),
     type: "companyContact",
@@ -51,7 +53,6 @@ export function newCompanyContact(deps: Deps, tenantId: string, input: ContactIn
     directory: "company",
     ...input,
     sortName: sortName(input),
-    tokens,
     version: 1,
     createdAt: now,
     updatedAt: now,
@@ -68,7 +69,7 @@ export function newCompanyContact(deps: Deps, tenantId: string, input: ContactIn
 
 /**
  * A company contact's fields replaced, on the condition that it is still at the version read
- * (`onConflict` otherwise), with the tokens of its new fields.
+ * (`onConflict` otherwise).
  */
 export function replaceCompanyContact(
   deps: Deps,
@@ -77,11 +78,11 @@ export function replaceCompanyContact(
   now: string,
   onConflict: () => DomainError,
 ) {
+  const { tokens: _stale, ...kept } = current;
   const record: StoredContact = {
-    ...current,
+    ...kept,
     ...input,
     sortName: sortName(input),
-    tokens: indexTokens(input, current.id),
     version: current.version + 1,
     updatedAt: now,
   };
