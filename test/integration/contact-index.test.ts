@@ -176,4 +176,43 @@ describe("company contact index in memory", () => {
     expect(rangeEnds.size).toBeGreaterThan(8);
     expect(index.page(tokenPrefix("s", ""), undefined, 5).tokens).toHaveLength(5);
   });
+
+  it("gives a call made after a running refresh read the counter a refresh of its own, which sees what it committed", async () => {
+    // Arrange: a warm index, one change behind; refresh A reads the counter, then waits on its
+    // catch-up while a second change commits and call B starts.
+    const tenantId = newTenantId();
+    await createCompanyContact(deps, tenantId, input("Jana"));
+    await companyContactIndex(deps, tenantId);
+    await createCompanyContact(deps, tenantId, input("Kira"));
+    let counterRead!: () => void;
+    const counterWasRead = new Promise<void>((resolve) => (counterRead = resolve));
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const slow = new Proxy(deps.db, {
+      get(target, property, receiver) {
+        if (property !== "send") return Reflect.get(target, property, receiver);
+        return async (command: { constructor: { name: string } }) => {
+          if (command.constructor.name === "QueryCommand") await released;
+          const answer = await target.send(command as never);
+          if (command.constructor.name === "GetCommand") counterRead();
+          return answer;
+        };
+      },
+    });
+
+    // Act
+    // The index is one object that refreshes update in place: take A's sequence as A answers.
+    const a = companyContactIndex({ ...deps, db: slow }, tenantId).then((index) => index.sequence);
+    await counterWasRead;
+    const lena = await createCompanyContact(deps, tenantId, input("Lena"));
+    const b = companyContactIndex(deps, tenantId);
+    release();
+    const [first, second] = await Promise.all([a, b]);
+
+    // Assess: A stands at the counter it read; B at the one after Lena.
+    expect(first).toBe(2);
+    expect(second.sequence).toBe(3);
+    expect(second.tokensOf(lena.id)).toBeDefined();
+    expect(await names(tenantId, "")).toEqual(["Jana", "Kira", "Lena"]);
+  });
 });

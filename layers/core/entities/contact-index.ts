@@ -3,7 +3,6 @@ import { SortedTokens } from "../contacts/sorted-tokens.js";
 import type { Deps } from "../deps.js";
 import { keys } from "../keys.js";
 import type { Contact } from "../schemas/contacts.js";
-import { singleFlight } from "../util/single-flight.js";
 import { isUlid, ulidCuts, ulidOfValue, ulidValue } from "../util/ulid-range.js";
 import { inputOf } from "./contact.js";
 import { feedCounter, feedEntriesAfter } from "./feed.js";
@@ -72,26 +71,46 @@ const LOAD_PARTS = 8;
 
 /** Least recently used first (a Map keeps insertion order; a use re-inserts). */
 const indexes = new Map<string, ContactIndex>();
-const refreshOnce = singleFlight<string, ContactIndex>();
+const refreshes = new Map<string, Refresh>();
 
 /**
- * The tenant's index as of now. Concurrent requests in one process share one refresh: two
- * catch-ups applying overlapping tails out of order would put older versions back.
+ * The tenant's index as of now: it holds every change committed before the call. Refreshes of one
+ * tenant run one at a time (two catch-ups applying overlapping tails out of order would put older
+ * versions back); a call joins the running refresh only while that one has yet to read the
+ * counter, and otherwise queues the next.
  */
 export function companyContactIndex(deps: Deps, tenantId: string): Promise<ContactIndex> {
   const cacheKey = `${deps.config.tableName}\u0000${tenantId}`;
-  return refreshOnce(cacheKey, async () => {
-    const sequence = await feedCounter(deps, tenantId, "contacts");
-    let index = indexes.get(cacheKey);
-    // Ahead of the counter only if the table was replaced under us (local stacks, tests).
-    if (index && index.sequence > sequence) index = undefined;
-    if (index && index.sequence < sequence && !(await catchUp(deps, tenantId, index, sequence))) index = undefined;
-    index ??= await loadIndex(deps, tenantId, sequence);
-    indexes.delete(cacheKey);
-    indexes.set(cacheKey, index);
-    evictBeyondBudget(cacheKey);
-    return index;
-  });
+  const running = refreshes.get(cacheKey);
+  if (running && !running.counterRead) return running.done;
+  const refresh = { counterRead: false } as Refresh;
+  const previous = running?.done.catch(() => undefined) ?? Promise.resolve();
+  refresh.done = previous.then(() => refreshIndex(deps, tenantId, cacheKey, refresh));
+  refreshes.set(cacheKey, refresh);
+  const settled = () => {
+    if (refreshes.get(cacheKey) === refresh) refreshes.delete(cacheKey);
+  };
+  refresh.done.then(settled, settled);
+  return refresh.done;
+}
+
+interface Refresh {
+  counterRead: boolean;
+  done: Promise<ContactIndex>;
+}
+
+async function refreshIndex(deps: Deps, tenantId: string, cacheKey: string, refresh: Refresh): Promise<ContactIndex> {
+  const sequence = await feedCounter(deps, tenantId, "contacts");
+  refresh.counterRead = true;
+  let index = indexes.get(cacheKey);
+  // Ahead of the counter only if the table was replaced under us (local stacks, tests).
+  if (index && index.sequence > sequence) index = undefined;
+  if (index && index.sequence < sequence && !(await catchUp(deps, tenantId, index, sequence))) index = undefined;
+  index ??= await loadIndex(deps, tenantId, sequence);
+  indexes.delete(cacheKey);
+  indexes.set(cacheKey, index);
+  evictBeyondBudget(cacheKey);
+  return index;
 }
 
 /** Drops every index this process holds (a cold function, for benches and tests). */
@@ -185,6 +204,7 @@ async function readContactTokens(deps: Deps, tenantId: string): Promise<Map<stri
       ProjectionExpression: "id",
       ScanIndexForward: forward,
       Limit: 1,
+      ConsistentRead: true,
     });
     return page.items[0]?.id;
   };
@@ -194,15 +214,20 @@ async function readContactTokens(deps: Deps, tenantId: string): Promise<Map<stri
   const waiting: KeyRange[] = bounds.slice(1).map((to, i) => ({ from: bounds[i] as string, to }));
   const reading = new Set<KeyRange>();
 
+  // After one reader fails the others stop at their next page, rather than load a failing table.
+  let failed = false;
   const read = async (range: KeyRange) => {
     reading.add(range);
     try {
-      for (;;) {
+      while (!failed) {
         const page = await queryPage<TokenFields & { SK: string; id: string }>(deps, {
           ...keyRange(PK, range.from, range.to),
           ProjectionExpression: "SK, id, firstName, lastName, company, #numbers",
           ExpressionAttributeNames: { "#numbers": "numbers" },
           Limit: LOAD_PAGE,
+          // The feed is replayed only after the counter read first: a change up to it must be in
+          // what is read here, or the index would miss it until the contact changes again.
+          ConsistentRead: true,
         });
         for (const item of page.items) byContact.set(item.id, indexTokens(item, item.id));
         // How dense the range is where it is being read: the second half of the page, so one
@@ -220,6 +245,9 @@ async function readContactTokens(deps: Deps, tenantId: string): Promise<Map<stri
         range.from = `${last.SK}\u0000`;
         signal();
       }
+    } catch (error) {
+      failed = true;
+      throw error;
     } finally {
       reading.delete(range);
       signal();
@@ -234,7 +262,7 @@ async function readContactTokens(deps: Deps, tenantId: string): Promise<Map<stri
     resolve();
   };
   const reader = async () => {
-    for (;;) {
+    while (!failed) {
       const range = waiting.shift() ?? splitBusiest(reading, base, highest);
       if (range) await read(range);
       else if (reading.size === 0) return;

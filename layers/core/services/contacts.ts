@@ -106,8 +106,13 @@ export async function deleteCompanyContact(deps: Deps, tenantId: string, contact
 }
 
 /** Loads company contacts by id, in the order given (missing ones skipped). */
-export async function loadCompanyContacts(deps: Deps, tenantId: string, ids: string[]): Promise<Contact[]> {
-  const found = await loadCompanyContactRecords(deps, tenantId, ids);
+export async function loadCompanyContacts(
+  deps: Deps,
+  tenantId: string,
+  ids: string[],
+  options: { consistent?: boolean } = {},
+): Promise<Contact[]> {
+  const found = await loadCompanyContactRecords(deps, tenantId, ids, options);
   return ids.flatMap((id) => {
     const contact = found.get(id);
     return contact ? [toContact(contact)] : [];
@@ -153,9 +158,11 @@ async function walkIndex(
       if (!page.more) positions[i] = null;
     }
   }
+  // Read consistently: the index holds every change up to the counter, and an eventually
+  // consistent read could still miss one (a phonebook stamped with that sequence would lack it).
   // A contact deleted since the index was read is left out (its page is one shorter).
   return {
-    items: await loadCompanyContacts(deps, tenantId, ids),
+    items: await loadCompanyContacts(deps, tenantId, ids, { consistent: true }),
     next: positions.some((p) => p !== null) ? positions : undefined,
   };
 }

@@ -277,7 +277,7 @@ async function announce(deps: Deps, tenantId: string, chunkKey: Key, plan: Plan,
     try {
       await announceSlice(deps, tenantId, chunkKey, slice, start, end);
     } catch (error) {
-      if (!(isFeedContention(error) || isBatchTooLarge(error)) || size === 1) throw error;
+      if (!(isFeedContention(error) || isBatchTooLarge(error)) || slice.length === 1) throw error;
       size = Math.max(1, Math.floor(slice.length / 2));
       continue;
     }
