@@ -104,7 +104,7 @@ export const FUNCTION_ACCESS: Readonly<Record<FunctionName, Access>> = {
     timeout: NORMAL,
   },
   // Company and personal contacts, the contacts change feed, imports and exports. 1,536 MB: the
-  // directory's search index is held in memory (D-imports-4; ~95 MiB per 100,000 contacts) beside
+  // directory's search index is held in memory (D-imports-4; ~113 MiB per 100,000 contacts) beside
   // large CSV and vCard files being parsed. Contacts hold no sealed value and the caller comes from
   // the authorizer, so it never reads the master key.
   contacts: {

@@ -33,7 +33,7 @@ export type TokenFields = Pick<ContactInput, "firstName" | "lastName" | "company
 export function indexTokens(contact: TokenFields, contactId: string): string[] {
   const tokens = new Set<string>();
   // Joined, not concatenated: a join makes a flat string, where `+` and templates make a rope
-  // that V8 keeps beside its flattened copy; the index holds a million of these (95 MiB).
+  // that V8 keeps beside its flattened copy; the index holds a million of these.
   const add = (kind: string, value: string) => {
     if (value) tokens.add([kind, "#", value, SEP, contactId].join(""));
   };

@@ -48,7 +48,7 @@ export class ContactIndex {
 }
 
 /**
- * Tokens held for all tenants together (a 100,000-contact directory is about 1.26 million, 95 MiB
+ * Tokens held for all tenants together (a 100,000-contact directory is about 1.26 million, 113 MiB
  * of heap in bench/contacts.ts): past it, the tenants used least recently are dropped and read
  * again if needed.
  */
