@@ -28,11 +28,6 @@ export class SortedTokens {
     return this.tokens.length;
   }
 
-  has(token: string): boolean {
-    const at = this.lowerBound(token);
-    return this.tokens[at] === token;
-  }
-
   /** Adds a token (kept once). O(n) for the shift, which a handful of edits per request can afford. */
   add(token: string): void {
     if (this.compare !== compareUtf8 && hasSurrogate(token)) this.compare = compareUtf8;

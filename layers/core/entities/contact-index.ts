@@ -3,6 +3,7 @@ import { SortedTokens } from "../contacts/sorted-tokens.js";
 import type { Deps } from "../deps.js";
 import { keys } from "../keys.js";
 import type { Contact } from "../schemas/contacts.js";
+import { sortKeyBetween, sortKeyStartsWith } from "../storage/db.js";
 import { isUlid, ulidCuts, ulidOfValue, ulidValue } from "../util/ulid-range.js";
 import { inputOf } from "./contact.js";
 import { feedCounter, feedEntriesAfter } from "./feed.js";
@@ -200,7 +201,7 @@ async function readContactTokens(deps: Deps, tenantId: string): Promise<Map<stri
   const end = `${base}\u{10FFFF}`;
   const edge = async (forward: boolean) => {
     const page = await queryPage<{ id: string }>(deps, {
-      ...keyRange(PK, base, end),
+      ...sortKeyStartsWith(PK, base),
       ProjectionExpression: "id",
       ScanIndexForward: forward,
       Limit: 1,
@@ -221,7 +222,7 @@ async function readContactTokens(deps: Deps, tenantId: string): Promise<Map<stri
     try {
       while (!failed) {
         const page = await queryPage<TokenFields & { SK: string; id: string }>(deps, {
-          ...keyRange(PK, range.from, range.to),
+          ...sortKeyBetween(PK, range.from, range.to),
           ProjectionExpression: "SK, id, firstName, lastName, company, #numbers",
           ExpressionAttributeNames: { "#numbers": "numbers" },
           Limit: LOAD_PAGE,
@@ -278,13 +279,6 @@ interface KeyRange {
   to: string;
   /** Ids and count of the second half of its last full page: how dense the rest likely is. */
   density?: { from: string; to: string; count: number };
-}
-
-function keyRange(PK: string, from: string, to: string) {
-  return {
-    KeyConditionExpression: "PK = :pk AND SK BETWEEN :from AND :to",
-    ExpressionAttributeValues: { ":pk": PK, ":from": from, ":to": to },
-  };
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { Deps } from "../deps.js";
 import type { DomainError } from "../errors.js";
 import { keys, partitionOf } from "../keys.js";
-import type { GuardedItem } from "../storage/db.js";
+import { type GuardedItem, sortKeyBetween } from "../storage/db.js";
 import { getItem, queryPage } from "./table.js";
 
 /**
@@ -11,20 +11,16 @@ import { getItem, queryPage } from "./table.js";
  * hundreds of contacts with one item where one per change cost as much as the contacts
  * (D-imports-5). Items of one change each (`type: "feedEntry"`, written before) read the same.
  */
-export interface FeedEntryRecord {
-  sequence: number;
-  time: string;
+interface StoredChange {
   action: string;
   entity: string;
   id: string;
   data?: Record<string, unknown>;
 }
 
-interface StoredChange {
-  action: string;
-  entity: string;
-  id: string;
-  data?: Record<string, unknown>;
+export interface FeedEntryRecord extends StoredChange {
+  sequence: number;
+  time: string;
 }
 
 type StoredFeedItem =
@@ -102,8 +98,7 @@ export async function feedEntriesAfter(
 ): Promise<FeedEntryRecord[]> {
   const read = (after: string, through: string, Limit: number) =>
     queryPage<StoredFeedItem & { SK: string }>(deps, {
-      KeyConditionExpression: "PK = :pk AND SK BETWEEN :after AND :through",
-      ExpressionAttributeValues: { ":pk": partitionOf(tenantId), ":after": `${after}\u0000`, ":through": through },
+      ...sortKeyBetween(partitionOf(tenantId), `${after}\u0000`, through),
       Limit,
       ConsistentRead: true,
     });
@@ -116,18 +111,18 @@ export async function feedEntriesAfter(
     const next = await read(items.at(-1)?.SK ?? start, `${keys.feedPrefix(topic)}\u{10FFFF}`, 1);
     items.push(...next.items);
   }
-  const entries: FeedEntryRecord[] = [];
-  for (const item of items) {
-    if (item.type === "feedEntries") {
-      item.changes.forEach(({ action, entity, id, data }, offset) => {
-        entries.push({ sequence: item.first + offset, time: item.time, action, entity, id, ...(data ? { data } : {}) });
-      });
-    } else {
-      const { sequence, time, action, entity, id, data } = item;
-      entries.push({ sequence, time, action, entity, id, ...(data ? { data } : {}) });
-    }
-  }
-  return entries.filter((entry) => entry.sequence > since).slice(0, limit);
+  return items
+    .flatMap((item) =>
+      item.type === "feedEntries"
+        ? item.changes.map((change, offset) => entryOf(item.first + offset, item.time, change))
+        : [entryOf(item.sequence, item.time, item)],
+    )
+    .filter((entry) => entry.sequence > since)
+    .slice(0, limit);
+}
+
+function entryOf(sequence: number, time: string, { action, entity, id, data }: StoredChange): FeedEntryRecord {
+  return { sequence, time, action, entity, id, ...(data ? { data } : {}) };
 }
 
 /** How many of an item's changes come after `since` (its key, the last sequence, is after it). */

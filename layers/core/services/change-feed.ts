@@ -119,14 +119,8 @@ export async function readChanges(deps: Deps, tenantId: string, topic: FeedTopic
   const latest = Math.max(counter, items.at(-1)?.sequence ?? 0);
   if (since > latest) throw ValidationError.one("since", "is ahead of this feed", "query");
   return {
-    changes: items.map(({ sequence, time, action, entity, id, data }) => ({
-      sequence,
-      time,
-      action,
-      entity,
-      id,
-      ...(data ? { data } : {}),
-    })) as FeedEntry[],
+    // Entries as the entity expands them: exactly the fields a client receives.
+    changes: items as FeedEntry[],
     latest,
     // Entries before the oldest still kept have expired: the client must start over.
     resyncRequired: since < latest && (oldest === undefined || oldest > since + 1),

@@ -114,9 +114,19 @@ export function sortKeyStartsWith(
   const taken = [":pk", ":from", ":to"].filter((name) => name in values);
   if (taken.length > 0)
     throw new Error(`sortKeyStartsWith uses ${taken.join(", ")}: name the filter's values otherwise`);
+  const range = sortKeyBetween(partition, prefix, `${prefix}\u{10FFFF}`);
+  return { ...range, ExpressionAttributeValues: { ...values, ...range.ExpressionAttributeValues } };
+}
+
+/** The key condition "in `partition`, sort key from `from` to `to`, both included". */
+export function sortKeyBetween(
+  partition: string,
+  from: string,
+  to: string,
+): Required<Pick<QueryCommandInput, "KeyConditionExpression" | "ExpressionAttributeValues">> {
   return {
     KeyConditionExpression: "PK = :pk AND SK BETWEEN :from AND :to",
-    ExpressionAttributeValues: { ...values, ":pk": partition, ":from": prefix, ":to": `${prefix}\u{10FFFF}` },
+    ExpressionAttributeValues: { ":pk": partition, ":from": from, ":to": to },
   };
 }
 
