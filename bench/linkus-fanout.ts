@@ -22,6 +22,7 @@ import { cpus } from "node:os";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { startDynamo } from "./support/env.js";
+import { percentile } from "./support/phases.js";
 import { cpuMeter, formatCores, retainedMemory } from "./support/proc.js";
 import { cleanups, runBench } from "./support/run.js";
 
@@ -41,11 +42,6 @@ type ChildMessage =
       closes: Record<string, number>;
     }
   | { type: "received"; sequence: number; times: (number | null)[]; missing: number };
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
-}
 
 const ms = (value: number) => `${value.toFixed(0)} ms`;
 
