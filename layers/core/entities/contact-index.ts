@@ -5,7 +5,6 @@ import { keys } from "../keys.js";
 import type { Contact } from "../schemas/contacts.js";
 import { sortKeyBetween, sortKeyStartsWith } from "../storage/db.js";
 import { isUlid, ulidCuts, ulidOfValue, ulidValue } from "../util/ulid-range.js";
-import { inputOf } from "./contact.js";
 import { feedCounter, feedEntriesAfter } from "./feed.js";
 import { queryPage } from "./table.js";
 
@@ -144,7 +143,7 @@ async function catchUp(deps: Deps, tenantId: string, index: ContactIndex, target
     for (const entry of page) {
       if (entry.sequence > target || entry.entity !== "contact") continue;
       const data = entry.action === "deleted" ? undefined : (entry.data as Contact | undefined);
-      latest.set(entry.id, data ? indexTokens(inputOf(data), entry.id) : null);
+      latest.set(entry.id, data ? indexTokens(data, entry.id) : null);
     }
     since = page.at(-1)?.sequence ?? target;
   }
@@ -172,10 +171,10 @@ function applyLatest(index: ContactIndex, latest: ReadonlyMap<string, string[] |
 }
 
 /**
- * A fresh index: every contact item's tokens (from its fields), then the feed from `sequence` (read before the
- * items) to the counter after them. Items already newer than an entry are set again by the last
- * entry for them, so replaying a change the items show is harmless; a change the read missed is
- * in the tail.
+ * A fresh index: every contact item's tokens (from its fields), then the feed from `sequence`
+ * (read before the items) to the counter after them. Items already newer than an entry are set
+ * again by the last entry for them, so replaying a change the items show is harmless; a change
+ * the read missed is in the tail.
  */
 async function loadIndex(deps: Deps, tenantId: string, sequence: number): Promise<ContactIndex> {
   const byContact = await readContactTokens(deps, tenantId);
@@ -189,11 +188,12 @@ async function loadIndex(deps: Deps, tenantId: string, sequence: number): Promis
 }
 
 /**
- * Every company contact's id and tokens (from the fields they come from). The partition is cut by id into LOAD_PARTS key ranges
- * between its lowest and highest id (ids are ULIDs), read side by side in pages of LOAD_PAGE, each
- * page a fresh key range after the last key read; a reader whose range is done takes half of the
- * widest range still being read, so parts that hold more contacts (an import's minute) are shared.
- * Ranges meet at their bounds, so a contact on one is read twice: the map keeps it once.
+ * Every company contact's id and tokens (from the fields they come from). The partition is cut by
+ * id into LOAD_PARTS key ranges between its lowest and highest id (ids are ULIDs), read side by
+ * side in pages of LOAD_PAGE, each page a fresh key range after the last key read; a reader whose
+ * range is done takes over the rest of the densest range still being read (splitBusiest), so the
+ * parts that hold most contacts (an import's minute) are shared. Ranges meet at their bounds, so a
+ * contact on one is read twice: the map keeps it once.
  */
 async function readContactTokens(deps: Deps, tenantId: string): Promise<Map<string, string[]>> {
   const byContact = new Map<string, string[]>();
